@@ -1,0 +1,16 @@
+package io.slmserve.batching;
+
+import java.util.List;
+
+/**
+ * Runs one batch. Each worker creates its own processor on its own thread, so a processor may hold
+ * thread-bound native state (a DJL predictor, libtorch thread settings) and needs no locking.
+ */
+public interface BatchProcessor<I, O> extends AutoCloseable {
+
+    /** Returns one output per input, in order. Throwing fails every request of the batch. */
+    List<O> process(List<I> inputs) throws Exception;
+
+    @Override
+    void close();
+}

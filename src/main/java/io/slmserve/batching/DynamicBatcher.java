@@ -1,0 +1,117 @@
+package io.slmserve.batching;
+
+import io.slmserve.core.ErrorKind;
+import io.slmserve.core.ServingException;
+import io.slmserve.core.ServingMetrics;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+import org.jboss.logging.Logger;
+
+/**
+ * One model's request queue and worker pool. {@link #submit} never blocks: a full queue is an immediate
+ * 429, so callers see back-pressure instead of unbounded latency. Workers start at {@code minWorkers}
+ * and grow to {@code maxWorkers} while requests wait.
+ */
+public final class DynamicBatcher<I extends BatchInput, O> implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(DynamicBatcher.class);
+
+    private final String model;
+    private final ArrayBlockingQueue<PendingRequest<I, O>> queue;
+    private final BatchAggregator<I, O> aggregator;
+    private final Supplier<BatchProcessor<I, O>> processors;
+    private final ServingMetrics metrics;
+    private final int maxWorkers;
+    private final int retryAfterSeconds;
+    private final List<BatchWorker<I, O>> workers = new CopyOnWriteArrayList<>();
+    private volatile boolean accepting = true;
+
+    public DynamicBatcher(String model, int queueCapacity, BatchPolicy policy, int minWorkers, int maxWorkers,
+            Supplier<BatchProcessor<I, O>> processors, ServingMetrics metrics, int retryAfterSeconds) {
+        this.model = model;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.aggregator = new BatchAggregator<>(queue, policy);
+        this.processors = processors;
+        this.metrics = metrics;
+        this.maxWorkers = maxWorkers;
+        this.retryAfterSeconds = retryAfterSeconds;
+        metrics.queueDepthGauge(model, aggregator::depth);
+        for (int i = 0; i < minWorkers; i++) {
+            addWorker();
+        }
+    }
+
+    /**
+     * Queues a request.
+     *
+     * @throws ServingException QUEUE_FULL when the queue is at capacity, MODEL_NOT_READY after close
+     */
+    public CompletableFuture<O> submit(I input) {
+        if (!accepting) {
+            throw ServingException.notReady(model, "draining", retryAfterSeconds);
+        }
+        PendingRequest<I, O> request = new PendingRequest<>(input, new CompletableFuture<>(), System.nanoTime());
+        if (!queue.offer(request)) {
+            throw ServingException.queueFull(model, retryAfterSeconds);
+        }
+        growIfBacklogged();
+        return request.result();
+    }
+
+    public int queueDepth() {
+        return aggregator.depth();
+    }
+
+    public int workerCount() {
+        return workers.size();
+    }
+
+    /** Stops accepting, lets workers finish what was queued within {@code grace}, fails the rest with 503. */
+    public void drain(Duration grace) {
+        accepting = false;
+        long deadline = System.nanoTime() + grace.toNanos();
+        for (BatchWorker<I, O> worker : workers) {
+            worker.stopWhenIdle();
+        }
+        for (BatchWorker<I, O> worker : workers) {
+            worker.awaitExit(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+        }
+        for (BatchWorker<I, O> worker : workers) {
+            worker.interrupt();
+        }
+        for (PendingRequest<I, O> left : aggregator.removeAll()) {
+            left.result().completeExceptionally(ServingException.notReady(model, "shut down", retryAfterSeconds));
+        }
+    }
+
+    @Override
+    public void close() {
+        drain(Duration.ofSeconds(30));
+    }
+
+    void growIfBacklogged() {
+        if (workers.size() < maxWorkers && aggregator.depth() > 1) {
+            synchronized (workers) {
+                if (workers.size() < maxWorkers && accepting) {
+                    addWorker();
+                }
+            }
+        }
+    }
+
+    private void addWorker() {
+        BatchWorker<I, O> worker = new BatchWorker<>(model, workers.size(), aggregator, processors, metrics, this);
+        workers.add(worker);
+        worker.start();
+        LOG.debugf("model %s: worker %d started", model, workers.size());
+    }
+
+    static ServingException engineFailure(String model, Throwable cause) {
+        return new ServingException(ErrorKind.ENGINE_FAILURE,
+                "model '" + model + "' failed to run this batch: " + cause.getMessage(), null, null, cause);
+    }
+}

@@ -1,0 +1,53 @@
+package io.slmserve.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+
+/** Server-wide settings. Every key can be set as {@code -Dslm...} or {@code SLM_...} environment variable. */
+@ConfigMapping(prefix = "slm")
+public interface ServerConfig {
+
+    /** Folder scanned at start; each sub-folder with serving.properties or model.pt is a model. */
+    @WithDefault("models")
+    Path modelsDir();
+
+    Engine engine();
+
+    Limits limits();
+
+    Health health();
+
+    /** DJL / libtorch thread settings. */
+    interface Engine {
+        /** Intra-op threads per worker; one worker per core with one thread each beats one fat worker here. */
+        @WithDefault("1")
+        int intraOpThreads();
+
+        /** Inter-op threads of libtorch (process-wide, fixed at engine start). */
+        @WithDefault("1")
+        int interOpThreads();
+    }
+
+    /** Per-request limits; exceeding any is a 4xx. */
+    interface Limits {
+        /** Most inputs (strings or token arrays) in one embeddings request. */
+        @WithDefault("512")
+        int maxInputsPerRequest();
+
+        /** Longest input string in characters, checked before tokenizing. */
+        @WithDefault("100000")
+        int maxInputChars();
+
+        /** Seconds suggested by Retry-After on 429 and 503. */
+        @WithDefault("1")
+        int retryAfterSeconds();
+    }
+
+    /** Readiness policy. */
+    interface Health {
+        /** When true, a FAILED model keeps readiness DOWN; by default the others still serve. */
+        @WithDefault("false")
+        boolean failOnModelError();
+    }
+}

@@ -1,0 +1,23 @@
+package io.slmserve.core;
+
+import java.util.Objects;
+
+/**
+ * A model that loaded: its spec, tokenizer and family backend, plus what must be released on unload.
+ *
+ * @param encoder present for encoder-family models
+ */
+public record LoadedModel(ModelSpec spec, TextTokenizer tokenizer, EncoderBackend encoder, AutoCloseable resources)
+        implements AutoCloseable {
+
+    public LoadedModel {
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(tokenizer, "tokenizer");
+        Objects.requireNonNull(resources, "resources");
+    }
+
+    @Override
+    public void close() throws Exception {
+        resources.close();
+    }
+}

@@ -1,0 +1,43 @@
+package io.slmserve.core;
+
+import java.util.function.IntSupplier;
+
+/**
+ * What the serving path reports; implemented with Micrometer by the observability package.
+ * Kept here so that batching and api record without depending on a metrics library.
+ */
+public interface ServingMetrics {
+
+    void queueDepthGauge(String model, IntSupplier depth);
+
+    void queueWait(String model, long nanos);
+
+    void batch(String model, int rows, int paddedTokens);
+
+    void inputTokens(String model, String endpoint, int tokens);
+
+    void request(String endpoint, String model, int status, long nanos);
+
+    /** A no-op, for unit tests of queue and scheduler logic. */
+    ServingMetrics NONE = new ServingMetrics() {
+        @Override
+        public void queueDepthGauge(String model, IntSupplier depth) {
+        }
+
+        @Override
+        public void queueWait(String model, long nanos) {
+        }
+
+        @Override
+        public void batch(String model, int rows, int paddedTokens) {
+        }
+
+        @Override
+        public void inputTokens(String model, String endpoint, int tokens) {
+        }
+
+        @Override
+        public void request(String endpoint, String model, int status, long nanos) {
+        }
+    };
+}

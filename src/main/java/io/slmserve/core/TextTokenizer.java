@@ -1,0 +1,20 @@
+package io.slmserve.core;
+
+/** A model's tokenizer, as the layers above the engine see it. Thread-safe. */
+public interface TextTokenizer {
+
+    /**
+     * Tokenizes with the model's special tokens.
+     *
+     * @param truncate when false, an input longer than {@link #maxTokens()} is an error
+     * @throws ServingException INPUT_TOO_LONG when the input exceeds maxTokens and truncate is false
+     */
+    TokenizedText encode(String text, boolean truncate);
+
+    /** The model's max_input_tokens, special tokens included. */
+    int maxTokens();
+
+    String decode(long[] ids, boolean skipSpecialTokens);
+
+    int vocabularySize();
+}

@@ -1,0 +1,64 @@
+package io.slmserve.engine;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.slmserve.core.ErrorKind;
+import io.slmserve.core.ServingException;
+import io.slmserve.core.TextTokenizer;
+import io.slmserve.core.TokenizedText;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The model folder's tokenizer.json through DJL's Rust-backed Hugging Face tokenizer. Truncation is set to
+ * the model's token limit, so one encode both truncates and tells whether anything was dropped.
+ */
+final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final int maxTokens;
+    private final int vocabularySize;
+
+    HfTextTokenizer(Path tokenizerJson, int maxTokens, int vocabularySize) throws IOException {
+        this.tokenizer = HuggingFaceTokenizer.builder()
+                .optTokenizerPath(tokenizerJson)
+                .optAddSpecialTokens(true)
+                .optPadding(false)
+                .optTruncation(true)
+                .optMaxLength(maxTokens)
+                .build();
+        this.maxTokens = maxTokens;
+        this.vocabularySize = vocabularySize;
+    }
+
+    @Override
+    public TokenizedText encode(String text, boolean truncate) {
+        Encoding encoding = tokenizer.encode(text);
+        boolean exceeded = encoding.exceedMaxLength();
+        if (exceeded && !truncate) {
+            throw new ServingException(ErrorKind.INPUT_TOO_LONG, "input is longer than the model's limit of "
+                    + maxTokens + " tokens; shorten it or set truncate", "input");
+        }
+        return new TokenizedText(encoding.getIds(), encoding.getTokens(), exceeded);
+    }
+
+    @Override
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    @Override
+    public String decode(long[] ids, boolean skipSpecialTokens) {
+        return tokenizer.decode(ids, skipSpecialTokens);
+    }
+
+    @Override
+    public int vocabularySize() {
+        return vocabularySize;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}

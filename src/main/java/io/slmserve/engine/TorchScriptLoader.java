@@ -1,0 +1,67 @@
+package io.slmserve.engine;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDList;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.NoopTranslator;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Set;
+import org.jboss.logging.Logger;
+
+/**
+ * Loads one TorchScript archive with DJL and casts its weights to the serving dtype through the archive's
+ * exported {@code cast(dtype)} method (checkpoints may store matrices in half precision to halve their size).
+ */
+final class TorchScriptLoader {
+
+    private static final Logger LOG = Logger.getLogger(TorchScriptLoader.class);
+    static final Set<String> DTYPES = Set.of("float32", "float16", "bfloat16");
+
+    private TorchScriptLoader() {
+    }
+
+    static ZooModel<NDList, NDList> load(Path dir, String fileName, String dtype)
+            throws IOException, ModelNotFoundException, MalformedModelException {
+        if (!DTYPES.contains(dtype)) {
+            throw new IllegalArgumentException("option.dtype must be one of " + DTYPES + ", was " + dtype);
+        }
+        Criteria<NDList, NDList> criteria = Criteria.builder()
+                .setTypes(NDList.class, NDList.class)
+                .optModelPath(dir)
+                .optModelName(fileName.replaceFirst("\\.pt$", ""))
+                .optEngine("PyTorch")
+                .optDevice(Device.cpu())
+                .optTranslator(new NoopTranslator())
+                .build();
+        ZooModel<NDList, NDList> model = criteria.loadModel();
+        try {
+            cast(model, dtype);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return model;
+    }
+
+    private static void cast(ZooModel<NDList, NDList> model, String dtype) {
+        PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
+        try (IValue arg = IValue.from(dtype)) {
+            IValue result = IValueUtils.runMethod(block, "cast", arg);
+            result.close();
+            LOG.debugf("%s: weights cast to %s", model.getName(), dtype);
+        } catch (RuntimeException e) {
+            if (!"float32".equals(dtype)) {
+                throw new IllegalStateException("the archive has no usable cast(dtype) method, so it cannot run in "
+                        + dtype + ": " + e.getMessage(), e);
+            }
+            LOG.debugf("%s: no cast method; serving weights as stored", model.getName());
+        }
+    }
+}

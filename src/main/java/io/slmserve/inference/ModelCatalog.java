@@ -1,0 +1,35 @@
+package io.slmserve.inference;
+
+import io.slmserve.core.ErrorKind;
+import io.slmserve.core.ServingException;
+import io.slmserve.registry.ModelEntry;
+import io.slmserve.registry.ModelRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+
+/** Read-only view of every model folder with its state and live pool numbers. */
+@ApplicationScoped
+public class ModelCatalog {
+
+    private final ModelRegistry registry;
+    private final ModelPools pools;
+
+    public ModelCatalog(ModelRegistry registry, ModelPools pools) {
+        this.registry = registry;
+        this.pools = pools;
+    }
+
+    public List<ModelInfo> list() {
+        return registry.all().stream().map(this::info).toList();
+    }
+
+    public ModelInfo get(String id) {
+        return registry.find(id).map(this::info).orElseThrow(() -> new ServingException(ErrorKind.MODEL_NOT_FOUND,
+                "model '" + id + "' does not exist", "model"));
+    }
+
+    private ModelInfo info(ModelEntry entry) {
+        return new ModelInfo(entry.id(), entry.state(), entry.reason(), entry.spec().orElse(null),
+                pools.stats(entry.id()).orElse(null));
+    }
+}

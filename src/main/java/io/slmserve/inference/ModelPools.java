@@ -1,0 +1,65 @@
+package io.slmserve.inference;
+
+import io.slmserve.batching.BatchPolicy;
+import io.slmserve.batching.DynamicBatcher;
+import io.slmserve.config.ServerConfig;
+import io.slmserve.core.LoadedModel;
+import io.slmserve.core.ModelSpec;
+import io.slmserve.core.ServingMetrics;
+import io.slmserve.registry.ModelActivation;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The worker pool of every active encoder model, started when the registry activates the model. */
+@ApplicationScoped
+public class ModelPools implements ModelActivation {
+
+    private final ServingMetrics metrics;
+    private final int retryAfterSeconds;
+    private final Map<String, DynamicBatcher<EncoderJob, float[][]>> encoders = new ConcurrentHashMap<>();
+
+    public ModelPools(ServingMetrics metrics, ServerConfig config) {
+        this.metrics = metrics;
+        this.retryAfterSeconds = config.limits().retryAfterSeconds();
+    }
+
+    @Override
+    public void activate(LoadedModel model) {
+        if (model.encoder() == null) {
+            return;
+        }
+        ModelSpec spec = model.spec();
+        BatchPolicy policy = new BatchPolicy(spec.batchSize(), spec.maxBatchTokens(), spec.maxBatchDelay());
+        DynamicBatcher<EncoderJob, float[][]> batcher = new DynamicBatcher<>(spec.id(), spec.jobQueueSize(), policy,
+                spec.minWorkers(), spec.maxWorkers(),
+                () -> new EmbeddingProcessor(model.encoder().openSession(), spec.batchSize()),
+                metrics, retryAfterSeconds);
+        DynamicBatcher<EncoderJob, float[][]> previous = encoders.put(spec.id(), batcher);
+        if (previous != null) {
+            previous.close();
+        }
+    }
+
+    @Override
+    public void deactivate(String modelId) {
+        DynamicBatcher<EncoderJob, float[][]> batcher = encoders.remove(modelId);
+        if (batcher != null) {
+            batcher.close();
+        }
+    }
+
+    Optional<DynamicBatcher<EncoderJob, float[][]>> encoder(String modelId) {
+        return Optional.ofNullable(encoders.get(modelId));
+    }
+
+    /** Workers and queue depth for the model list; empty when the model has no pool. */
+    public Optional<PoolStats> stats(String modelId) {
+        return encoder(modelId).map(b -> new PoolStats(b.workerCount(), b.queueDepth()));
+    }
+
+    /** Live numbers of one pool. */
+    public record PoolStats(int workers, int queueDepth) {
+    }
+}

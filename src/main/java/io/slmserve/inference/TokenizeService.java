@@ -1,0 +1,47 @@
+package io.slmserve.inference;
+
+import io.slmserve.core.LoadedModel;
+import io.slmserve.core.ModelTask;
+import io.slmserve.core.ServingException;
+import io.slmserve.core.TokenizedText;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/** Tokenizes and detokenizes with any loaded model's tokenizer, exactly as the model sees its input. */
+@ApplicationScoped
+public class TokenizeService {
+
+    private static final Set<ModelTask> ANY = EnumSet.allOf(ModelTask.class);
+
+    private final ModelResolver resolver;
+
+    public TokenizeService(ModelResolver resolver) {
+        this.resolver = resolver;
+    }
+
+    public List<TokenizedText> tokenize(String model, List<String> texts, boolean truncate) {
+        if (texts.isEmpty()) {
+            throw ServingException.invalid("inputs", "inputs must not be empty");
+        }
+        LoadedModel loaded = resolver.resolve(model, ANY);
+        List<TokenizedText> out = new ArrayList<>(texts.size());
+        for (String text : texts) {
+            out.add(loaded.tokenizer().encode(text, truncate));
+        }
+        return out;
+    }
+
+    public String decode(String model, long[] ids, boolean skipSpecialTokens) {
+        LoadedModel loaded = resolver.resolve(model, ANY);
+        int vocab = loaded.tokenizer().vocabularySize();
+        for (long id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw ServingException.invalid("ids", "token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+        return loaded.tokenizer().decode(ids, skipSpecialTokens);
+    }
+}

@@ -1,0 +1,35 @@
+package io.slmserve.inference;
+
+/** The little vector arithmetic the serving path needs on the JVM side. */
+public final class VectorMath {
+
+    private VectorMath() {
+    }
+
+    /** Scales to unit L2 norm; a zero vector stays zero. */
+    public static void normalizeInPlace(float[] v) {
+        double sum = 0;
+        for (float x : v) {
+            sum += (double) x * x;
+        }
+        if (sum == 0) {
+            return;
+        }
+        float scale = (float) (1.0 / Math.sqrt(sum));
+        for (int i = 0; i < v.length; i++) {
+            v[i] *= scale;
+        }
+    }
+
+    public static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+}

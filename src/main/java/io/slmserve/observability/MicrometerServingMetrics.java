@@ -1,0 +1,67 @@
+package io.slmserve.observability;
+
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.slmserve.core.ServingMetrics;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+
+/**
+ * Micrometer meters, named after TGI/TEI where they have a twin. In Prometheus: slm_request_duration_seconds,
+ * slm_queue_size, slm_queue_wait_seconds, slm_batch_size, slm_batch_tokens, slm_input_tokens.
+ */
+@ApplicationScoped
+public class MicrometerServingMetrics implements ServingMetrics {
+
+    private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+    private static final double[] TOKEN_BUCKETS = {8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192};
+
+    private final MeterRegistry registry;
+
+    public MicrometerServingMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public void queueDepthGauge(String model, IntSupplier depth) {
+        registry.gauge("slm.queue.size", io.micrometer.core.instrument.Tags.of("model", model), depth,
+                d -> d.getAsInt());
+    }
+
+    @Override
+    public void queueWait(String model, long nanos) {
+        Timer.builder("slm.queue.wait").description("Time a request waited in its model's queue")
+                .tag("model", model).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void batch(String model, int rows, int paddedTokens) {
+        DistributionSummary.builder("slm.batch.size").description("Rows per forward call")
+                .tag("model", model).serviceLevelObjectives(BATCH_BUCKETS)
+                .register(registry).record(rows);
+        DistributionSummary.builder("slm.batch.tokens").description("Padded tokens per forward call")
+                .tag("model", model).serviceLevelObjectives(TOKEN_BUCKETS)
+                .register(registry).record(paddedTokens);
+    }
+
+    @Override
+    public void inputTokens(String model, String endpoint, int tokens) {
+        DistributionSummary.builder("slm.input.tokens").description("Input tokens per request")
+                .tags("model", model, "endpoint", endpoint).serviceLevelObjectives(TOKEN_BUCKETS)
+                .register(registry).record(tokens);
+    }
+
+    @Override
+    public void request(String endpoint, String model, int status, long nanos) {
+        Timer.builder("slm.request.duration").description("End-to-end request duration")
+                .tags("endpoint", endpoint, "model", model == null ? "none" : model, "status", Integer.toString(status))
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(500_000)).maximumExpectedValue(Duration.ofSeconds(60))
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+}

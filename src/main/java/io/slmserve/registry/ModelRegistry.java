@@ -1,0 +1,142 @@
+package io.slmserve.registry;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.slmserve.config.ServerConfig;
+import io.slmserve.core.BackendFactory;
+import io.slmserve.core.LoadedModel;
+import io.slmserve.core.ModelLoadException;
+import io.slmserve.core.ModelSpec;
+import io.slmserve.core.ModelState;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.jboss.logging.Logger;
+
+/**
+ * Owns every model folder. At start it scans the models directory and loads the models one after another
+ * on a background thread, so the HTTP server is up at once and readiness reports progress. A folder that
+ * fails is marked FAILED with its reason and the others carry on.
+ */
+@ApplicationScoped
+public class ModelRegistry {
+
+    private static final Logger LOG = Logger.getLogger(ModelRegistry.class);
+
+    private final ServerConfig config;
+    private final BackendFactory factory;
+    private final Instance<ModelActivation> activations;
+    private final Map<String, ModelEntry> entries = new ConcurrentHashMap<>();
+    private volatile boolean scanned;
+
+    public ModelRegistry(ServerConfig config, BackendFactory factory, Instance<ModelActivation> activations) {
+        this.config = config;
+        this.factory = factory;
+        this.activations = activations;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        List<ModelEntry> found = scan(config.modelsDir());
+        found.forEach(entry -> entries.put(entry.id(), entry));
+        scanned = true;
+        Thread loader = new Thread(() -> found.forEach(this::load), "slm-model-loader");
+        loader.setDaemon(true);
+        loader.start();
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        for (ModelEntry entry : entries.values()) {
+            activations.forEach(activation -> activation.deactivate(entry.id()));
+            entry.loaded().ifPresent(ModelRegistry::closeQuietly);
+        }
+    }
+
+    public Optional<ModelEntry> find(String id) {
+        return Optional.ofNullable(entries.get(id));
+    }
+
+    public Collection<ModelEntry> all() {
+        return entries.values().stream().sorted(java.util.Comparator.comparing(ModelEntry::id)).toList();
+    }
+
+    /** True once the folder scan ran (the startup check). */
+    public boolean scanned() {
+        return scanned;
+    }
+
+    /** True when no model is still LOADING. */
+    public boolean settled() {
+        return scanned && entries.values().stream().noneMatch(e -> e.state() == ModelState.LOADING);
+    }
+
+    static List<ModelEntry> scan(Path root) {
+        if (!Files.isDirectory(root)) {
+            LOG.warnf("models directory %s does not exist; serving no models", root.toAbsolutePath());
+            return List.of();
+        }
+        List<ModelEntry> found = new ArrayList<>();
+        try (Stream<Path> children = Files.list(root)) {
+            children.filter(ModelRegistry::isModelFolder).sorted().forEach(dir ->
+                    found.add(new ModelEntry(dir.getFileName().toString(), dir)));
+        } catch (IOException e) {
+            LOG.errorf(e, "cannot list models directory %s", root);
+        }
+        LOG.infof("found %d model folder(s) in %s: %s", found.size(), root.toAbsolutePath(),
+                found.stream().map(ModelEntry::id).toList());
+        return found;
+    }
+
+    /** A model folder declares itself with serving.properties or a TorchScript file; anything else is skipped. */
+    private static boolean isModelFolder(Path dir) {
+        if (!Files.isDirectory(dir) || dir.getFileName().toString().startsWith(".")) {
+            return false;
+        }
+        return Files.exists(dir.resolve(ServingProperties.FILE)) || Files.exists(dir.resolve("model.pt"));
+    }
+
+    private void load(ModelEntry entry) {
+        LOG.infof("model %s: loading from %s", entry.id(), entry.dir());
+        LoadedModel model = null;
+        try {
+            ModelSpec spec = ServingProperties.read(entry.id(), entry.dir());
+            entry.parsed(spec);
+            model = factory.load(spec);
+            for (ModelActivation activation : activations) {
+                activation.activate(model);
+            }
+            entry.ready(model);
+            LOG.infof("model %s: READY (%s, task %s)", entry.id(), spec.family().id(), spec.task().id());
+        } catch (ModelLoadException | IOException | IllegalArgumentException e) {
+            fail(entry, model, e.getMessage(), null);
+        } catch (Exception | LinkageError e) {
+            fail(entry, model, e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void fail(ModelEntry entry, LoadedModel model, String why, Throwable cause) {
+        if (model != null) {
+            activations.forEach(activation -> activation.deactivate(entry.id()));
+            closeQuietly(model);
+        }
+        entry.failed(why);
+        LOG.errorf(cause, "model %s: FAILED: %s", entry.id(), why);
+    }
+
+    private static void closeQuietly(LoadedModel model) {
+        try {
+            model.close();
+        } catch (Exception e) {
+            LOG.warnf(e, "model %s: error while closing", model.spec().id());
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package io.slmserve.batching;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slmserve.core.ErrorKind;
+import io.slmserve.core.ServingException;
+import io.slmserve.core.ServingMetrics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Queue and aggregator logic against a fake processor: no model involved. */
+class DynamicBatcherTest {
+
+    /** A request of {@code rows} rows of length {@code length}; the fake answers value * 10. */
+    record Job(int value, int rows, int longestRow) implements BatchInput {
+        Job(int value) {
+            this(value, 1, 8);
+        }
+    }
+
+    /** Records every batch it sees; optionally blocks until released, or fails batches holding a poison value. */
+    static final class FakeProcessor implements BatchProcessor<Job, Integer> {
+        final List<List<Integer>> batches;
+        final CountDownLatch gate;
+        final AtomicInteger closed;
+
+        FakeProcessor(List<List<Integer>> batches, CountDownLatch gate, AtomicInteger closed) {
+            this.batches = batches;
+            this.gate = gate;
+            this.closed = closed;
+        }
+
+        @Override
+        public List<Integer> process(List<Job> inputs) throws Exception {
+            gate.await(10, TimeUnit.SECONDS);
+            batches.add(inputs.stream().map(Job::value).toList());
+            if (inputs.stream().anyMatch(j -> j.value() < 0)) {
+                throw new IllegalStateException("poison");
+            }
+            return inputs.stream().map(j -> j.value() * 10).toList();
+        }
+
+        @Override
+        public void close() {
+            closed.incrementAndGet();
+        }
+    }
+
+    private final List<List<Integer>> batches = new CopyOnWriteArrayList<>();
+    private final AtomicInteger closed = new AtomicInteger();
+
+    private DynamicBatcher<Job, Integer> batcher(int queue, int maxRows, int maxTokens, Duration delay, int workers,
+            CountDownLatch gate) {
+        return new DynamicBatcher<>("fake", queue, new BatchPolicy(maxRows, maxTokens, delay), workers, workers,
+                () -> new FakeProcessor(batches, gate, closed), ServingMetrics.NONE, 1);
+    }
+
+    @Test
+    void concurrentRequestsShareBatchesAndEachGetsItsOwnAnswer() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        try (var pool = batcher(100, 8, 1000, Duration.ofMillis(50), 1, gate)) {
+            List<CompletableFuture<Integer>> futures = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                futures.add(pool.submit(new Job(i)));
+            }
+            gate.countDown();
+            for (int i = 0; i < 20; i++) {
+                assertEquals(i * 10, futures.get(i).get(5, TimeUnit.SECONDS));
+            }
+        }
+        assertTrue(batches.stream().anyMatch(b -> b.size() > 1), "some batch held more than one request: " + batches);
+        assertTrue(batches.stream().allMatch(b -> b.size() <= 8), "no batch exceeds max rows: " + batches);
+        assertEquals(20, batches.stream().mapToInt(List::size).sum(), "every request ran exactly once");
+    }
+
+    @Test
+    void tokenBudgetSplitsBatchesWithoutReordering() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        try (var pool = batcher(100, 32, 100, Duration.ofMillis(50), 1, gate)) {
+            List<CompletableFuture<Integer>> futures = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                futures.add(pool.submit(new Job(i, 1, 40)));
+            }
+            gate.countDown();
+            for (CompletableFuture<Integer> f : futures) {
+                f.get(5, TimeUnit.SECONDS);
+            }
+        }
+        assertTrue(batches.stream().allMatch(b -> b.size() * 40 <= 100), "padded tokens within budget: " + batches);
+        List<Integer> order = batches.stream().flatMap(List::stream).toList();
+        assertEquals(List.of(0, 1, 2, 3, 4, 5), order, "held-back requests keep their place");
+    }
+
+    @Test
+    void fullQueueRejectsImmediatelyWithRetryAfter() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        try (var pool = batcher(2, 1, 1000, Duration.ZERO, 1, gate)) {
+            List<CompletableFuture<Integer>> accepted = new ArrayList<>();
+            int rejected = 0;
+            for (int i = 0; i < 10; i++) {
+                try {
+                    accepted.add(pool.submit(new Job(i)));
+                } catch (ServingException e) {
+                    assertEquals(ErrorKind.QUEUE_FULL, e.kind());
+                    assertEquals(1, e.retryAfterSeconds());
+                    rejected++;
+                }
+            }
+            assertTrue(rejected >= 7, "a queue of 2 (+1 in the worker) rejects the rest, rejected " + rejected);
+            gate.countDown();
+            for (CompletableFuture<Integer> f : accepted) {
+                f.get(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void failingBatchFailsOnlyItsRequestsAndTheWorkerIsReplaced() throws Exception {
+        CountDownLatch open = new CountDownLatch(0);
+        try (var pool = batcher(10, 1, 1000, Duration.ZERO, 1, open)) {
+            ExecutionException failure = assertThrows(ExecutionException.class,
+                    () -> pool.submit(new Job(-1)).get(5, TimeUnit.SECONDS));
+            assertEquals(ErrorKind.ENGINE_FAILURE, ((ServingException) failure.getCause()).kind());
+            assertEquals(70, pool.submit(new Job(7)).get(5, TimeUnit.SECONDS));
+            assertTrue(closed.get() >= 1, "the failed processor was closed and replaced");
+        }
+    }
+
+    @Test
+    void drainAnswersEveryAcceptedRequestAndThenRefuses() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        var pool = batcher(50, 4, 1000, Duration.ofMillis(1), 2, gate);
+        List<CompletableFuture<Integer>> futures = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            futures.add(pool.submit(new Job(i)));
+        }
+        gate.countDown();
+        pool.drain(Duration.ofSeconds(10));
+        for (int i = 0; i < 30; i++) {
+            assertEquals(i * 10, futures.get(i).get(1, TimeUnit.SECONDS));
+        }
+        ServingException refused = assertThrows(ServingException.class, () -> pool.submit(new Job(1)));
+        assertEquals(ErrorKind.MODEL_NOT_READY, refused.kind());
+        assertEquals(2, closed.get(), "both workers closed their processors");
+    }
+
+    @Test
+    void abandonedRequestsAreSkipped() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        try (var pool = batcher(10, 1, 1000, Duration.ZERO, 1, gate)) {
+            CompletableFuture<Integer> first = pool.submit(new Job(1));
+            CompletableFuture<Integer> gone = pool.submit(new Job(2));
+            CompletableFuture<Integer> third = pool.submit(new Job(3));
+            gone.cancel(true);
+            gate.countDown();
+            assertEquals(10, first.get(5, TimeUnit.SECONDS));
+            assertEquals(30, third.get(5, TimeUnit.SECONDS));
+        }
+        assertTrue(batches.stream().flatMap(List::stream).noneMatch(v -> v == 2), "cancelled request never ran");
+    }
+}
