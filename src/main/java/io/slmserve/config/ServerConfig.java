@@ -27,6 +27,18 @@ public interface ServerConfig {
         /** Inter-op threads of libtorch (process-wide, fixed at engine start). */
         @WithDefault("1")
         int interOpThreads();
+
+        /** Default device of every model ({@code cpu}, {@code gpu}, {@code gpu:N}); option.device overrides it. */
+        @WithDefault("cpu")
+        String device();
+
+        /** Default weight dtype (float32|fp32, float16|fp16, bfloat16|bf16); option.dtype overrides it. */
+        @WithDefault("float32")
+        String dtype();
+
+        /** Refuse to start when a GPU is asked for but none is visible, instead of falling back to CPU. */
+        @WithDefault("false")
+        boolean requireGpu();
     }
 
     /** Per-request limits; exceeding any is a 4xx. */

@@ -18,7 +18,7 @@ public class ModelPools implements ModelActivation {
 
     private final ServingMetrics metrics;
     private final int retryAfterSeconds;
-    private final Map<String, DynamicBatcher<EncoderJob, float[][]>> encoders = new ConcurrentHashMap<>();
+    private final Map<String, DynamicBatcher<EncoderJob, EncoderResult>> encoders = new ConcurrentHashMap<>();
 
     public ModelPools(ServingMetrics metrics, ServerConfig config) {
         this.metrics = metrics;
@@ -32,11 +32,11 @@ public class ModelPools implements ModelActivation {
         }
         ModelSpec spec = model.spec();
         BatchPolicy policy = new BatchPolicy(spec.batchSize(), spec.maxBatchTokens(), spec.maxBatchDelay());
-        DynamicBatcher<EncoderJob, float[][]> batcher = new DynamicBatcher<>(spec.id(), spec.jobQueueSize(), policy,
+        DynamicBatcher<EncoderJob, EncoderResult> batcher = new DynamicBatcher<>(spec.id(), spec.jobQueueSize(), policy,
                 spec.minWorkers(), spec.maxWorkers(),
-                () -> new EmbeddingProcessor(model.encoder().openSession(), spec.batchSize()),
+                () -> new EncoderProcessor(model.encoder().openSession(), spec.task(), spec.batchSize()),
                 metrics, retryAfterSeconds);
-        DynamicBatcher<EncoderJob, float[][]> previous = encoders.put(spec.id(), batcher);
+        DynamicBatcher<EncoderJob, EncoderResult> previous = encoders.put(spec.id(), batcher);
         if (previous != null) {
             previous.close();
         }
@@ -44,13 +44,13 @@ public class ModelPools implements ModelActivation {
 
     @Override
     public void deactivate(String modelId) {
-        DynamicBatcher<EncoderJob, float[][]> batcher = encoders.remove(modelId);
+        DynamicBatcher<EncoderJob, EncoderResult> batcher = encoders.remove(modelId);
         if (batcher != null) {
             batcher.close();
         }
     }
 
-    Optional<DynamicBatcher<EncoderJob, float[][]>> encoder(String modelId) {
+    Optional<DynamicBatcher<EncoderJob, EncoderResult>> encoder(String modelId) {
         return Optional.ofNullable(encoders.get(modelId));
     }
 
