@@ -38,7 +38,7 @@ class ArchitectureTest {
         only("registry", "core", "config");
         only("batching", "core");
         only("inference", "core", "config", "registry", "batching");
-        only("api", "core", "inference");
+        only("api", "core", "config", "inference");
         only("observability", "core", "config", "registry", "inference");
     }
 

@@ -18,6 +18,8 @@ public interface ServerConfig {
 
     Health health();
 
+    Auth auth();
+
     /** DJL / libtorch thread settings. */
     interface Engine {
         /** Intra-op threads per worker; one worker per core with one thread each beats one fat worker here. */
@@ -54,6 +56,16 @@ public interface ServerConfig {
         /** Seconds suggested by Retry-After on 429 and 503. */
         @WithDefault("1")
         int retryAfterSeconds();
+    }
+
+    /** Optional API keys. With none configured the server is open (run it behind a gateway then). */
+    interface Auth {
+        /** Accepted bearer tokens for every inference endpoint; empty means no authentication. */
+        java.util.Optional<java.util.List<String>> apiKeys();
+
+        /** Whether /q/metrics also needs a key (health probes never do). */
+        @WithDefault("false")
+        boolean protectMetrics();
     }
 
     /** Readiness policy. */

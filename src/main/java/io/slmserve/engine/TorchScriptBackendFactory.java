@@ -29,8 +29,13 @@ public class TorchScriptBackendFactory implements BackendFactory {
 
     private final ServerConfig.Engine settings;
 
+    @jakarta.inject.Inject
     public TorchScriptBackendFactory(ServerConfig config) {
-        this.settings = config.engine();
+        this(config.engine());
+    }
+
+    TorchScriptBackendFactory(ServerConfig.Engine settings) {
+        this.settings = settings;
     }
 
     @Override

@@ -40,58 +40,38 @@ class HalfPrecisionEncoderTest {
     private static float[][] embed(String dtype) throws Exception {
         ModelSpec spec = new ModelSpec("all-minilm-l6-v2", Path.of("models/all-minilm-l6-v2"), ModelTask.TEXT_EMBEDDING,
                 8, Duration.ZERO, 8 * 256, 4, 1, 1, 256, Map.of("dtype", dtype));
-        try (LoadedModel model = new TorchScriptBackendFactory(new TestConfig()).load(spec);
+        try (LoadedModel model = new TorchScriptBackendFactory(new EngineDefaults()).load(spec);
                 EncoderSession session = model.encoder().openSession()) {
             List<long[]> rows = TEXTS.stream().map(t -> model.tokenizer().encode(t, true).ids()).toList();
             return session.embed(rows);
         }
     }
 
-    /** Defaults of ServerConfig, without Quarkus. */
-    static final class TestConfig implements ServerConfig {
+    /** The engine defaults of ServerConfig, without Quarkus. */
+    static final class EngineDefaults implements ServerConfig.Engine {
         @Override
-        public Path modelsDir() {
-            return Path.of("models");
+        public int intraOpThreads() {
+            return 1;
         }
 
         @Override
-        public Engine engine() {
-            return new Engine() {
-                @Override
-                public int intraOpThreads() {
-                    return 1;
-                }
-
-                @Override
-                public int interOpThreads() {
-                    return 1;
-                }
-
-                @Override
-                public String device() {
-                    return "cpu";
-                }
-
-                @Override
-                public String dtype() {
-                    return "float32";
-                }
-
-                @Override
-                public boolean requireGpu() {
-                    return false;
-                }
-            };
+        public int interOpThreads() {
+            return 1;
         }
 
         @Override
-        public Limits limits() {
-            throw new UnsupportedOperationException();
+        public String device() {
+            return "cpu";
         }
 
         @Override
-        public Health health() {
-            throw new UnsupportedOperationException();
+        public String dtype() {
+            return "float32";
+        }
+
+        @Override
+        public boolean requireGpu() {
+            return false;
         }
     }
 }
