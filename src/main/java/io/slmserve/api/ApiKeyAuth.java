@@ -15,34 +15,56 @@ import java.util.List;
 /**
  * Optional API keys: when {@code slm.auth.api-keys} is set, every request except health probes, the OpenAPI
  * document and (unless protected) metrics needs {@code Authorization: Bearer KEY}, else 401 in the caller's
- * error shape. Runs before anything reads the body.
+ * error shape. When {@code slm.auth.admin-key} is set, the management verbs need that key. Runs before anything
+ * reads the body.
  */
 @ApplicationScoped
 public class ApiKeyAuth {
 
     private final List<byte[]> keys;
+    private final List<byte[]> adminKeys;
     private final boolean protectMetrics;
 
     public ApiKeyAuth(ServerConfig config) {
-        this.keys = config.auth().apiKeys().orElse(List.of()).stream()
-                .filter(k -> !k.isBlank()).map(k -> k.trim().getBytes(StandardCharsets.UTF_8)).toList();
+        this.keys = bytes(config.auth().apiKeys().orElse(List.of()));
+        this.adminKeys = bytes(config.auth().adminKey().map(List::of).orElse(List.of()));
         this.protectMetrics = config.auth().protectMetrics();
     }
 
+    private static List<byte[]> bytes(List<String> keys) {
+        return keys.stream().filter(k -> !k.isBlank()).map(k -> k.trim().getBytes(StandardCharsets.UTF_8)).toList();
+    }
+
     void install(@Observes Router router) {
-        if (!keys.isEmpty()) {
+        if (!keys.isEmpty() || !adminKeys.isEmpty()) {
             router.route().order(-300).handler(this::check);
         }
     }
 
     private void check(RoutingContext rc) {
         String path = rc.request().path();
-        if (isOpen(path) || accepted(rc.request().getHeader("Authorization"))) {
+        String header = rc.request().getHeader("Authorization");
+        if (!adminKeys.isEmpty() && isManagement(rc.request().method().name(), path)) {
+            if (accepted(header, adminKeys)) {
+                rc.next();
+            } else {
+                reject(rc, path, "management needs the admin key; send Authorization: Bearer <admin key>");
+            }
+            return;
+        }
+        if (keys.isEmpty() || isOpen(path) || accepted(header, keys)) {
             rc.next();
             return;
         }
-        try (Response response = ErrorResponses.build(path, ErrorKind.UNAUTHORIZED,
-                "missing or invalid API key; send Authorization: Bearer <key>", null, null)) {
+        reject(rc, path, "missing or invalid API key; send Authorization: Bearer <key>");
+    }
+
+    private static boolean isManagement(String method, String path) {
+        return !method.equals("GET") && !method.equals("HEAD") && (path.equals("/models") || path.startsWith("/models/"));
+    }
+
+    private void reject(RoutingContext rc, String path, String message) {
+        try (Response response = ErrorResponses.build(path, ErrorKind.UNAUTHORIZED, message, null, null)) {
             rc.response().setStatusCode(401)
                     .putHeader("WWW-Authenticate", "Bearer")
                     .putHeader("Content-Type", response.getMediaType().toString())
@@ -57,13 +79,13 @@ public class ApiKeyAuth {
         return path.startsWith("/q/metrics") && !protectMetrics;
     }
 
-    private boolean accepted(String header) {
+    private static boolean accepted(String header, List<byte[]> accepted) {
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return false;
         }
         byte[] presented = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
         boolean match = false;
-        for (byte[] key : keys) {
+        for (byte[] key : accepted) {
             match |= MessageDigest.isEqual(key, presented);
         }
         return match;

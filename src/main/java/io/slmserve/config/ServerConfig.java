@@ -63,6 +63,9 @@ public interface ServerConfig {
         /** Accepted bearer tokens for every inference endpoint; empty means no authentication. */
         java.util.Optional<java.util.List<String>> apiKeys();
 
+        /** When set, the management verbs (POST, PUT, DELETE under /models) need this key instead of an API key. */
+        java.util.Optional<String> adminKey();
+
         /** Whether /q/metrics also needs a key (health probes never do). */
         @WithDefault("false")
         boolean protectMetrics();

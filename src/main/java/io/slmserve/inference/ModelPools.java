@@ -5,6 +5,7 @@ import io.slmserve.batching.DynamicBatcher;
 import io.slmserve.config.ServerConfig;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelSpec;
+import io.slmserve.core.ServingException;
 import io.slmserve.core.ServingMetrics;
 import io.slmserve.registry.ModelActivation;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -56,10 +57,25 @@ public class ModelPools implements ModelActivation {
 
     /** Workers and queue depth for the model list; empty when the model has no pool. */
     public Optional<PoolStats> stats(String modelId) {
-        return encoder(modelId).map(b -> new PoolStats(b.workerCount(), b.queueDepth()));
+        return encoder(modelId).map(b -> new PoolStats(b.workerCount(), b.queueDepth(), b.minWorkers(), b.maxWorkers()));
+    }
+
+    /**
+     * Changes a running model's worker bounds.
+     *
+     * @throws ServingException MODEL_NOT_READY when the model has no running pool
+     */
+    public void scale(String modelId, int minWorkers, int maxWorkers) {
+        DynamicBatcher<EncoderJob, EncoderResult> batcher = encoder(modelId).orElseThrow(() ->
+                ServingException.notReady(modelId, "it has no running worker pool", retryAfterSeconds));
+        try {
+            batcher.resize(minWorkers, maxWorkers);
+        } catch (IllegalArgumentException e) {
+            throw ServingException.invalid("min_worker", e.getMessage());
+        }
     }
 
     /** Live numbers of one pool. */
-    public record PoolStats(int workers, int queueDepth) {
+    public record PoolStats(int workers, int queueDepth, int minWorkers, int maxWorkers) {
     }
 }
