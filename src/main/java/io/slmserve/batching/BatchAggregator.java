@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
 
 /**
  * Forms batches from a shared queue. One worker aggregates at a time (under a lock), so a request that
@@ -14,13 +15,15 @@ final class BatchAggregator<I extends BatchInput, O> {
 
     private final BlockingQueue<PendingRequest<I, O>> queue;
     private final BatchPolicy policy;
+    private final IntSupplier idleWorkers;
     private final ReentrantLock lock = new ReentrantLock();
     /** A request taken from the queue that did not fit the previous batch; guarded by lock. */
     private PendingRequest<I, O> carry;
 
-    BatchAggregator(BlockingQueue<PendingRequest<I, O>> queue, BatchPolicy policy) {
+    BatchAggregator(BlockingQueue<PendingRequest<I, O>> queue, BatchPolicy policy, IntSupplier idleWorkers) {
         this.queue = queue;
         this.policy = policy;
+        this.idleWorkers = idleWorkers;
     }
 
     /**
@@ -38,8 +41,9 @@ final class BatchAggregator<I extends BatchInput, O> {
             batch.add(first);
             int rows = first.input().rows();
             int longest = first.input().longestRow();
+            int target = target(queue.size() + 1, idleWorkers.getAsInt(), policy.maxRows());
             long deadline = System.nanoTime() + policy.maxDelay().toNanos();
-            while (rows < policy.maxRows()) {
+            while (rows < target) {
                 long remaining = deadline - System.nanoTime();
                 PendingRequest<I, O> next = remaining > 0 ? queue.poll(remaining, TimeUnit.NANOSECONDS) : queue.poll();
                 if (next == null) {
@@ -62,6 +66,18 @@ final class BatchAggregator<I extends BatchInput, O> {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Rows this batch aims for. While other workers are idle too, the backlog is split evenly between them
+     * (one worker taking a full batch while another sits idle would leave a core unused); the last idle worker
+     * fills up to the policy's maximum, waiting at most max_batch_delay.
+     */
+    static int target(int waiting, int idle, int maxRows) {
+        if (idle <= 1) {
+            return maxRows;
+        }
+        return Math.min(maxRows, (waiting + idle - 1) / idle);
     }
 
     /** Removes and returns every waiting request, the held-back one included (used once workers stopped). */

@@ -22,11 +22,12 @@ final class BatchWorker<I extends BatchInput, O> extends Thread {
     private final Supplier<BatchProcessor<I, O>> processors;
     private final ServingMetrics metrics;
     private final DynamicBatcher<I, O> pool;
+    private final java.util.concurrent.atomic.AtomicInteger busy;
     private volatile boolean stopWhenIdle;
     private volatile boolean retired;
 
     BatchWorker(String model, int index, BatchAggregator<I, O> aggregator, Supplier<BatchProcessor<I, O>> processors,
-            ServingMetrics metrics, DynamicBatcher<I, O> pool) {
+            ServingMetrics metrics, DynamicBatcher<I, O> pool, java.util.concurrent.atomic.AtomicInteger busy) {
         super("slm-worker-" + model + "-" + index);
         setDaemon(true);
         this.model = model;
@@ -34,6 +35,7 @@ final class BatchWorker<I extends BatchInput, O> extends Thread {
         this.processors = processors;
         this.metrics = metrics;
         this.pool = pool;
+        this.busy = busy;
     }
 
     void stopWhenIdle() {
@@ -65,7 +67,14 @@ final class BatchWorker<I extends BatchInput, O> extends Thread {
                     }
                     continue;
                 }
-                if (!run(processor, batch)) {
+                busy.incrementAndGet();
+                boolean ok;
+                try {
+                    ok = run(processor, batch);
+                } finally {
+                    busy.decrementAndGet();
+                }
+                if (!ok) {
                     processor.close();
                     processor = processors.get();
                 }

@@ -30,13 +30,15 @@ public final class DynamicBatcher<I extends BatchInput, O> implements AutoClosea
     private final int retryAfterSeconds;
     private final List<BatchWorker<I, O>> workers = new CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
+    /** Workers running a batch right now; the rest are idle, for the aggregator's fair share. */
+    private final java.util.concurrent.atomic.AtomicInteger busy = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean accepting = true;
 
     public DynamicBatcher(String model, int queueCapacity, BatchPolicy policy, int minWorkers, int maxWorkers,
             Supplier<BatchProcessor<I, O>> processors, ServingMetrics metrics, int retryAfterSeconds) {
         this.model = model;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
-        this.aggregator = new BatchAggregator<>(queue, policy);
+        this.aggregator = new BatchAggregator<>(queue, policy, () -> workers.size() - busy.get());
         this.processors = processors;
         this.metrics = metrics;
         this.minWorkers = minWorkers;
@@ -136,7 +138,7 @@ public final class DynamicBatcher<I extends BatchInput, O> implements AutoClosea
 
     private void addWorker() {
         BatchWorker<I, O> worker = new BatchWorker<>(model, started.getAndIncrement(), aggregator, processors, metrics,
-                this);
+                this, busy);
         workers.add(worker);
         worker.start();
         LOG.debugf("model %s: worker %d started", model, workers.size());

@@ -188,4 +188,13 @@ class DynamicBatcherTest {
             assertThrows(IllegalArgumentException.class, () -> pool.resize(2, 1));
         }
     }
+
+    @Test
+    void idleWorkersShareTheBacklogAndTheLastOneFillsUp() {
+        assertEquals(16, BatchAggregator.target(32, 2, 32), "two idle workers split 32 waiting rows");
+        assertEquals(4, BatchAggregator.target(8, 2, 32));
+        assertEquals(1, BatchAggregator.target(1, 2, 32), "a lone request goes at once while another worker idles");
+        assertEquals(32, BatchAggregator.target(100, 2, 32), "never above the policy's maximum");
+        assertEquals(32, BatchAggregator.target(3, 1, 32), "the last idle worker waits to fill a full batch");
+    }
 }
