@@ -34,6 +34,10 @@ public class TorchScriptBackendFactory implements BackendFactory {
 
     @Override
     public LoadedModel load(ModelSpec spec) throws ModelLoadException {
+        if (spec.task() == ModelTask.TEXT_GENERATION) {
+            DjlRuntime.configure(settings.interOpThreads(), settings.intraOpThreads());
+            return new TorchDecoderLoader(settings.intraOpThreads()).load(spec);
+        }
         if (spec.task() != ModelTask.TEXT_EMBEDDING) {
             throw new ModelLoadException("task " + spec.task().id() + " (" + spec.family().id()
                     + " family) is not served by this build");

@@ -59,7 +59,8 @@ public final class ServingProperties {
                 minWorkers,
                 intValue(props, "maxWorkers", minWorkers),
                 maxInputTokens,
-                options);
+                options,
+                intValue(props, "max_total_tokens", maxInputTokens));
     }
 
     private static int intValue(Properties props, String key, int fallback) {
