@@ -10,9 +10,12 @@ import java.util.List;
  *                 while it could still be the start of a stop string) or hold several tokens' worth
  * @param logprob  log-probability of the token under the model's distribution (before sampling filters)
  * @param special  whether the token is a special token (end of sequence)
+ * @param piece    the token decoded alone (for log-probability reports; may hold U+FFFD for part of a
+ *                 character), or null when log-probabilities were not requested
  * @param top      the most likely alternatives, when requested (empty otherwise)
  */
-public record GeneratedToken(long id, String text, double logprob, boolean special, List<TopToken> top) {
+public record GeneratedToken(long id, String text, double logprob, boolean special, String piece,
+                             List<TopToken> top) {
 
     /** An alternative token with its log-probability. */
     public record TopToken(long id, String text, double logprob) {

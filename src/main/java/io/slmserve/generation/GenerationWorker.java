@@ -161,15 +161,17 @@ final class GenerationWorker implements Runnable {
     private void advance(Sequence s, Sampler sampler, float[] logits, int offset, long now) {
         int token = sampler.choose(s, logits, offset);
         double logprob = Double.NaN;
+        String piece = null;
         List<GeneratedToken.TopToken> top = List.of();
         if (s.params().logprobs() || s.params().topNTokens() > 0) {
             double lse = TokenScores.logSumExp(logits, offset, vocab);
             logprob = logits[offset + token] - lse;
+            piece = tokenizer.decode(new long[] {token}, false);
             if (s.params().topNTokens() > 0) {
                 top = TokenScores.top(logits, offset, vocab, s.params().topNTokens(), lse, tokenizer);
             }
         }
-        GeneratedToken event = s.accept(token, logprob, top);
+        GeneratedToken event = s.accept(token, logprob, piece, top);
         if (s.generated() == 1) {
             metrics.timeToFirstToken(model, now - s.submittedAt());
         } else {

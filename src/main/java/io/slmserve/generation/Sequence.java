@@ -108,7 +108,7 @@ final class Sequence implements GenerationHandle {
      *
      * @return the token as reported, with the text it releases
      */
-    GeneratedToken accept(long token, double logprob, List<GeneratedToken.TopToken> top) {
+    GeneratedToken accept(long token, double logprob, String piece, List<GeneratedToken.TopToken> top) {
         generated++;
         lastToken = token;
         penalties.record(token);
@@ -130,7 +130,7 @@ final class Sequence implements GenerationHandle {
             }
         }
         text.append(released);
-        return new GeneratedToken(token, released, logprob, isEos, top);
+        return new GeneratedToken(token, released, logprob, isEos, piece, top);
     }
 
     /** Non-null once the last token was accepted. */

@@ -68,7 +68,7 @@ class SamplerTest {
         assertEquals(1, sampler.choose(repeated, l, 0), "token 0 is in the prompt, so it is penalised");
         Sequence presence = sequence(GenerationParams.builder().presencePenalty(1.0).build(), 5);
         assertEquals(0, sampler.choose(presence, l, 0));
-        presence.accept(0, Double.NaN, java.util.List.of());
+        presence.accept(0, Double.NaN, null, java.util.List.of());
         assertEquals(1, sampler.choose(presence, l, 0), "presence penalty applies to generated tokens");
     }
 

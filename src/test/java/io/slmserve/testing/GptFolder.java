@@ -5,7 +5,7 @@ import java.nio.file.Path;
 
 /**
  * Where the decoder checkpoint for tests lives: {@code models/nano-gpt} in the project, or the folder named by
- * the system property {@code slm.test.gpt-dir} (environment {@code SLM_TEST_GPT_DIR}), e.g. a tiny random GPT-2.
+ * the system property {@code test.gpt-dir} (environment {@code TEST_GPT_DIR}), e.g. a tiny random GPT-2.
  */
 public final class GptFolder {
 
@@ -13,7 +13,7 @@ public final class GptFolder {
     }
 
     public static Path dir() {
-        String configured = System.getProperty("slm.test.gpt-dir", System.getenv("SLM_TEST_GPT_DIR"));
+        String configured = System.getProperty("test.gpt-dir", System.getenv("TEST_GPT_DIR"));
         Path dir = Path.of(configured == null || configured.isBlank() ? "models/nano-gpt" : configured)
                 .toAbsolutePath();
         if (!Files.isRegularFile(dir.resolve("model.pt"))) {
