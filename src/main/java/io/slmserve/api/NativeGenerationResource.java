@@ -85,7 +85,7 @@ public class NativeGenerationResource {
     public Response generateStream(GenerateRequest request, RoutingContext rc) {
         GenerationQuery query = GenerationRequests.tgi(request, "/generate_stream");
         boolean full = request.parameters() != null && Boolean.TRUE.equals(request.parameters().returnFullText());
-        return SseWriter.start(events -> generation.stream(query, events), new TgiEvents(full),
+        return SseWriter.start(rc, events -> generation.stream(query, events), new TgiEvents(full),
                 model -> RequestTelemetry.model(rc, model));
     }
 

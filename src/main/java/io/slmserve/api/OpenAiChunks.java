@@ -60,7 +60,7 @@ final class OpenAiChunks implements SseWriter.Renderer {
             out.add(chat ? chatChunk(t.index(), new Delta(null, t.token().text()), chatLogprobs(one), null)
                     : textChunk(t.index(), t.token().text(), textLogprobs(one, 0), null));
         } else if (event instanceof GenerationEvent.ChoiceEnd end) {
-            String reason = end.result().reason().openAi();
+            String reason = end.reason().openAi();
             out.add(chat ? chatChunk(end.index(), new Delta(null, null), null, reason)
                     : textChunk(end.index(), "", null, reason));
         } else if (event instanceof GenerationEvent.Done done) {

@@ -98,7 +98,7 @@ public class OpenAiGenerationResource {
     }
 
     private CompletionStage<Response> stream(GenerationQuery query, OpenAiChunks chunks, RoutingContext rc) {
-        return CompletableFuture.completedFuture(SseWriter.start(events -> generation.stream(query, events), chunks,
+        return CompletableFuture.completedFuture(SseWriter.start(rc, events -> generation.stream(query, events), chunks,
                 model -> {
                     RequestTelemetry.model(rc, model);
                     chunks.model(model);

@@ -76,7 +76,7 @@ final class CompletionTracker implements Cancellable {
         }
         choices[index] = new Completion.Choice(index, r.text(), r.reason(), r.generatedTokens(), r.seed(),
                 List.copyOf(tokens.get(index)));
-        events.accept(new GenerationEvent.ChoiceEnd(index, r));
+        events.accept(new GenerationEvent.ChoiceEnd(index, r.reason(), r.generatedTokens()));
         if (++ended == choices.length) {
             closed = true;
             events.accept(new GenerationEvent.Done(new Completion(model, prompt, promptTokens, List.of(choices))));

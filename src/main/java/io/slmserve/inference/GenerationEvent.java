@@ -1,8 +1,8 @@
 package io.slmserve.inference;
 
+import io.slmserve.core.FinishReason;
 import io.slmserve.core.GeneratedToken;
 import io.slmserve.core.ServingException;
-import io.slmserve.generation.GenerationResult;
 
 /** What a streaming caller receives: tokens as they come, each choice's end, then Done or Failed, once. */
 public sealed interface GenerationEvent {
@@ -12,7 +12,7 @@ public sealed interface GenerationEvent {
     }
 
     /** Choice {@code index} ended; other choices may still run. */
-    record ChoiceEnd(int index, GenerationResult result) implements GenerationEvent {
+    record ChoiceEnd(int index, FinishReason reason, int generatedTokens) implements GenerationEvent {
     }
 
     /** Every choice ended; the last event. */
