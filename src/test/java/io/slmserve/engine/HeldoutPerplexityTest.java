@@ -33,7 +33,7 @@ class HeldoutPerplexityTest {
         String readme = Files.readString(dir.resolve("README.md"));
         double unigram = number(readme, "(?i)unigram[^\\n]*?([0-9][0-9,]*\\.?[0-9]*)");
         ModelSpec spec = new ModelSpec("nano-gpt", dir, ModelTask.TEXT_GENERATION, 1, Duration.ZERO, 4096, 1, 1, 1,
-                MAX_IDS, Map.of(), MAX_IDS);
+                MAX_IDS - 1, Map.of(), MAX_IDS);
         try (LoadedModel model = new TorchDecoderLoader(1).load(spec);
              DecoderSession session = model.decoder().openSession()) {
             int vocab = model.decoder().info().vocabularySize();

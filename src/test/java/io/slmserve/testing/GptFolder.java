@@ -22,8 +22,8 @@ public final class GptFolder {
         return dir;
     }
 
-    /** True for the trained nano-gpt (a model card with measured perplexity), false for a random stand-in. */
+    /** True for the trained nano-gpt (held-out text and a model card), false for a random stand-in. */
     public static boolean trained() {
-        return Files.isRegularFile(dir().resolve("heldout.txt"));
+        return Files.isRegularFile(dir().resolve("heldout.txt")) && Files.isRegularFile(dir().resolve("README.md"));
     }
 }
