@@ -32,6 +32,7 @@ class HeldoutPerplexityTest {
         Path dir = GptFolder.dir();
         String readme = Files.readString(dir.resolve("README.md"));
         double unigram = number(readme, "(?i)unigram[^\\n]*?([0-9][0-9,]*\\.?[0-9]*)");
+        double python = number(readme, "(?i)python measured \\**([0-9]+\\.?[0-9]*)");
         ModelSpec spec = new ModelSpec("nano-gpt", dir, ModelTask.TEXT_GENERATION, 1, Duration.ZERO, 4096, 1, 1, 1,
                 MAX_IDS - 1, Map.of(), MAX_IDS);
         try (LoadedModel model = new TorchDecoderLoader(1).load(spec);
@@ -60,10 +61,11 @@ class HeldoutPerplexityTest {
             }
             double full = Math.exp(allNll / (n - 1));
 
-            System.out.printf("held-out perplexity through the engine: cache %.4f, logits_all %.4f, unigram %.1f "
-                    + "(%d tokens scored)%n", cached, full, unigram, n - 1);
+            System.out.printf("held-out perplexity through the engine: cache %.4f, logits_all %.4f, model card "
+                    + "(Python) %.2f, unigram %.1f (%d tokens scored)%n", cached, full, python, unigram, n - 1);
             assertTrue(Math.abs(cached - full) / full < 1e-3, "cache " + cached + " vs logits_all " + full);
             assertTrue(cached < unigram / 3, "perplexity " + cached + " is far below the unigram " + unigram);
+            assertTrue(Math.abs(cached - python) / python < 0.005, "engine " + cached + " vs Python " + python);
         }
     }
 
