@@ -13,7 +13,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** A client that drops a stream frees its cache slot within a step, and the generation stops. */
+/** Clients that drop a stream free their cache slots (or queue places) at once; a full queue answers 429. */
 @QuarkusTest
 @TestProfile(GenerationProfile.class)
 class GenerationCancelTest {
@@ -60,6 +60,49 @@ class GenerationCancelTest {
         }
         assertEquals(0, (int) Generate.metric("slm_running_sequences"), "slots freed after the client left");
         assertEquals(finishedBefore, count("slm_generated_tokens_count"), "the sequences were cancelled, not finished");
+    }
+
+    @Test
+    void aFullQueueIs429AndDroppedWaitersLeaveTheQueue() throws Exception {
+        ModelWait.ready();
+        String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"And\"}], \"temperature\": 0, "
+                + "\"ignore_eos\": true, \"stream\": true, \"n\": " + GenerationProfile.SLOTS + "}";
+        java.util.List<Socket> clients = new java.util.ArrayList<>();
+        try {
+            // One request fills the slots, two more fill the queue of 8.
+            for (int i = 0; i < 3; i++) {
+                clients.add(post(body));
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (Generate.metric("slm_waiting_sequences") < 8 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(8, (int) Generate.metric("slm_waiting_sequences"));
+            io.restassured.RestAssured.given().contentType(io.restassured.http.ContentType.JSON)
+                    .body(java.util.Map.of("prompt", "x", "max_tokens", 2)).post("/v1/completions")
+                    .then().statusCode(429).header("Retry-After", "1")
+                    .body("error.code", org.hamcrest.Matchers.equalTo("queue_full"));
+        } finally {
+            for (Socket client : clients) {
+                client.close();
+            }
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (Generate.metric("slm_running_sequences") + Generate.metric("slm_waiting_sequences") > 0
+                && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(0, (int) Generate.metric("slm_waiting_sequences"), "dropped waiters left the queue");
+        assertEquals(0, (int) Generate.metric("slm_running_sequences"), "dropped streams freed their slots");
+    }
+
+    private static Socket post(String body) throws Exception {
+        Socket socket = new Socket("localhost", RestAssured.port);
+        socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
+                + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+        socket.getOutputStream().flush();
+        return socket;
     }
 
     private static double count(String name) {
