@@ -175,6 +175,45 @@ class GenerationApiTest {
     }
 
     @Test
+    void logprobsTopTokensFullTextAndSeveralStreamedChoices() {
+        JsonPath tgi = Generate.tgi(PROMPTS.get(0), Map.of("max_new_tokens", 5, "top_n_tokens", 3,
+                "return_full_text", true));
+        assertTrue(tgi.getString("generated_text").startsWith(PROMPTS.get(0)), "return_full_text keeps the prompt");
+        assertEquals(5, tgi.getList("details.tokens").size());
+        assertEquals(3, tgi.getList("details.top_tokens[0]").size());
+        assertEquals(tgi.getInt("details.tokens[0].id"), tgi.getInt("details.top_tokens[0][0].id"),
+                "greedy picks the most likely token");
+        assertTrue(tgi.getDouble("details.tokens[0].logprob") <= 0);
+
+        JsonPath text = complete(Map.of("prompt", PROMPTS.get(0), "max_tokens", 4, "temperature", 0, "logprobs", 2));
+        assertEquals(4, text.getList("choices[0].logprobs.tokens").size());
+        assertEquals(4, text.getList("choices[0].logprobs.token_logprobs").size());
+        assertEquals(2, text.getMap("choices[0].logprobs.top_logprobs[0]").size());
+
+        JsonPath chat = given().contentType(ContentType.JSON).body(Map.of("messages", List.of(Map.of("role", "user",
+                        "content", "And")), "max_tokens", 3, "temperature", 0, "logprobs", true, "top_logprobs", 2))
+                .post("/v1/chat/completions").then().statusCode(200).extract().jsonPath();
+        assertEquals("assistant", chat.getString("choices[0].message.role"));
+        assertEquals(3, chat.getList("choices[0].logprobs.content").size());
+        assertEquals(2, chat.getList("choices[0].logprobs.content[0].top_logprobs").size());
+
+        List<String> chunks = Generate.events(given().contentType(ContentType.JSON).body(Map.of("prompt",
+                        PROMPTS.get(1), "max_tokens", 6, "seed", 5, "n", 2, "stream", true))
+                .post("/v1/completions").then().statusCode(200).extract().asString());
+        StringBuilder[] texts = {new StringBuilder(), new StringBuilder()};
+        int finished = 0;
+        for (String chunk : chunks.subList(0, chunks.size() - 1)) {
+            JsonPath c = JsonPath.from(chunk);
+            texts[c.getInt("choices[0].index")].append(c.getString("choices[0].text"));
+            finished += c.getString("choices[0].finish_reason") == null ? 0 : 1;
+        }
+        assertEquals(2, finished, "each choice ends once");
+        JsonPath whole = complete(Map.of("prompt", PROMPTS.get(1), "max_tokens", 6, "seed", 5, "n", 2));
+        assertEquals(whole.getString("choices[0].text"), texts[0].toString());
+        assertEquals(whole.getString("choices[1].text"), texts[1].toString());
+    }
+
+    @Test
     void badRequestsAreClearClientErrors() {
         given().contentType(ContentType.JSON).body(Map.of("prompt", "x", "temperature", -1))
                 .post("/v1/completions").then().statusCode(400)
