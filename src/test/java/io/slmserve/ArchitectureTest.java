@@ -39,7 +39,7 @@ class ArchitectureTest {
         only("batching", "core");
         only("generation", "core");
         only("inference", "core", "config", "registry", "batching", "generation");
-        only("api", "core", "inference");
+        only("api", "core", "config", "inference");
         only("observability", "core", "config", "registry", "inference");
     }
 

@@ -18,6 +18,13 @@ final class InputParser {
     private InputParser() {
     }
 
+    /** JAX-RS binds an empty body to null. */
+    static void requireBody(Object request) {
+        if (request == null) {
+            throw ServingException.invalid(null, "a JSON body is required");
+        }
+    }
+
     static Inputs parse(JsonNode node, String field) {
         if (node == null || node.isNull() || node.isMissingNode()) {
             throw ServingException.invalid(field, "'" + field + "' is required");

@@ -5,7 +5,13 @@ import io.slmserve.api.dto.Problem;
 import io.slmserve.core.ModelSpec;
 import io.slmserve.inference.ModelCatalog;
 import io.slmserve.inference.ModelInfo;
+import io.slmserve.inference.ModelManagement;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -14,19 +20,68 @@ import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-/** Every model folder with its state (LOADING, READY, FAILED and why), workers, queue depth and batch settings. */
+/**
+ * Every model folder with its state (LOADING, READY, FAILED and why), workers, queue depth and batch settings;
+ * and the management verbs (register, unregister, scale) with DJL Serving's parameter names.
+ */
 @Path("/models")
 @Tag(name = "Models", description = "Model repository state")
 @Produces(MediaType.APPLICATION_JSON)
 public class ModelsResource {
 
     private final ModelCatalog catalog;
+    private final ModelManagement management;
 
-    public ModelsResource(ModelCatalog catalog) {
+    public ModelsResource(ModelCatalog catalog, ModelManagement management) {
         this.catalog = catalog;
+        this.management = management;
+    }
+
+    @POST
+    @Operation(summary = "Register a model folder (management)", description = "The folder must lie inside the "
+            + "models directory. The model loads in the background: poll GET /models/{id} until READY. Needs the "
+            + "admin key when slm.auth.admin-key is set.")
+    @APIResponse(responseCode = "202", description = "Registered; LOADING",
+            content = @Content(schema = @Schema(implementation = ModelDescription.class)))
+    @APIResponse(responseCode = "400", description = "Not a model folder, or a bad name",
+            content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "403", description = "The folder is outside the models directory",
+            content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "409", description = "The id is taken",
+            content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+    public Response register(
+            @Parameter(description = "Model folder, relative to the models directory or absolute inside it",
+                    example = "all-minilm-l6-v2") @QueryParam("url") String url,
+            @Parameter(description = "Model id (default: the folder name)") @QueryParam("model_name") String name) {
+        return Response.accepted(describe(management.register(url, name))).build();
+    }
+
+    @DELETE
+    @Path("/{id}")
+    @Operation(summary = "Unregister a model (management)", description = "Stops taking requests for it, answers "
+            + "everything it had queued, then frees it.")
+    @APIResponse(responseCode = "204", description = "Unregistered")
+    @APIResponse(responseCode = "404", description = "No such model",
+            content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+    public Response unregister(@PathParam("id") String id) {
+        management.unregister(id);
+        return Response.noContent().build();
+    }
+
+    @PUT
+    @Path("/{id}")
+    @Operation(summary = "Scale a model's workers (management)")
+    @APIResponse(responseCode = "200", description = "The model with its new worker bounds")
+    @APIResponse(responseCode = "400", description = "Bounds out of range",
+            content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+    public ModelDescription scale(@PathParam("id") String id,
+            @Parameter(description = "Workers kept running", example = "1") @QueryParam("min_worker") Integer min,
+            @Parameter(description = "Workers the pool may grow to", example = "2") @QueryParam("max_worker") Integer max) {
+        return describe(management.scale(id, min, max));
     }
 
     @GET
@@ -48,8 +103,9 @@ public class ModelsResource {
     static ModelDescription describe(ModelInfo info) {
         ModelSpec spec = info.spec();
         ModelDescription.Batching batching = spec == null ? null : new ModelDescription.Batching(spec.batchSize(),
-                spec.maxBatchDelay().toMillis(), spec.maxBatchTokens(), spec.jobQueueSize(), spec.minWorkers(),
-                spec.maxWorkers(), spec.maxInputTokens());
+                spec.maxBatchDelay().toMillis(), spec.maxBatchTokens(), spec.jobQueueSize(),
+                info.pool() == null ? spec.minWorkers() : info.pool().minWorkers(),
+                info.pool() == null ? spec.maxWorkers() : info.pool().maxWorkers(), spec.maxInputTokens());
         return new ModelDescription(info.id(),
                 spec == null ? null : spec.task().id(),
                 spec == null ? null : spec.family().id(),

@@ -59,7 +59,7 @@ public class NativeEncoderResource {
     @APIResponse(responseCode = "429", description = "The model's queue is full; see Retry-After",
             content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
     public CompletionStage<List<float[]>> embed(EmbedRequest request, RoutingContext rc) {
-        requireBody(request);
+        InputParser.requireBody(request);
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         EmbeddingQuery query = new EmbeddingQuery(request.model(), texts, null,
                 Boolean.TRUE.equals(request.truncate()), !Boolean.FALSE.equals(request.normalize()),
@@ -76,7 +76,7 @@ public class NativeEncoderResource {
     @APIResponse(responseCode = "200", description = "Tokens per input",
             content = @Content(schema = @Schema(implementation = Token[][].class)))
     public List<List<Token>> tokenize(TokenizeRequest request) {
-        requireBody(request);
+        InputParser.requireBody(request);
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         List<List<Token>> out = new ArrayList<>(texts.size());
         for (TokenizedText text : tokenizer.tokenize(request.model(), texts, Boolean.TRUE.equals(request.truncate()))) {
@@ -95,16 +95,10 @@ public class NativeEncoderResource {
     @APIResponse(responseCode = "200", description = "The decoded text",
             content = @Content(schema = @Schema(implementation = String.class)))
     public String decode(DecodeRequest request) {
-        requireBody(request);
+        InputParser.requireBody(request);
         if (request.ids() == null || request.ids().length == 0) {
             throw ServingException.invalid("ids", "'ids' must be a non-empty array of token ids");
         }
         return tokenizer.decode(request.model(), request.ids(), !Boolean.FALSE.equals(request.skipSpecialTokens()));
-    }
-
-    private static void requireBody(Object request) {
-        if (request == null) {
-            throw ServingException.invalid(null, "a JSON body is required");
-        }
     }
 }

@@ -74,9 +74,7 @@ public class OpenAiResource {
     @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
             content = @Content(schema = @Schema(implementation = OpenAiError.class)))
     public CompletionStage<EmbeddingsResponse> embeddings(EmbeddingsRequest request, RoutingContext rc) {
-        if (request == null) {
-            throw ServingException.invalid(null, "a JSON body is required");
-        }
+        InputParser.requireBody(request);
         boolean base64 = encoding(request.encodingFormat());
         InputParser.Inputs inputs = InputParser.parse(request.input(), "input");
         EmbeddingQuery query = new EmbeddingQuery(request.model(), inputs.texts(), inputs.tokenIds(), false, true,

@@ -15,8 +15,8 @@ import java.util.Set;
 public class RequestTelemetry {
 
     private static final String MODEL_KEY = "slm.model";
-    private static final Set<String> TRACKED = Set.of("/v1/embeddings", "/embed", "/tokenize", "/decode",
-            "/generate", "/generate_stream", "/v1/completions", "/v1/chat/completions");
+    private static final Set<String> TRACKED = Set.of("/v1/embeddings", "/embed", "/tokenize", "/decode", "/predict", "/fill-mask",
+            "/rerank", "/generate", "/generate_stream", "/v1/completions", "/v1/chat/completions");
 
     private final ServingMetrics metrics;
 

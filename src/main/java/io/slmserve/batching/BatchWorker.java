@@ -23,6 +23,7 @@ final class BatchWorker<I extends BatchInput, O> extends Thread {
     private final ServingMetrics metrics;
     private final DynamicBatcher<I, O> pool;
     private volatile boolean stopWhenIdle;
+    private volatile boolean retired;
 
     BatchWorker(String model, int index, BatchAggregator<I, O> aggregator, Supplier<BatchProcessor<I, O>> processors,
             ServingMetrics metrics, DynamicBatcher<I, O> pool) {
@@ -39,6 +40,11 @@ final class BatchWorker<I extends BatchInput, O> extends Thread {
         stopWhenIdle = true;
     }
 
+    /** Leave after the current batch, even under load (the pool shrank). */
+    void retire() {
+        retired = true;
+    }
+
     void awaitExit(long millis) {
         try {
             join(millis);
@@ -51,7 +57,7 @@ final class BatchWorker<I extends BatchInput, O> extends Thread {
     public void run() {
         BatchProcessor<I, O> processor = processors.get();
         try {
-            while (true) {
+            while (!retired) {
                 List<PendingRequest<I, O>> batch = aggregator.next(IDLE_POLL_NANOS);
                 if (batch.isEmpty()) {
                     if (stopWhenIdle) {

@@ -25,9 +25,11 @@ public final class DynamicBatcher<I extends BatchInput, O> implements AutoClosea
     private final BatchAggregator<I, O> aggregator;
     private final Supplier<BatchProcessor<I, O>> processors;
     private final ServingMetrics metrics;
-    private final int maxWorkers;
+    private volatile int minWorkers;
+    private volatile int maxWorkers;
     private final int retryAfterSeconds;
     private final List<BatchWorker<I, O>> workers = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean accepting = true;
 
     public DynamicBatcher(String model, int queueCapacity, BatchPolicy policy, int minWorkers, int maxWorkers,
@@ -37,6 +39,7 @@ public final class DynamicBatcher<I extends BatchInput, O> implements AutoClosea
         this.aggregator = new BatchAggregator<>(queue, policy);
         this.processors = processors;
         this.metrics = metrics;
+        this.minWorkers = minWorkers;
         this.maxWorkers = maxWorkers;
         this.retryAfterSeconds = retryAfterSeconds;
         metrics.queueDepthGauge(model, aggregator::depth);
@@ -68,6 +71,34 @@ public final class DynamicBatcher<I extends BatchInput, O> implements AutoClosea
 
     public int workerCount() {
         return workers.size();
+    }
+
+    public int minWorkers() {
+        return minWorkers;
+    }
+
+    public int maxWorkers() {
+        return maxWorkers;
+    }
+
+    /**
+     * Changes the pool's bounds at run time: starts workers up to {@code min}, and retires workers above
+     * {@code max} once their current batch is done (nothing queued is dropped).
+     */
+    public void resize(int min, int max) {
+        if (min < 1 || max < min) {
+            throw new IllegalArgumentException("need 1 <= min_worker <= max_worker, got " + min + ", " + max);
+        }
+        synchronized (workers) {
+            minWorkers = min;
+            maxWorkers = max;
+            while (workers.size() < min && accepting) {
+                addWorker();
+            }
+            for (int i = workers.size() - 1; i >= max; i--) {
+                workers.remove(i).retire();
+            }
+        }
     }
 
     /** Stops accepting, lets workers finish what was queued within {@code grace}, fails the rest with 503. */
@@ -104,7 +135,8 @@ public final class DynamicBatcher<I extends BatchInput, O> implements AutoClosea
     }
 
     private void addWorker() {
-        BatchWorker<I, O> worker = new BatchWorker<>(model, workers.size(), aggregator, processors, metrics, this);
+        BatchWorker<I, O> worker = new BatchWorker<>(model, started.getAndIncrement(), aggregator, processors, metrics,
+                this);
         workers.add(worker);
         worker.start();
         LOG.debugf("model %s: worker %d started", model, workers.size());

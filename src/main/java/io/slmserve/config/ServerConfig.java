@@ -18,6 +18,8 @@ public interface ServerConfig {
 
     Health health();
 
+    Auth auth();
+
     /** DJL / libtorch thread settings. */
     interface Engine {
         /** Intra-op threads per worker; one worker per core with one thread each beats one fat worker here. */
@@ -27,6 +29,18 @@ public interface ServerConfig {
         /** Inter-op threads of libtorch (process-wide, fixed at engine start). */
         @WithDefault("1")
         int interOpThreads();
+
+        /** Default device of every model ({@code cpu}, {@code gpu}, {@code gpu:N}); option.device overrides it. */
+        @WithDefault("cpu")
+        String device();
+
+        /** Default weight dtype (float32|fp32, float16|fp16, bfloat16|bf16); option.dtype overrides it. */
+        @WithDefault("float32")
+        String dtype();
+
+        /** Refuse to start when a GPU is asked for but none is visible, instead of falling back to CPU. */
+        @WithDefault("false")
+        boolean requireGpu();
     }
 
     /** Per-request limits; exceeding any is a 4xx. */
@@ -42,6 +56,19 @@ public interface ServerConfig {
         /** Seconds suggested by Retry-After on 429 and 503. */
         @WithDefault("1")
         int retryAfterSeconds();
+    }
+
+    /** Optional API keys. With none configured the server is open (run it behind a gateway then). */
+    interface Auth {
+        /** Accepted bearer tokens for every inference endpoint; empty means no authentication. */
+        java.util.Optional<java.util.List<String>> apiKeys();
+
+        /** When set, the management verbs (POST, PUT, DELETE under /models) need this key instead of an API key. */
+        java.util.Optional<String> adminKey();
+
+        /** Whether /q/metrics also needs a key (health probes never do). */
+        @WithDefault("false")
+        boolean protectMetrics();
     }
 
     /** Readiness policy. */

@@ -17,4 +17,10 @@ public interface TextTokenizer {
     String decode(long[] ids, boolean skipSpecialTokens);
 
     int vocabularySize();
+
+    /** The mask token (e.g. {@code [MASK]}) of masked-LM tokenizers, or null. */
+    String maskToken();
+
+    /** Id of {@link #maskToken()}, or -1. */
+    long maskTokenId();
 }

@@ -18,8 +18,10 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final int maxTokens;
     private final int vocabularySize;
+    private final String maskToken;
+    private final long maskTokenId;
 
-    HfTextTokenizer(Path tokenizerJson, int maxTokens, int vocabularySize) throws IOException {
+    HfTextTokenizer(Path tokenizerJson, int maxTokens, int vocabularySize, String maskToken) throws IOException {
         this.tokenizer = HuggingFaceTokenizer.builder()
                 .optTokenizerPath(tokenizerJson)
                 .optAddSpecialTokens(true)
@@ -29,6 +31,26 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
                 .build();
         this.maxTokens = maxTokens;
         this.vocabularySize = vocabularySize;
+        this.maskToken = maskToken;
+        this.maskTokenId = maskToken == null ? -1 : singleId(maskToken);
+    }
+
+    private long singleId(String token) throws IOException {
+        long[] ids = tokenizer.encode(token, false, false).getIds();
+        if (ids.length != 1) {
+            throw new IOException("mask token " + token + " is not a single token of tokenizer.json");
+        }
+        return ids[0];
+    }
+
+    @Override
+    public String maskToken() {
+        return maskToken;
+    }
+
+    @Override
+    public long maskTokenId() {
+        return maskTokenId;
     }
 
     @Override

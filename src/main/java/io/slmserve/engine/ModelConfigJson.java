@@ -5,9 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
-/** The few fields of a folder's Hugging Face config.json the engine needs. */
-record ModelConfigJson(int vocabSize, int hiddenSize) {
+/**
+ * The few fields of a folder's Hugging Face config.json (and tokenizer_config.json) the engine needs.
+ *
+ * @param labels    id2label in index order, empty when absent
+ * @param maskToken tokenizer_config.json mask_token, or null
+ */
+record ModelConfigJson(int vocabSize, int hiddenSize, List<String> labels, String maskToken) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -18,11 +25,38 @@ record ModelConfigJson(int vocabSize, int hiddenSize) {
         }
         JsonNode node = JSON.readTree(file.toFile());
         int vocab = firstInt(node, "vocab_size");
-        int hidden = firstInt(node, "hidden_size", "n_embd", "d_model");
         if (vocab <= 0) {
             throw new IOException("config.json has no vocab_size");
         }
-        return new ModelConfigJson(vocab, hidden);
+        return new ModelConfigJson(vocab, firstInt(node, "hidden_size", "n_embd", "d_model"), labels(node),
+                maskToken(dir.resolve("tokenizer_config.json")));
+    }
+
+    private static List<String> labels(JsonNode config) throws IOException {
+        JsonNode id2label = config.get("id2label");
+        List<String> labels = new ArrayList<>();
+        if (id2label == null || !id2label.isObject()) {
+            return labels;
+        }
+        for (int i = 0; i < id2label.size(); i++) {
+            JsonNode label = id2label.get(Integer.toString(i));
+            if (label == null || !label.isTextual()) {
+                throw new IOException("config.json id2label must map \"0\".." + (id2label.size() - 1) + " to names");
+            }
+            labels.add(label.textValue());
+        }
+        return labels;
+    }
+
+    private static String maskToken(Path tokenizerConfig) throws IOException {
+        if (!Files.isRegularFile(tokenizerConfig)) {
+            return null;
+        }
+        JsonNode mask = JSON.readTree(tokenizerConfig.toFile()).get("mask_token");
+        if (mask == null || mask.isNull()) {
+            return null;
+        }
+        return mask.isTextual() ? mask.textValue() : mask.path("content").asText(null);
     }
 
     private static int firstInt(JsonNode node, String... names) {

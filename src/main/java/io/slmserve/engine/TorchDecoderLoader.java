@@ -1,7 +1,9 @@
 package io.slmserve.engine;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
+import io.slmserve.config.ServerConfig;
 import io.slmserve.core.DecoderInfo;
 import io.slmserve.core.DecoderSession;
 import io.slmserve.core.LoadedModel;
@@ -21,10 +23,10 @@ final class TorchDecoderLoader {
     private static final Logger LOG = Logger.getLogger(TorchDecoderLoader.class);
     private static final String WARM_UP_TEXT = "slm-serve warm-up pass";
 
-    private final int intraOpThreads;
+    private final ServerConfig.Engine settings;
 
-    TorchDecoderLoader(int intraOpThreads) {
-        this.intraOpThreads = intraOpThreads;
+    TorchDecoderLoader(ServerConfig.Engine settings) {
+        this.settings = settings;
     }
 
     LoadedModel load(ModelSpec spec) throws ModelLoadException {
@@ -47,15 +49,23 @@ final class TorchDecoderLoader {
                 throw new ModelLoadException("max_input_tokens (" + spec.maxInputTokens()
                         + ") must be below max_total_tokens (" + maxTotal + ") to leave room to generate");
             }
-            tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), spec.maxInputTokens(), folder.vocabSize());
+            tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), spec.maxInputTokens(), folder.vocabSize(),
+                    null);
             long start = System.nanoTime();
-            model = TorchScriptLoader.load(dir, "model.pt", spec.option("dtype", "float32"));
+            String dtype = DevicePlacement.dtype(spec.option("dtype", settings.dtype()));
+            DevicePlacement.Placement placement = DevicePlacement.resolve(spec.option("device", settings.device()),
+                    Engine.getEngine("PyTorch").getGpuCount(), settings.requireGpu());
+            if (placement.fallbackReason() != null) {
+                LOG.warnf("model %s: %s", spec.id(), placement.fallbackReason());
+            }
+            model = TorchScriptLoader.load(dir, "model.pt", dtype, placement.device());
             DecoderInfo info = new DecoderInfo(folder.vocabSize(), spec.batchSize(), maxTotal, folder.eosTokenId(),
                     folder.eosToken(), folder.bosToken(), folder.chatTemplate());
-            TorchCausalLm decoder = new TorchCausalLm(model, intraOpThreads, info);
+            TorchCausalLm decoder = new TorchCausalLm(model, settings.intraOpThreads(), info);
             warmUp(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
-            LOG.infof("model %s: TorchScript decoder loaded and warmed in %d ms (%d slots x %d tokens, vocab %d)",
-                    spec.id(), (System.nanoTime() - start) / 1_000_000, info.slots(), maxTotal, info.vocabularySize());
+            LOG.infof("model %s: TorchScript decoder on %s in %s, loaded and warmed in %d ms (%d slots x %d tokens, "
+                    + "vocab %d)", spec.id(), placement.device(), dtype, (System.nanoTime() - start) / 1_000_000,
+                    info.slots(), maxTotal, info.vocabularySize());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;
             return new LoadedModel(spec, tokenizer, null, decoder, () -> {

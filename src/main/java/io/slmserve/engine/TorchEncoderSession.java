@@ -7,22 +7,27 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 import io.slmserve.core.EncoderSession;
+import io.slmserve.core.TopTokens;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
- * One worker's predictor. Each call pads the rows into one [B, T] batch, runs the TorchScript forward and
- * mean-pools over real tokens on the engine side, so only the B x H result crosses to the JVM. Every
- * NDArray of the call lives in a sub-manager closed before returning.
+ * One worker's predictor. Each call pads the rows into one [B, T] batch with an attention mask, runs the
+ * TorchScript forward, and reduces the output on the engine side (pooling, softmax, top-k) so only a small
+ * result crosses to the JVM. Every NDArray of a call lives in a sub-manager closed before returning.
  */
 final class TorchEncoderSession implements EncoderSession {
 
-    private final ai.djl.repository.zoo.ZooModel<NDList, NDList> model;
+    private final ZooModel<NDList, NDList> model;
     private final Predictor<NDList, NDList> predictor;
 
     /** Must be called on the worker thread that will use it: libtorch thread settings are per thread. */
-    TorchEncoderSession(ai.djl.repository.zoo.ZooModel<NDList, NDList> model, int intraOpThreads) {
+    TorchEncoderSession(ZooModel<NDList, NDList> model, int intraOpThreads) {
         JniUtils.setNumThreads(intraOpThreads);
         this.model = model;
         this.predictor = model.newPredictor();
@@ -30,6 +35,42 @@ final class TorchEncoderSession implements EncoderSession {
 
     @Override
     public float[][] embed(List<long[]> rows) {
+        return run(rows, (output, mask) -> {
+            NDArray weights = mask.toType(DataType.FLOAT32, false).expandDims(2);
+            NDArray pooled = output.mul(weights).sum(new int[] {1}).div(weights.sum(new int[] {1}));
+            return toMatrix(pooled);
+        });
+    }
+
+    @Override
+    public float[][] classify(List<long[]> rows) {
+        return run(rows, (logits, mask) -> toMatrix(logits));
+    }
+
+    @Override
+    public List<TopTokens> fillMask(List<long[]> rows, int[] maskIndex, int topK) {
+        return run(rows, (logits, mask) -> {
+            long width = logits.getShape().get(1);
+            long vocab = logits.getShape().get(2);
+            long[] flat = new long[rows.size()];
+            for (int r = 0; r < flat.length; r++) {
+                flat[r] = r * width + maskIndex[r];
+            }
+            NDArray atMask = logits.reshape(-1, vocab).get(logits.getManager().create(flat)).softmax(-1);
+            NDList best = atMask.topK(topK, -1, true, true);
+            float[] probs = best.get(0).toFloatArray();
+            long[] ids = best.get(1).toType(DataType.INT64, false).toLongArray();
+            List<TopTokens> out = new ArrayList<>(rows.size());
+            for (int r = 0; r < rows.size(); r++) {
+                out.add(new TopTokens(Arrays.copyOfRange(ids, r * topK, (r + 1) * topK),
+                        Arrays.copyOfRange(probs, r * topK, (r + 1) * topK)));
+            }
+            return out;
+        });
+    }
+
+    /** Pads, runs the forward and hands its first output and the mask to {@code reduce}, inside one scope. */
+    private <T> T run(List<long[]> rows, BiFunction<NDArray, NDArray, T> reduce) {
         int batch = rows.size();
         int width = 0;
         for (long[] row : rows) {
@@ -40,27 +81,29 @@ final class TorchEncoderSession implements EncoderSession {
         for (int r = 0; r < batch; r++) {
             long[] row = rows.get(r);
             System.arraycopy(row, 0, ids, r * width, row.length);
-            java.util.Arrays.fill(mask, r * width, r * width + row.length, 1L);
+            Arrays.fill(mask, r * width, r * width + row.length, 1L);
         }
         Shape shape = new Shape(batch, width);
         try (NDManager scope = model.getNDManager().newSubManager()) {
-            NDArray inputIds = scope.create(ids, shape);
             NDArray attention = scope.create(mask, shape);
-            NDArray tokenTypes = scope.zeros(shape, DataType.INT64);
-            NDArray hidden = predictor.predict(new NDList(inputIds, attention, tokenTypes)).get(0);
-            NDArray weights = attention.toType(hidden.getDataType(), false).expandDims(2);
-            NDArray pooled = hidden.mul(weights).sum(new int[] {1}).div(weights.sum(new int[] {1}))
-                    .toType(DataType.FLOAT32, false);
-            int hiddenSize = (int) pooled.getShape().get(1);
-            float[] flat = pooled.toFloatArray();
-            float[][] out = new float[batch][hiddenSize];
-            for (int r = 0; r < batch; r++) {
-                System.arraycopy(flat, r * hiddenSize, out[r], 0, hiddenSize);
-            }
-            return out;
+            NDList inputs = new NDList(scope.create(ids, shape), attention, scope.zeros(shape, DataType.INT64));
+            // Reduce in float32 whatever the weights' dtype: half-precision outputs are upcast once, here.
+            NDArray output = predictor.predict(inputs).get(0).toType(DataType.FLOAT32, false);
+            return reduce.apply(output, attention);
         } catch (TranslateException e) {
             throw new IllegalStateException("encoder forward failed: " + e.getMessage(), e);
         }
+    }
+
+    private static float[][] toMatrix(NDArray matrix) {
+        int rows = (int) matrix.getShape().get(0);
+        int cols = (int) matrix.getShape().get(1);
+        float[] flat = matrix.toFloatArray();
+        float[][] out = new float[rows][cols];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(flat, r * cols, out[r], 0, cols);
+        }
+        return out;
     }
 
     @Override

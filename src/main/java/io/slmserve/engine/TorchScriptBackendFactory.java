@@ -1,14 +1,15 @@
 package io.slmserve.engine;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import io.slmserve.config.ServerConfig;
 import io.slmserve.core.BackendFactory;
 import io.slmserve.core.EncoderSession;
 import io.slmserve.core.LoadedModel;
-import io.slmserve.core.ModelTask;
 import io.slmserve.core.ModelLoadException;
 import io.slmserve.core.ModelSpec;
+import io.slmserve.core.ModelTask;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +17,9 @@ import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
- * Loads a model folder into a backend of its family and proves it runs with one real forward pass, so a
- * model only turns READY once it can answer. Anything that goes wrong becomes a {@link ModelLoadException}
- * whose message names the cause.
+ * Loads a model folder into a backend of its family and proves it runs with one real forward pass of its
+ * task, so a model only turns READY once it can answer. Anything that goes wrong becomes a
+ * {@link ModelLoadException} whose message names the cause.
  */
 @ApplicationScoped
 public class TorchScriptBackendFactory implements BackendFactory {
@@ -28,17 +29,23 @@ public class TorchScriptBackendFactory implements BackendFactory {
 
     private final ServerConfig.Engine settings;
 
+    @jakarta.inject.Inject
     public TorchScriptBackendFactory(ServerConfig config) {
-        this.settings = config.engine();
+        this(config.engine());
+    }
+
+    TorchScriptBackendFactory(ServerConfig.Engine settings) {
+        this.settings = settings;
     }
 
     @Override
     public LoadedModel load(ModelSpec spec) throws ModelLoadException {
         if (spec.task() == ModelTask.TEXT_GENERATION) {
             DjlRuntime.configure(settings.interOpThreads(), settings.intraOpThreads());
-            return new TorchDecoderLoader(settings.intraOpThreads()).load(spec);
+            return new TorchDecoderLoader(settings).load(spec);
         }
-        if (spec.task() != ModelTask.TEXT_EMBEDDING) {
+        if (spec.task() != ModelTask.TEXT_EMBEDDING && spec.task() != ModelTask.FILL_MASK
+                && spec.task() != ModelTask.TEXT_CLASSIFICATION) {
             throw new ModelLoadException("task " + spec.task().id() + " (" + spec.family().id()
                     + " family) is not served by this build");
         }
@@ -50,17 +57,21 @@ public class TorchScriptBackendFactory implements BackendFactory {
         HfTextTokenizer tokenizer = null;
         try {
             ModelConfigJson config = ModelConfigJson.read(dir);
-            tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), spec.maxInputTokens(), config.vocabSize());
+            tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), spec.maxInputTokens(), config.vocabSize(),
+                    config.maskToken());
             long start = System.nanoTime();
-            model = TorchScriptLoader.load(dir, "model.pt", spec.option("dtype", "float32"));
-            int hidden = warmUp(model, tokenizer);
-            if (config.hiddenSize() > 0 && config.hiddenSize() != hidden) {
-                throw new ModelLoadException("model.pt returns hidden size " + hidden + " but config.json says "
-                        + config.hiddenSize());
+            String dtype = DevicePlacement.dtype(spec.option("dtype", settings.dtype()));
+            DevicePlacement.Placement placement = DevicePlacement.resolve(spec.option("device", settings.device()),
+                    Engine.getEngine("PyTorch").getGpuCount(), settings.requireGpu());
+            if (placement.fallbackReason() != null) {
+                LOG.warnf("model %s: %s", spec.id(), placement.fallbackReason());
             }
-            LOG.infof("model %s: TorchScript encoder loaded and warmed in %d ms (hidden size %d)",
-                    spec.id(), (System.nanoTime() - start) / 1_000_000, hidden);
-            TorchScriptEncoder encoder = new TorchScriptEncoder(model, settings.intraOpThreads(), hidden);
+            model = TorchScriptLoader.load(dir, "model.pt", dtype, placement.device());
+            int width = warmUp(spec.task(), model, tokenizer, config);
+            LOG.infof("model %s: TorchScript encoder (%s) on %s in %s, loaded and warmed in %d ms", spec.id(),
+                    spec.task().id(), placement.device(), dtype, (System.nanoTime() - start) / 1_000_000);
+            TorchScriptEncoder encoder = new TorchScriptEncoder(model, settings.intraOpThreads(), width,
+                    config.labels());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;
             return new LoadedModel(spec, tokenizer, encoder, () -> {
@@ -76,12 +87,51 @@ public class TorchScriptBackendFactory implements BackendFactory {
         }
     }
 
-    /** One forward pass on this thread; returns the hidden size the model produced. */
-    private int warmUp(ZooModel<NDList, NDList> model, HfTextTokenizer tokenizer) {
+    /**
+     * One forward pass of the model's task on this thread, checked against config.json.
+     *
+     * @return the embedding width for embedding models, otherwise the output width
+     */
+    private int warmUp(ModelTask task, ZooModel<NDList, NDList> model, HfTextTokenizer tokenizer,
+            ModelConfigJson config) throws ModelLoadException {
         try (EncoderSession session = new TorchEncoderSession(model, settings.intraOpThreads())) {
-            float[][] out = session.embed(List.of(tokenizer.encode(WARM_UP_TEXT, true).ids()));
-            return out[0].length;
+            switch (task) {
+                case TEXT_EMBEDDING -> {
+                    int hidden = session.embed(List.of(tokenizer.encode(WARM_UP_TEXT, true).ids()))[0].length;
+                    if (config.hiddenSize() > 0 && config.hiddenSize() != hidden) {
+                        throw new ModelLoadException("model.pt returns hidden size " + hidden
+                                + " but config.json says " + config.hiddenSize());
+                    }
+                    return hidden;
+                }
+                case TEXT_CLASSIFICATION -> {
+                    int classes = session.classify(List.of(tokenizer.encode(WARM_UP_TEXT, true).ids()))[0].length;
+                    if (classes != config.labels().size()) {
+                        throw new ModelLoadException("model.pt returns " + classes + " logits but config.json id2label"
+                                + " names " + config.labels().size() + " labels");
+                    }
+                    return classes;
+                }
+                default -> {
+                    if (tokenizer.maskTokenId() < 0) {
+                        throw new ModelLoadException("fill-mask needs mask_token in tokenizer_config.json");
+                    }
+                    long[] ids = tokenizer.encode(tokenizer.maskToken(), true).ids();
+                    int at = indexOf(ids, tokenizer.maskTokenId());
+                    session.fillMask(List.of(ids), new int[] {at}, 1);
+                    return config.hiddenSize();
+                }
+            }
         }
+    }
+
+    private static int indexOf(long[] ids, long id) throws ModelLoadException {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == id) {
+                return i;
+            }
+        }
+        throw new ModelLoadException("the tokenizer does not keep the mask token as one token");
     }
 
     private static void requireFile(Path dir, String name) throws ModelLoadException {

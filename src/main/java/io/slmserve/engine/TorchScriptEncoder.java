@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import io.slmserve.core.EncoderBackend;
 import io.slmserve.core.EncoderSession;
+import java.util.List;
 
 /** A loaded encoder TorchScript archive; hands each worker its own session. */
 final class TorchScriptEncoder implements EncoderBackend {
@@ -11,11 +12,13 @@ final class TorchScriptEncoder implements EncoderBackend {
     private final ZooModel<NDList, NDList> model;
     private final int intraOpThreads;
     private final int hiddenSize;
+    private final List<String> labels;
 
-    TorchScriptEncoder(ZooModel<NDList, NDList> model, int intraOpThreads, int hiddenSize) {
+    TorchScriptEncoder(ZooModel<NDList, NDList> model, int intraOpThreads, int hiddenSize, List<String> labels) {
         this.model = model;
         this.intraOpThreads = intraOpThreads;
         this.hiddenSize = hiddenSize;
+        this.labels = List.copyOf(labels);
     }
 
     @Override
@@ -26,5 +29,10 @@ final class TorchScriptEncoder implements EncoderBackend {
     @Override
     public int hiddenSize() {
         return hiddenSize;
+    }
+
+    @Override
+    public List<String> labels() {
+        return labels;
     }
 }

@@ -12,7 +12,6 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
@@ -22,22 +21,21 @@ import org.jboss.logging.Logger;
 final class TorchScriptLoader {
 
     private static final Logger LOG = Logger.getLogger(TorchScriptLoader.class);
-    static final Set<String> DTYPES = Set.of("float32", "float16", "bfloat16");
-
     private TorchScriptLoader() {
     }
 
-    static ZooModel<NDList, NDList> load(Path dir, String fileName, String dtype)
+    /**
+     * @param dtype  canonical dtype name (see {@link DevicePlacement#dtype})
+     * @param device where the weights and every input of this model live
+     */
+    static ZooModel<NDList, NDList> load(Path dir, String fileName, String dtype, Device device)
             throws IOException, ModelNotFoundException, MalformedModelException {
-        if (!DTYPES.contains(dtype)) {
-            throw new IllegalArgumentException("option.dtype must be one of " + DTYPES + ", was " + dtype);
-        }
         Criteria<NDList, NDList> criteria = Criteria.builder()
                 .setTypes(NDList.class, NDList.class)
                 .optModelPath(dir)
                 .optModelName(fileName.replaceFirst("\\.pt$", ""))
                 .optEngine("PyTorch")
-                .optDevice(Device.cpu())
+                .optDevice(device)
                 .optTranslator(new NoopTranslator())
                 .build();
         ZooModel<NDList, NDList> model = criteria.loadModel();

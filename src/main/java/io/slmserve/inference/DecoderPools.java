@@ -59,6 +59,7 @@ public class DecoderPools implements ModelActivation {
 
     /** Workers and waiting sequences for the model list; empty when the model has no generation pool. */
     public Optional<ModelPools.PoolStats> stats(String modelId) {
-        return pool(modelId).map(p -> new ModelPools.PoolStats(p.workerCount(), p.waiting()));
+        return pool(modelId).map(p -> new ModelPools.PoolStats(p.workerCount(), p.waiting(), p.workerCount(),
+                p.workerCount()));
     }
 }

@@ -4,10 +4,12 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.slmserve.config.ServerConfig;
 import io.slmserve.core.BackendFactory;
+import io.slmserve.core.ErrorKind;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelLoadException;
 import io.slmserve.core.ModelSpec;
 import io.slmserve.core.ModelState;
+import io.slmserve.core.ServingException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
@@ -20,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
@@ -38,6 +42,12 @@ public class ModelRegistry {
     private final Instance<ModelActivation> activations;
     private final Map<String, ModelEntry> entries = new ConcurrentHashMap<>();
     private volatile boolean scanned;
+    /** Loads one model at a time: loading in parallel would only fight over the same cores. */
+    private final ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "slm-model-loader");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     public ModelRegistry(ServerConfig config, BackendFactory factory, Instance<ModelActivation> activations) {
         this.config = config;
@@ -49,12 +59,43 @@ public class ModelRegistry {
         List<ModelEntry> found = scan(config.modelsDir());
         found.forEach(entry -> entries.put(entry.id(), entry));
         scanned = true;
-        Thread loader = new Thread(() -> found.forEach(this::load), "slm-model-loader");
-        loader.setDaemon(true);
-        loader.start();
+        found.forEach(entry -> loader.execute(() -> load(entry)));
+    }
+
+    /**
+     * Registers a model folder at run time and loads it in the background (the entry starts LOADING).
+     *
+     * @throws ServingException CONFLICT when the id is taken, INVALID_REQUEST when the folder is not a model
+     */
+    public ModelEntry register(String id, Path dir) {
+        if (!isModelFolder(dir)) {
+            throw ServingException.invalid("url", dir + " is not a model folder (no serving.properties or model.pt)");
+        }
+        ModelEntry entry = new ModelEntry(id, dir);
+        if (entries.putIfAbsent(id, entry) != null) {
+            throw new ServingException(ErrorKind.CONFLICT, "model '" + id + "' is already registered", "model_name");
+        }
+        loader.execute(() -> load(entry));
+        return entry;
+    }
+
+    /**
+     * Unregisters a model: its pool stops taking requests and drains what it queued, then the model is closed.
+     *
+     * @throws ServingException MODEL_NOT_FOUND for an unknown id
+     */
+    public void unregister(String id) {
+        ModelEntry entry = entries.remove(id);
+        if (entry == null) {
+            throw new ServingException(ErrorKind.MODEL_NOT_FOUND, "model '" + id + "' does not exist", "model");
+        }
+        activations.forEach(activation -> activation.deactivate(id));
+        entry.loaded().ifPresent(ModelRegistry::closeQuietly);
+        LOG.infof("model %s: unregistered", id);
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        loader.shutdownNow();
         for (ModelEntry entry : entries.values()) {
             activations.forEach(activation -> activation.deactivate(entry.id()));
             entry.loaded().ifPresent(ModelRegistry::closeQuietly);
@@ -97,7 +138,7 @@ public class ModelRegistry {
     }
 
     /** A model folder declares itself with serving.properties or a TorchScript file; anything else is skipped. */
-    private static boolean isModelFolder(Path dir) {
+    static boolean isModelFolder(Path dir) {
         if (!Files.isDirectory(dir) || dir.getFileName().toString().startsWith(".")) {
             return false;
         }
@@ -111,6 +152,10 @@ public class ModelRegistry {
             ModelSpec spec = ServingProperties.read(entry.id(), entry.dir());
             entry.parsed(spec);
             model = factory.load(spec);
+            if (entries.get(entry.id()) != entry) {
+                closeQuietly(model); // unregistered while it loaded
+                return;
+            }
             for (ModelActivation activation : activations) {
                 activation.activate(model);
             }

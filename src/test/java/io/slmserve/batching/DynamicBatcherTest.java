@@ -168,4 +168,24 @@ class DynamicBatcherTest {
         }
         assertTrue(batches.stream().flatMap(List::stream).noneMatch(v -> v == 2), "cancelled request never ran");
     }
+
+    @Test
+    void resizeStartsAndRetiresWorkersWithoutDroppingWork() throws Exception {
+        CountDownLatch open = new CountDownLatch(0);
+        try (var pool = batcher(50, 2, 1000, Duration.ZERO, 1, open)) {
+            pool.resize(3, 4);
+            assertEquals(3, pool.workerCount());
+            List<CompletableFuture<Integer>> futures = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                futures.add(pool.submit(new Job(i)));
+            }
+            pool.resize(1, 1);
+            assertEquals(1, pool.workerCount());
+            for (int i = 0; i < 20; i++) {
+                assertEquals(i * 10, futures.get(i).get(5, TimeUnit.SECONDS));
+            }
+            assertThrows(IllegalArgumentException.class, () -> pool.resize(0, 1));
+            assertThrows(IllegalArgumentException.class, () -> pool.resize(2, 1));
+        }
+    }
 }

@@ -35,7 +35,7 @@ class HeldoutPerplexityTest {
         double python = number(readme, "(?i)python measured \\**([0-9]+\\.?[0-9]*)");
         ModelSpec spec = new ModelSpec("nano-gpt", dir, ModelTask.TEXT_GENERATION, 1, Duration.ZERO, 4096, 1, 1, 1,
                 MAX_IDS - 1, Map.of(), MAX_IDS);
-        try (LoadedModel model = new TorchDecoderLoader(1).load(spec);
+        try (LoadedModel model = new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults()).load(spec);
              DecoderSession session = model.decoder().openSession()) {
             int vocab = model.decoder().info().vocabularySize();
             long[] text = model.tokenizer().encode(Files.readString(dir.resolve("heldout.txt")), true).ids();

@@ -31,7 +31,7 @@ class TorchDecoderSessionTest {
     static void load() throws Exception {
         ModelSpec spec = new ModelSpec("gpt", GptFolder.dir(), ModelTask.TEXT_GENERATION, 4, Duration.ZERO, 4096,
                 8, 1, 1, 128, Map.of(), 256);
-        model = new TorchDecoderLoader(1).load(spec);
+        model = new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults()).load(spec);
     }
 
     @AfterAll

@@ -121,6 +121,16 @@ final class FakeDecoder implements DecoderSession {
         public int vocabularySize() {
             return VOCAB;
         }
+
+        @Override
+        public String maskToken() {
+            return null;
+        }
+
+        @Override
+        public long maskTokenId() {
+            return -1;
+        }
     }
 
     /** Collects one sequence's callbacks. */

@@ -1,0 +1,103 @@
+"""Checks that DJL's HuggingFaceTokenizer (Rust tokenizers, what the server runs) gives the same ids as bpe.py
+on a tokenizer.json, and that decode round-trips. Compiles a tiny Java program with javac against the jars in
+~/.m2 (ai.djl:api and ai.djl.huggingface:tokenizers 0.36.0, jna 5.17.0, slf4j-api, gson)::
+
+    /usr/bin/python3 models/tools/tokenizer_java_check.py models/nano-gpt/tokenizer.json
+
+Exit status 0 when every sentence matches.
+"""
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+
+SENTENCES = [
+    "In the beginning God created the heaven and the earth.",
+    "And God said, Let there be light: and there was light.",
+    "café naïve résumé — “quoted” ‘text’ … façade",
+    "日本語のテキストと中文。",
+    "Ἐν ἀρχῇ ἦν ὁ λόγος, καὶ ὁ λόγος ἦν πρὸς τὸν θεόν",
+    "Emoji: 🙂👍🏽 and ZWJ 👨‍👩‍👧 done",
+    "In 1611, 3.14 and ² ½ ٣ numbers 123456789",
+    "  multiple   spaces\t\tand tabs  trailing   ",
+    "I'm sure you can't, we'll see, they've, she'd, it's OK's",
+    "first<|endoftext|>second <|endoftext|> third",
+    "non\u00a0breaking\u00a0space and Ωmega ÆØÅ æøå ß Straße İstanbul",
+    "Lines\nwith\n\nnewlines\r\nand CRLF",
+]
+
+JAVA = r"""
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.*;
+import java.util.*;
+
+public class TokCheck {
+    public static void main(String[] a) throws Exception {
+        HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(Paths.get(a[0]));
+        String all = new String(Files.readAllBytes(Paths.get(a[1])), StandardCharsets.UTF_8);
+        StringBuilder out = new StringBuilder();
+        for (String s : all.split("\u0001", -1)) {
+            long[] ids = tok.encode(s).getIds();
+            String dec = tok.decode(ids, false);
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < ids.length; i++) line.append(i == 0 ? "" : " ").append(ids[i]);
+            out.append(line).append('\t').append(dec.equals(s) ? "RT_OK" : "RT_FAIL").append('\n');
+        }
+        System.out.print(out);
+    }
+}
+"""
+
+
+def classpath() -> str:
+    m2 = os.path.expanduser("~/.m2/repository")
+    jars = [
+        f"{m2}/ai/djl/api/0.36.0/api-0.36.0.jar",
+        f"{m2}/ai/djl/huggingface/tokenizers/0.36.0/tokenizers-0.36.0.jar",
+        f"{m2}/net/java/dev/jna/jna/5.17.0/jna-5.17.0.jar",
+    ]
+    for pattern in (f"{m2}/org/slf4j/slf4j-api/2.*/slf4j-api-2.*.jar", f"{m2}/com/google/code/gson/gson/2.*/gson-2.*.jar"):
+        found = sorted(glob.glob(pattern))
+        if not found:
+            raise FileNotFoundError(pattern)
+        jars.append(found[-1])
+    for j in jars:
+        if not os.path.exists(j):
+            raise FileNotFoundError(j)
+    return ":".join(jars)
+
+
+def main() -> int:
+    tok_path = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "models/nano-gpt/tokenizer.json")
+    tok = bpe.ByteLevelBPE.load(tok_path)
+    cp = classpath()
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "TokCheck.java"), "w") as f:
+            f.write(JAVA)
+        with open(os.path.join(d, "in.txt"), "w", encoding="utf-8") as f:
+            f.write("\u0001".join(SENTENCES))
+        subprocess.run(["javac", "-cp", cp, "-d", d, os.path.join(d, "TokCheck.java")], check=True)
+        res = subprocess.run(["java", "-cp", cp + ":" + d, "TokCheck", tok_path, os.path.join(d, "in.txt")],
+                             check=True, capture_output=True, text=True, encoding="utf-8")
+    lines = res.stdout.rstrip("\n").split("\n")
+    bad = 0
+    for s, line in zip(SENTENCES, lines):
+        ids_s, rt = line.split("\t")
+        jids = [int(x) for x in ids_s.split()] if ids_s else []
+        py = tok.encode(s)
+        ok = py == jids and rt == "RT_OK" and tok.decode(py) == s
+        bad += not ok
+        print(("OK  " if ok else "BAD ") + f"{len(py):3d} tokens  {s!r}")
+        if py != jids:
+            print(f"     python {py}\n     java   {jids}")
+    print(f"{len(SENTENCES) - bad}/{len(SENTENCES)} sentences: identical ids and decode round-trip")
+    return 1 if bad or len(lines) != len(SENTENCES) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

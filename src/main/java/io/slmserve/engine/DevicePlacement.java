@@ -1,0 +1,62 @@
+package io.slmserve.engine;
+
+import ai.djl.Device;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Parses device and dtype settings and decides where a model runs. A GPU that was asked for but is not
+ * there falls back to CPU with a warning, unless a GPU is required, in which case loading is refused.
+ */
+final class DevicePlacement {
+
+    private static final Map<String, String> DTYPES = Map.of(
+            "float32", "float32", "fp32", "float32",
+            "float16", "float16", "fp16", "float16", "half", "float16",
+            "bfloat16", "bfloat16", "bf16", "bfloat16");
+
+    private DevicePlacement() {
+    }
+
+    /** Where a model runs, and a line saying why when it is not where it was asked to be. */
+    record Placement(Device device, String fallbackReason) {
+    }
+
+    /** float32, float16 or bfloat16, from any accepted spelling. */
+    static String dtype(String requested) {
+        String dtype = DTYPES.get(requested.trim().toLowerCase(Locale.ROOT));
+        if (dtype == null) {
+            throw new IllegalArgumentException("dtype must be one of float32|fp32, float16|fp16, bfloat16|bf16, was '"
+                    + requested + "'");
+        }
+        return dtype;
+    }
+
+    /**
+     * @param requested {@code cpu}, {@code gpu} (the first GPU) or {@code gpu:N}
+     * @param gpuCount  GPUs libtorch sees
+     * @param requireGpu refuse rather than fall back
+     */
+    static Placement resolve(String requested, int gpuCount, boolean requireGpu) {
+        String value = requested.trim().toLowerCase(Locale.ROOT);
+        if (value.equals("cpu")) {
+            return new Placement(Device.cpu(), null);
+        }
+        int index;
+        if (value.equals("gpu") || value.equals("cuda")) {
+            index = 0;
+        } else if (value.matches("(gpu|cuda):\\d+")) {
+            index = Integer.parseInt(value.substring(value.indexOf(':') + 1));
+        } else {
+            throw new IllegalArgumentException("device must be cpu, gpu or gpu:N, was '" + requested + "'");
+        }
+        if (index < gpuCount) {
+            return new Placement(Device.gpu(index), null);
+        }
+        String why = "device " + value + " asked for, but libtorch sees " + gpuCount + " GPU(s)";
+        if (requireGpu) {
+            throw new IllegalStateException(why + " and slm.engine.require-gpu=true");
+        }
+        return new Placement(Device.cpu(), why + "; running on CPU");
+    }
+}
