@@ -37,7 +37,8 @@ class ArchitectureTest {
         only("engine", "core", "config");
         only("registry", "core", "config");
         only("batching", "core");
-        only("inference", "core", "config", "registry", "batching");
+        only("generation", "core");
+        only("inference", "core", "config", "registry", "batching", "generation");
         only("api", "core", "config", "inference");
         only("observability", "core", "config", "registry", "inference");
     }

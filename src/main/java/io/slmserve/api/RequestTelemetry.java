@@ -16,7 +16,7 @@ public class RequestTelemetry {
 
     private static final String MODEL_KEY = "slm.model";
     private static final Set<String> TRACKED = Set.of("/v1/embeddings", "/embed", "/tokenize", "/decode", "/predict", "/fill-mask",
-            "/rerank");
+            "/rerank", "/generate", "/generate_stream", "/v1/completions", "/v1/chat/completions");
 
     private final ServingMetrics metrics;
 

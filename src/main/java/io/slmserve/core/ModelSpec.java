@@ -19,6 +19,8 @@ import java.util.Objects;
  * @param maxWorkers     workers the pool may grow to under load
  * @param maxInputTokens longest tokenized input accepted (with special tokens)
  * @param options        every {@code option.*} key, prefix removed, for family-specific settings
+ * @param maxTotalTokens decoders: prompt plus generated tokens of one sequence ({@code max_total_tokens}), the
+ *                       length of its KV-cache slot
  */
 public record ModelSpec(
         String id,
@@ -31,7 +33,8 @@ public record ModelSpec(
         int minWorkers,
         int maxWorkers,
         int maxInputTokens,
-        Map<String, String> options) {
+        Map<String, String> options,
+        int maxTotalTokens) {
 
     public ModelSpec {
         Objects.requireNonNull(id, "id");
@@ -48,7 +51,15 @@ public record ModelSpec(
         if (maxBatchDelay.isNegative()) {
             throw new IllegalArgumentException("max_batch_delay must be >= 0");
         }
+        requirePositive(maxTotalTokens, "max_total_tokens");
         options = Map.copyOf(options);
+    }
+
+    /** A spec whose sequences are limited by max_input_tokens alone (encoders). */
+    public ModelSpec(String id, Path dir, ModelTask task, int batchSize, Duration maxBatchDelay, int maxBatchTokens,
+                     int jobQueueSize, int minWorkers, int maxWorkers, int maxInputTokens, Map<String, String> options) {
+        this(id, dir, task, batchSize, maxBatchDelay, maxBatchTokens, jobQueueSize, minWorkers, maxWorkers,
+                maxInputTokens, options, maxInputTokens);
     }
 
     public ModelFamily family() {

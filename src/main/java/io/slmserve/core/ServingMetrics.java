@@ -18,6 +18,26 @@ public interface ServingMetrics {
 
     void request(String endpoint, String model, int status, long nanos);
 
+    /** Generation: sequences holding a cache slot, and sequences waiting for one. */
+    default void sequenceGauges(String model, IntSupplier running, IntSupplier waiting) {
+    }
+
+    /** Generation: from admission to the first generated token (prefill included). */
+    default void timeToFirstToken(String model, long nanos) {
+    }
+
+    /** Generation: between two consecutive tokens of one sequence. */
+    default void interTokenLatency(String model, long nanos) {
+    }
+
+    /** Generation: tokens one finished sequence produced. */
+    default void generatedTokens(String model, int tokens) {
+    }
+
+    /** Generation: rows of one decoder forward call, and whether it was a prefill. */
+    default void decoderStep(String model, int rows, boolean prefill) {
+    }
+
     /** A no-op, for unit tests of queue and scheduler logic. */
     ServingMetrics NONE = new ServingMetrics() {
         @Override

@@ -13,10 +13,12 @@ public class ModelCatalog {
 
     private final ModelRegistry registry;
     private final ModelPools pools;
+    private final DecoderPools decoders;
 
-    public ModelCatalog(ModelRegistry registry, ModelPools pools) {
+    public ModelCatalog(ModelRegistry registry, ModelPools pools, DecoderPools decoders) {
         this.registry = registry;
         this.pools = pools;
+        this.decoders = decoders;
     }
 
     public List<ModelInfo> list() {
@@ -30,6 +32,6 @@ public class ModelCatalog {
 
     private ModelInfo info(ModelEntry entry) {
         return new ModelInfo(entry.id(), entry.state(), entry.reason(), entry.spec().orElse(null),
-                pools.stats(entry.id()).orElse(null));
+                pools.stats(entry.id()).or(() -> decoders.stats(entry.id())).orElse(null));
     }
 }

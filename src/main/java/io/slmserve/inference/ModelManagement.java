@@ -59,6 +59,11 @@ public class ModelManagement {
         if (current.pool() == null) {
             throw ServingException.notReady(id, "it has no running worker pool", 1);
         }
+        if (current.spec() != null && current.spec().family() == io.slmserve.core.ModelFamily.DECODER) {
+            // Each generation worker owns a whole KV cache; its worker count is fixed at load (minWorkers).
+            throw ServingException.invalid("min_worker", "model '" + id + "' is a text-generation model; its "
+                    + "workers are fixed by minWorkers in serving.properties and cannot be scaled at run time");
+        }
         int min = minWorkers != null ? minWorkers : current.pool().minWorkers();
         int max = maxWorkers != null ? maxWorkers : Math.max(min, current.pool().maxWorkers());
         pools.scale(id, min, max);

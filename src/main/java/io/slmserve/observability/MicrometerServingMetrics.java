@@ -11,7 +11,9 @@ import java.util.function.IntSupplier;
 
 /**
  * Micrometer meters, named after TGI/TEI where they have a twin. In Prometheus: slm_request_duration_seconds,
- * slm_queue_size, slm_queue_wait_seconds, slm_batch_size, slm_batch_tokens, slm_input_tokens.
+ * slm_queue_size, slm_queue_wait_seconds, slm_batch_size, slm_batch_tokens, slm_input_tokens; for generation
+ * slm_running_sequences, slm_waiting_sequences, slm_time_to_first_token_seconds, slm_inter_token_latency_seconds,
+ * slm_generated_tokens and slm_decoder_step_rows (tagged prefill or decode).
  */
 @ApplicationScoped
 public class MicrometerServingMetrics implements ServingMetrics {
@@ -63,5 +65,46 @@ public class MicrometerServingMetrics implements ServingMetrics {
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(500_000)).maximumExpectedValue(Duration.ofSeconds(60))
                 .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void sequenceGauges(String model, IntSupplier running, IntSupplier waiting) {
+        // Strong references: the suppliers are lambdas nobody else holds.
+        io.micrometer.core.instrument.Gauge.builder("slm.running.sequences", running, r -> r.getAsInt())
+                .description("Sequences holding a KV-cache slot").tag("model", model).strongReference(true)
+                .register(registry);
+        io.micrometer.core.instrument.Gauge.builder("slm.waiting.sequences", waiting, w -> w.getAsInt())
+                .description("Sequences waiting for a slot").tag("model", model).strongReference(true)
+                .register(registry);
+    }
+
+    @Override
+    public void timeToFirstToken(String model, long nanos) {
+        Timer.builder("slm.time.to.first.token").description("From submission to the first generated token")
+                .tag("model", model).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(60))
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void interTokenLatency(String model, long nanos) {
+        Timer.builder("slm.inter.token.latency").description("Between consecutive tokens of one sequence")
+                .tag("model", model).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void generatedTokens(String model, int tokens) {
+        DistributionSummary.builder("slm.generated.tokens").description("Tokens generated per finished sequence")
+                .tag("model", model).serviceLevelObjectives(TOKEN_BUCKETS)
+                .register(registry).record(tokens);
+    }
+
+    @Override
+    public void decoderStep(String model, int rows, boolean prefill) {
+        DistributionSummary.builder("slm.decoder.step.rows").description("Sequences per decoder forward call")
+                .tags("model", model, "phase", prefill ? "prefill" : "decode").serviceLevelObjectives(BATCH_BUCKETS)
+                .register(registry).record(rows);
     }
 }

@@ -46,6 +46,8 @@ public final class ServingProperties {
         int batchSize = intValue(props, "batch_size", 16);
         int maxInputTokens = intValue(props, "max_input_tokens", 512);
         int minWorkers = intValue(props, "minWorkers", 1);
+        // Decoders: prompt plus generated tokens per sequence; the default token budget leaves every slot usable.
+        int maxTotalTokens = intValue(props, "max_total_tokens", maxInputTokens);
         Map<String, String> options = new HashMap<>();
         for (String key : props.stringPropertyNames()) {
             if (key.startsWith("option.")) {
@@ -54,12 +56,13 @@ public final class ServingProperties {
         }
         return new ModelSpec(id, dir, ModelTask.fromId(task), batchSize,
                 Duration.ofMillis(intValue(props, "max_batch_delay", 5)),
-                intValue(props, "max_batch_tokens", batchSize * maxInputTokens),
+                intValue(props, "max_batch_tokens", batchSize * Math.max(maxInputTokens, maxTotalTokens)),
                 intValue(props, "job_queue_size", 100),
                 minWorkers,
                 intValue(props, "maxWorkers", minWorkers),
                 maxInputTokens,
-                options);
+                options,
+                maxTotalTokens);
     }
 
     private static int intValue(Properties props, String key, int fallback) {

@@ -1,0 +1,199 @@
+package io.slmserve.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.slmserve.api.dto.ChatCompletionRequest;
+import io.slmserve.api.dto.CompletionRequest;
+import io.slmserve.api.dto.GenerateRequest;
+import io.slmserve.core.GenerationParams;
+import io.slmserve.core.ServingException;
+import io.slmserve.inference.ChatTemplate.ChatMessage;
+import io.slmserve.inference.GenerationQuery;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Maps the three generation APIs' bodies onto one {@link GenerationQuery}, with each API's defaults: TGI
+ * generates 100 tokens greedily unless asked to sample; OpenAI samples at temperature 1 and completions stop
+ * after 16 tokens; chat runs to the model's limit. Every bad value is a 400 that names its field.
+ */
+final class GenerationRequests {
+
+    static final int TGI_DEFAULT_MAX_NEW_TOKENS = 100;
+    static final int OPENAI_COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+
+    private GenerationRequests() {
+    }
+
+    static GenerationQuery tgi(GenerateRequest body, String endpoint) {
+        if (body == null) {
+            throw ServingException.invalid(null, "a JSON body is required");
+        }
+        if (body.inputs() == null) {
+            throw ServingException.invalid("inputs", "'inputs' is required");
+        }
+        GenerateRequest.Parameters p = body.parameters() != null ? body.parameters()
+                : new GenerateRequest.Parameters(null, null, null, null, null, null, null, null, null, null, null, null,
+                        null, null, null, null, null);
+        boolean sample = p.doSample() != null ? p.doSample()
+                : p.temperature() != null || p.topK() != null || p.topP() != null || p.typicalP() != null
+                        || p.seed() != null;
+        if (p.temperature() != null && p.temperature() == 0) {
+            sample = false;
+        }
+        GenerationParams.Builder b = GenerationParams.builder()
+                .maxNewTokens(p.maxNewTokens() != null ? p.maxNewTokens() : TGI_DEFAULT_MAX_NEW_TOKENS)
+                .sample(sample)
+                .seed(p.seed())
+                .stop(p.stop())
+                .logprobs(true)
+                .topNTokens(p.topNTokens() != null ? p.topNTokens() : 0);
+        if (sample && p.temperature() != null) {
+            b.temperature(p.temperature());
+        }
+        optional(b, p.topK(), p.topP(), p.minP(), p.typicalP(), p.repetitionPenalty(), null, p.frequencyPenalty());
+        return new GenerationQuery(body.model(), body.inputs(), null, b.build(), 1, endpoint);
+    }
+
+    static GenerationQuery completion(CompletionRequest body) {
+        if (body == null) {
+            throw ServingException.invalid(null, "a JSON body is required");
+        }
+        String prompt = prompt(body.prompt());
+        int topLogprobs = body.logprobs() == null ? 0 : body.logprobs();
+        GenerationParams params = openAi(body.maxTokens() != null ? body.maxTokens()
+                        : OPENAI_COMPLETIONS_DEFAULT_MAX_TOKENS, body.temperature(), body.seed(), body.stop(),
+                body.logprobs() != null, topLogprobs, body.minTokens(), body.stopTokenIds(), body.ignoreEos())
+                .build();
+        GenerationParams.Builder b = params.toBuilder();
+        optional(b, body.topK(), body.topP(), body.minP(), null, body.repetitionPenalty(), body.presencePenalty(),
+                body.frequencyPenalty());
+        return new GenerationQuery(body.model(), prompt, null, b.build(), choices(body.n()), "/v1/completions");
+    }
+
+    static GenerationQuery chat(ChatCompletionRequest body) {
+        if (body == null) {
+            throw ServingException.invalid(null, "a JSON body is required");
+        }
+        if (body.messages() == null || body.messages().isEmpty()) {
+            throw ServingException.invalid("messages", "'messages' must be a non-empty array");
+        }
+        List<ChatMessage> messages = new ArrayList<>();
+        for (int i = 0; i < body.messages().size(); i++) {
+            ChatCompletionRequest.Message m = body.messages().get(i);
+            if (m == null || m.role() == null || m.role().isBlank()) {
+                throw ServingException.invalid("messages", "messages[" + i + "].role is required");
+            }
+            messages.add(new ChatMessage(m.role(), content(m.content(), i)));
+        }
+        Integer max = body.maxCompletionTokens() != null ? body.maxCompletionTokens() : body.maxTokens();
+        boolean logprobs = Boolean.TRUE.equals(body.logprobs());
+        if (body.topLogprobs() != null && !logprobs) {
+            throw ServingException.invalid("top_logprobs", "top_logprobs needs logprobs: true");
+        }
+        GenerationParams.Builder b = openAi(max, body.temperature(), body.seed(), body.stop(), logprobs,
+                body.topLogprobs() == null ? 0 : body.topLogprobs(), body.minTokens(), body.stopTokenIds(),
+                body.ignoreEos());
+        optional(b, body.topK(), body.topP(), body.minP(), null, body.repetitionPenalty(), body.presencePenalty(),
+                body.frequencyPenalty());
+        return new GenerationQuery(body.model(), null, messages, b.build(), choices(body.n()), "/v1/chat/completions");
+    }
+
+    private static GenerationParams.Builder openAi(Integer maxTokens, Double temperature, Long seed, JsonNode stop,
+                                                   boolean logprobs, int topLogprobs, Integer minTokens,
+                                                   List<Long> stopTokenIds, Boolean ignoreEos) {
+        double t = temperature == null ? 1.0 : temperature;
+        if (t < 0 || t > 2) {
+            throw ServingException.invalid("temperature", "temperature must be between 0 and 2");
+        }
+        return GenerationParams.builder()
+                .maxNewTokens(maxTokens)
+                .sample(t > 0)
+                .temperature(t)
+                .seed(seed)
+                .stop(stops(stop))
+                .logprobs(logprobs)
+                .topNTokens(topLogprobs)
+                .minTokens(minTokens == null ? 0 : minTokens)
+                .stopTokenIds(stopTokenIds)
+                .ignoreEos(Boolean.TRUE.equals(ignoreEos));
+    }
+
+    /** Optional filters and penalties; an absent value keeps the neutral default (-1 top_k also means off). */
+    private static void optional(GenerationParams.Builder b, Integer topK, Double topP, Double minP, Double typicalP,
+                                 Double repetition, Double presence, Double frequency) {
+        if (topK != null) {
+            b.topK(topK == -1 ? 0 : topK);
+        }
+        if (topP != null) {
+            b.topP(topP);
+        }
+        if (minP != null) {
+            b.minP(minP);
+        }
+        if (typicalP != null) {
+            b.typicalP(typicalP);
+        }
+        if (repetition != null) {
+            b.repetitionPenalty(repetition);
+        }
+        if (presence != null) {
+            b.presencePenalty(presence);
+        }
+        if (frequency != null) {
+            b.frequencyPenalty(frequency);
+        }
+    }
+
+    private static int choices(Integer n) {
+        return n == null ? 1 : n;
+    }
+
+    private static String prompt(JsonNode node) {
+        if (node != null && node.isTextual()) {
+            return node.textValue();
+        }
+        if (node != null && node.isArray() && node.size() == 1 && node.get(0).isTextual()) {
+            return node.get(0).textValue();
+        }
+        throw ServingException.invalid("prompt", "'prompt' must be a string (or an array of one string)");
+    }
+
+    private static List<String> stops(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (node.isTextual()) {
+            return List.of(node.textValue());
+        }
+        if (node.isArray()) {
+            List<String> out = new ArrayList<>();
+            for (JsonNode item : node) {
+                if (!item.isTextual()) {
+                    throw ServingException.invalid("stop", "'stop' must be a string or an array of strings");
+                }
+                out.add(item.textValue());
+            }
+            return out;
+        }
+        throw ServingException.invalid("stop", "'stop' must be a string or an array of strings");
+    }
+
+    /** A string, or an array of {"type": "text", "text": ...} parts joined. */
+    private static String content(JsonNode node, int index) {
+        if (node != null && node.isTextual()) {
+            return node.textValue();
+        }
+        if (node != null && node.isArray()) {
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode part : node) {
+                if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                    throw ServingException.invalid("messages", "messages[" + index + "].content parts must be "
+                            + "{\"type\": \"text\", \"text\": ...}; this model reads text only");
+                }
+                sb.append(part.path("text").textValue());
+            }
+            return sb.toString();
+        }
+        throw ServingException.invalid("messages", "messages[" + index + "].content must be a string or text parts");
+    }
+}

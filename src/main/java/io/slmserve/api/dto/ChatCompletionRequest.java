@@ -1,0 +1,42 @@
+package io.slmserve.api.dto;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** OpenAI {@code POST /v1/chat/completions} body, with the vLLM extras. */
+@Schema(name = "ChatCompletionRequest")
+public record ChatCompletionRequest(
+        @Schema(example = "nano-gpt") String model,
+        @Schema(description = "The conversation; content is a string or an array of text parts") List<Message> messages,
+        @JsonProperty("max_tokens") @Schema(description = "Default: up to the model's max_total_tokens") Integer maxTokens,
+        @JsonProperty("max_completion_tokens") @Schema(description = "Newer name of max_tokens")
+        Integer maxCompletionTokens,
+        @Schema(description = "Default 1; 0 is greedy") Double temperature,
+        @JsonProperty("top_p") Double topP,
+        Integer n,
+        Boolean stream,
+        @JsonProperty("stream_options") StreamOptions streamOptions,
+        @Schema(oneOf = {String.class, String[].class}) JsonNode stop,
+        Long seed,
+        Boolean logprobs,
+        @JsonProperty("top_logprobs") Integer topLogprobs,
+        @JsonProperty("presence_penalty") Double presencePenalty,
+        @JsonProperty("frequency_penalty") Double frequencyPenalty,
+        String user,
+        @JsonProperty("top_k") Integer topK,
+        @JsonProperty("min_p") Double minP,
+        @JsonProperty("min_tokens") Integer minTokens,
+        @JsonProperty("repetition_penalty") Double repetitionPenalty,
+        @JsonProperty("stop_token_ids") List<Long> stopTokenIds,
+        @JsonProperty("ignore_eos") Boolean ignoreEos) {
+
+    /** One chat message. */
+    @Schema(name = "ChatMessage")
+    public record Message(@Schema(example = "user") String role,
+                          @Schema(example = "Blessed are the meek", oneOf = {String.class, Object[].class})
+                          JsonNode content,
+                          String name) {
+    }
+}

@@ -1,0 +1,33 @@
+package io.slmserve.api.dto;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** OpenAI {@code POST /v1/completions} body, with the vLLM extras. */
+@Schema(name = "CompletionRequest")
+public record CompletionRequest(
+        @Schema(example = "nano-gpt") String model,
+        @Schema(description = "A string, or an array holding one string", example = "In the beginning",
+                oneOf = {String.class, String[].class}) JsonNode prompt,
+        @JsonProperty("max_tokens") @Schema(description = "Default 16", example = "32") Integer maxTokens,
+        @Schema(description = "Default 1; 0 is greedy", example = "0.7") Double temperature,
+        @JsonProperty("top_p") Double topP,
+        @Schema(description = "Choices to generate (1-16)") Integer n,
+        Boolean stream,
+        @JsonProperty("stream_options") StreamOptions streamOptions,
+        @Schema(description = "A string or up to 4 strings", oneOf = {String.class, String[].class}) JsonNode stop,
+        Long seed,
+        @Schema(description = "Report log-probabilities with this many alternatives (0-20)") Integer logprobs,
+        Boolean echo,
+        @JsonProperty("presence_penalty") Double presencePenalty,
+        @JsonProperty("frequency_penalty") Double frequencyPenalty,
+        String user,
+        @JsonProperty("top_k") @Schema(description = "vLLM extra") Integer topK,
+        @JsonProperty("min_p") @Schema(description = "vLLM extra") Double minP,
+        @JsonProperty("min_tokens") @Schema(description = "vLLM extra") Integer minTokens,
+        @JsonProperty("repetition_penalty") @Schema(description = "vLLM extra") Double repetitionPenalty,
+        @JsonProperty("stop_token_ids") @Schema(description = "vLLM extra") List<Long> stopTokenIds,
+        @JsonProperty("ignore_eos") @Schema(description = "vLLM extra") Boolean ignoreEos) {
+}

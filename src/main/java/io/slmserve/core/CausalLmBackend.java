@@ -1,0 +1,13 @@
+package io.slmserve.core;
+
+/**
+ * A loaded decoder (GPT family) checkpoint with a slot KV cache. Thread-safe; forward passes go through
+ * per-worker sessions, each owning its own cache of {@link DecoderInfo#slots()} sequences.
+ */
+public interface CausalLmBackend {
+
+    /** A session for one worker thread, with its cache allocated; the caller closes it. */
+    DecoderSession openSession();
+
+    DecoderInfo info();
+}

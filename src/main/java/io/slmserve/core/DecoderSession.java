@@ -1,0 +1,39 @@
+package io.slmserve.core;
+
+import java.util.List;
+
+/**
+ * One worker's handle on a decoder: owns a predictor and a KV cache of {@code slots} sequences, so it is
+ * used by one thread at a time. Every native tensor a call makes is freed before the call returns; the
+ * cache lives until {@link #close()}.
+ */
+public interface DecoderSession extends AutoCloseable {
+
+    /**
+     * Runs one forward call over the given rows, writing their tokens into the cache at their positions.
+     *
+     * @param rows distinct slots; each row's tokens go to positions {@code start .. start + tokens - 1}
+     * @return row-major logits, {@code rows.size() x vocabularySize} float32: for each row, the logits after its
+     *     last token (the distribution of the next one)
+     */
+    float[] forward(List<DecoderRow> rows);
+
+    /**
+     * A plain causal pass over one sequence from position 0, without the cache (reference and perplexity
+     * checks): row-major logits, {@code ids.length x vocabularySize}.
+     */
+    float[] logitsAll(long[] ids);
+
+    @Override
+    void close();
+
+    /**
+     * One sequence's part of a forward call.
+     *
+     * @param slot   cache slot that holds the sequence
+     * @param start  tokens the slot already holds (0 for a new sequence)
+     * @param tokens the new tokens: a whole prompt (prefill) or the last sampled token (decode)
+     */
+    record DecoderRow(int slot, int start, long[] tokens) {
+    }
+}

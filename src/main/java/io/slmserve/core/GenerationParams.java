@@ -1,0 +1,147 @@
+package io.slmserve.core;
+
+import java.util.List;
+
+/**
+ * How to generate one sequence: sampling, penalties and stopping, validated on construction so that a bad
+ * value is a 400 naming the field. Defaults are neutral (no filter, no penalty).
+ *
+ * @param maxNewTokens      tokens to generate at most; null: up to the model's max_total_tokens
+ * @param sample            false: greedy (argmax); true: sample from the filtered distribution
+ * @param temperature       divides the logits when sampling (> 0)
+ * @param topK              keep the k most likely tokens; 0 = off
+ * @param topP              nucleus: keep the smallest set with this much probability; 1 = off
+ * @param minP              drop tokens below minP x the top probability; 0 = off
+ * @param typicalP          locally typical sampling mass; 1 = off
+ * @param repetitionPenalty CTRL-style penalty on tokens already present (prompt and output); 1 = off
+ * @param presencePenalty   OpenAI: subtracted once from a generated token's logit; 0 = off
+ * @param frequencyPenalty  OpenAI: subtracted per occurrence of a generated token; 0 = off
+ * @param seed              random seed; null: a fresh one per request (reported back)
+ * @param minTokens         end-of-sequence and stop ids are suppressed until this many tokens exist
+ * @param stop              up to four stop strings, excluded from the output
+ * @param stopTokenIds      token ids that end the sequence like the end-of-sequence token
+ * @param ignoreEos         keep generating past the end-of-sequence token
+ * @param logprobs          report each token's log-probability
+ * @param topNTokens        report this many most likely alternatives per token (0 = none)
+ */
+public record GenerationParams(
+        Integer maxNewTokens,
+        boolean sample,
+        double temperature,
+        int topK,
+        double topP,
+        double minP,
+        double typicalP,
+        double repetitionPenalty,
+        double presencePenalty,
+        double frequencyPenalty,
+        Long seed,
+        int minTokens,
+        List<String> stop,
+        List<Long> stopTokenIds,
+        boolean ignoreEos,
+        boolean logprobs,
+        int topNTokens) {
+
+    public static final int MAX_STOP_STRINGS = 4;
+    public static final int MAX_TOP_N_TOKENS = 20;
+
+    public GenerationParams {
+        stop = stop == null ? List.of() : List.copyOf(stop);
+        stopTokenIds = stopTokenIds == null ? List.of() : List.copyOf(stopTokenIds);
+        check(maxNewTokens == null || maxNewTokens >= 1, "max_new_tokens", "must be >= 1");
+        check(temperature > 0 || !sample, "temperature", "must be > 0 when sampling (0 means greedy)");
+        check(Double.isFinite(temperature) && temperature >= 0, "temperature", "must be a finite number >= 0");
+        check(topK >= 0, "top_k", "must be >= 0 (0 disables it)");
+        check(topP > 0 && topP <= 1, "top_p", "must be in (0, 1]");
+        check(minP >= 0 && minP <= 1, "min_p", "must be in [0, 1]");
+        check(typicalP > 0 && typicalP <= 1, "typical_p", "must be in (0, 1]");
+        check(repetitionPenalty > 0 && Double.isFinite(repetitionPenalty), "repetition_penalty", "must be > 0");
+        check(presencePenalty >= -2 && presencePenalty <= 2, "presence_penalty", "must be in [-2, 2]");
+        check(frequencyPenalty >= -2 && frequencyPenalty <= 2, "frequency_penalty", "must be in [-2, 2]");
+        check(minTokens >= 0, "min_tokens", "must be >= 0");
+        check(maxNewTokens == null || minTokens <= maxNewTokens, "min_tokens", "must be <= max_new_tokens");
+        check(stop.size() <= MAX_STOP_STRINGS, "stop", "at most " + MAX_STOP_STRINGS + " stop strings");
+        check(stop.stream().allMatch(s -> s != null && !s.isEmpty()), "stop", "stop strings must not be empty");
+        check(stopTokenIds.stream().allMatch(id -> id != null && id >= 0), "stop_token_ids", "must be token ids >= 0");
+        check(topNTokens >= 0 && topNTokens <= MAX_TOP_N_TOKENS, "top_n_tokens",
+                "must be between 0 and " + MAX_TOP_N_TOKENS);
+    }
+
+    /** Greedy decoding with the model's limit as the only stop besides end of sequence. */
+    public static GenerationParams greedy(Integer maxNewTokens) {
+        return builder().maxNewTokens(maxNewTokens).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The same parameters with another token limit (resolved once the prompt length is known). */
+    public GenerationParams withMaxNewTokens(int tokens) {
+        return toBuilder().maxNewTokens(tokens).build();
+    }
+
+    /** The same parameters with another seed (the n choices of one request differ by seed). */
+    public GenerationParams withSeed(long value) {
+        return toBuilder().seed(value).build();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().maxNewTokens(maxNewTokens).sample(sample).temperature(temperature).topK(topK).topP(topP)
+                .minP(minP).typicalP(typicalP).repetitionPenalty(repetitionPenalty).presencePenalty(presencePenalty)
+                .frequencyPenalty(frequencyPenalty).seed(seed).minTokens(minTokens).stop(stop)
+                .stopTokenIds(stopTokenIds).ignoreEos(ignoreEos).logprobs(logprobs).topNTokens(topNTokens);
+    }
+
+    private static void check(boolean ok, String param, String message) {
+        if (!ok) {
+            throw ServingException.invalid(param, param + " " + message);
+        }
+    }
+
+    /** Fluent construction from the API's optional fields; unset fields keep the neutral defaults. */
+    public static final class Builder {
+        private Integer maxNewTokens;
+        private boolean sample;
+        private double temperature = 1.0;
+        private int topK;
+        private double topP = 1.0;
+        private double minP;
+        private double typicalP = 1.0;
+        private double repetitionPenalty = 1.0;
+        private double presencePenalty;
+        private double frequencyPenalty;
+        private Long seed;
+        private int minTokens;
+        private List<String> stop = List.of();
+        private List<Long> stopTokenIds = List.of();
+        private boolean ignoreEos;
+        private boolean logprobs;
+        private int topNTokens;
+
+        public Builder maxNewTokens(Integer v) { maxNewTokens = v; return this; }
+        public Builder sample(boolean v) { sample = v; return this; }
+        public Builder temperature(double v) { temperature = v; return this; }
+        public Builder topK(int v) { topK = v; return this; }
+        public Builder topP(double v) { topP = v; return this; }
+        public Builder minP(double v) { minP = v; return this; }
+        public Builder typicalP(double v) { typicalP = v; return this; }
+        public Builder repetitionPenalty(double v) { repetitionPenalty = v; return this; }
+        public Builder presencePenalty(double v) { presencePenalty = v; return this; }
+        public Builder frequencyPenalty(double v) { frequencyPenalty = v; return this; }
+        public Builder seed(Long v) { seed = v; return this; }
+        public Builder minTokens(int v) { minTokens = v; return this; }
+        public Builder stop(List<String> v) { stop = v; return this; }
+        public Builder stopTokenIds(List<Long> v) { stopTokenIds = v; return this; }
+        public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
+        public Builder logprobs(boolean v) { logprobs = v; return this; }
+        public Builder topNTokens(int v) { topNTokens = v; return this; }
+
+        public GenerationParams build() {
+            return new GenerationParams(maxNewTokens, sample, temperature, topK, topP, minP, typicalP,
+                    repetitionPenalty, presencePenalty, frequencyPenalty, seed, minTokens, stop, stopTokenIds,
+                    ignoreEos, logprobs, topNTokens);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package io.slmserve.engine;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDList;
+import ai.djl.repository.zoo.ZooModel;
+import io.slmserve.config.ServerConfig;
+import io.slmserve.core.DecoderInfo;
+import io.slmserve.core.DecoderSession;
+import io.slmserve.core.LoadedModel;
+import io.slmserve.core.ModelLoadException;
+import io.slmserve.core.ModelSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * Loads a decoder (GPT family) folder: tokenizer, TorchScript archive cast to the serving dtype, and one
+ * warm-up prefill plus decode step through a real session, so the model is READY only once it can generate.
+ */
+final class TorchDecoderLoader {
+
+    private static final Logger LOG = Logger.getLogger(TorchDecoderLoader.class);
+    private static final String WARM_UP_TEXT = "slm-serve warm-up pass";
+
+    private final ServerConfig.Engine settings;
+
+    TorchDecoderLoader(ServerConfig.Engine settings) {
+        this.settings = settings;
+    }
+
+    LoadedModel load(ModelSpec spec) throws ModelLoadException {
+        Path dir = spec.dir();
+        for (String name : List.of("model.pt", "tokenizer.json")) {
+            if (!Files.isRegularFile(dir.resolve(name))) {
+                throw new ModelLoadException("missing " + name + " in " + dir);
+            }
+        }
+        ZooModel<NDList, NDList> model = null;
+        HfTextTokenizer tokenizer = null;
+        try {
+            DecoderFolder folder = DecoderFolder.read(dir);
+            int maxTotal = spec.maxTotalTokens();
+            if (maxTotal > folder.positions()) {
+                throw new ModelLoadException("max_total_tokens " + maxTotal + " exceeds the model's n_positions "
+                        + folder.positions());
+            }
+            if (spec.maxInputTokens() >= maxTotal) {
+                throw new ModelLoadException("max_input_tokens (" + spec.maxInputTokens()
+                        + ") must be below max_total_tokens (" + maxTotal + ") to leave room to generate");
+            }
+            tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), spec.maxInputTokens(), folder.vocabSize(),
+                    null);
+            long start = System.nanoTime();
+            String dtype = DevicePlacement.dtype(spec.option("dtype", settings.dtype()));
+            DevicePlacement.Placement placement = DevicePlacement.resolve(spec.option("device", settings.device()),
+                    Engine.getEngine("PyTorch").getGpuCount(), settings.requireGpu());
+            if (placement.fallbackReason() != null) {
+                LOG.warnf("model %s: %s", spec.id(), placement.fallbackReason());
+            }
+            model = TorchScriptLoader.load(dir, "model.pt", dtype, placement.device());
+            DecoderInfo info = new DecoderInfo(folder.vocabSize(), spec.batchSize(), maxTotal, folder.eosTokenId(),
+                    folder.eosToken(), folder.bosToken(), folder.chatTemplate());
+            TorchCausalLm decoder = new TorchCausalLm(model, settings.intraOpThreads(), info);
+            warmUp(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
+            LOG.infof("model %s: TorchScript decoder on %s in %s, loaded and warmed in %d ms (%d slots x %d tokens, "
+                    + "vocab %d)", spec.id(), placement.device(), dtype, (System.nanoTime() - start) / 1_000_000,
+                    info.slots(), maxTotal, info.vocabularySize());
+            ZooModel<NDList, NDList> owned = model;
+            HfTextTokenizer ownedTokenizer = tokenizer;
+            return new LoadedModel(spec, tokenizer, null, decoder, () -> {
+                ownedTokenizer.close();
+                owned.close();
+            });
+        } catch (ModelLoadException e) {
+            closeQuietly(model, tokenizer);
+            throw e;
+        } catch (Exception | LinkageError e) {
+            closeQuietly(model, tokenizer);
+            throw new ModelLoadException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A prefill and one decode step in the last slot; checks the logits width against config.json. */
+    private static void warmUp(TorchCausalLm decoder, long[] prompt, int vocab) throws ModelLoadException {
+        int slot = decoder.info().slots() - 1;
+        try (DecoderSession session = decoder.openSession()) {
+            float[] logits = session.forward(List.of(new DecoderSession.DecoderRow(slot, 0, prompt)));
+            if (logits.length != vocab) {
+                throw new ModelLoadException("model.pt returns " + logits.length + " logits but config.json says "
+                        + "vocab_size " + vocab);
+            }
+            session.forward(List.of(new DecoderSession.DecoderRow(slot, prompt.length, new long[] {prompt[0]})));
+        }
+    }
+
+    private static void closeQuietly(ZooModel<NDList, NDList> model, HfTextTokenizer tokenizer) {
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+        if (model != null) {
+            model.close();
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.slmserve.generation;
+
+import io.slmserve.core.GenerationParams;
+import java.util.Objects;
+
+/**
+ * One sequence to generate.
+ *
+ * @param prompt   prompt token ids (at least one)
+ * @param params   validated parameters with max_new_tokens and seed resolved
+ * @param listener where tokens and the outcome go
+ */
+public record GenerationRequest(long[] prompt, GenerationParams params, GenerationListener listener) {
+
+    public GenerationRequest {
+        Objects.requireNonNull(prompt, "prompt");
+        Objects.requireNonNull(params, "params");
+        Objects.requireNonNull(listener, "listener");
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("empty prompt");
+        }
+        if (params.maxNewTokens() == null || params.seed() == null) {
+            throw new IllegalArgumentException("max_new_tokens and seed must be resolved before scheduling");
+        }
+    }
+
+    /** Cache positions the sequence may use: every prompt token and every generated token but the last. */
+    int budget() {
+        return prompt.length + params.maxNewTokens();
+    }
+}

@@ -1,0 +1,155 @@
+package io.slmserve.generation;
+
+import io.slmserve.core.DecoderInfo;
+import io.slmserve.core.FinishReason;
+import io.slmserve.core.GeneratedToken;
+import io.slmserve.core.GenerationParams;
+import io.slmserve.core.TextTokenizer;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * One sequence's state from submission to its end: cache slot and position, token history, random generator,
+ * detokenizer and stop matcher. Mutated only by the worker that runs it; {@link #cancel()} may come from any
+ * thread and only sets a flag (or takes the sequence off the queue).
+ */
+final class Sequence implements GenerationHandle {
+
+    private final GenerationRequest request;
+    private final long submittedAt = System.nanoTime();
+    private final SplittableRandom random;
+    private final Penalties penalties;
+    private final IncrementalDetokenizer detokenizer;
+    private final StopMatcher stopMatcher;
+    private final StringBuilder text = new StringBuilder();
+    private final Set<Long> stopIds;
+    private final long eos;
+    private final AtomicBoolean terminated = new AtomicBoolean();
+    private final Consumer<Sequence> onCancel;
+    private volatile boolean cancelled;
+
+    int slot = -1;
+    int position;
+    long lastToken;
+    long lastTokenAt;
+    private int generated;
+    private FinishReason finish;
+
+    Sequence(GenerationRequest request, DecoderInfo info, TextTokenizer tokenizer, Consumer<Sequence> onCancel) {
+        this.request = request;
+        GenerationParams p = request.params();
+        this.random = new SplittableRandom(p.seed());
+        this.penalties = new Penalties(request.prompt(), p);
+        this.detokenizer = new IncrementalDetokenizer(tokenizer);
+        this.stopMatcher = new StopMatcher(p.stop());
+        this.stopIds = new HashSet<>(p.stopTokenIds());
+        this.eos = info.eosTokenId();
+        this.onCancel = onCancel;
+    }
+
+    GenerationParams params() {
+        return request.params();
+    }
+
+    long[] prompt() {
+        return request.prompt();
+    }
+
+    GenerationListener listener() {
+        return request.listener();
+    }
+
+    SplittableRandom random() {
+        return random;
+    }
+
+    Penalties penalties() {
+        return penalties;
+    }
+
+    int generated() {
+        return generated;
+    }
+
+    long submittedAt() {
+        return submittedAt;
+    }
+
+    int budget() {
+        return request.budget();
+    }
+
+    boolean prefilled() {
+        return position > 0;
+    }
+
+    boolean cancelled() {
+        return cancelled;
+    }
+
+    /** Before min_tokens: the end-of-sequence token and stop ids may not be chosen. */
+    void suppressStops(float[] logits) {
+        if (eos >= 0 && eos < logits.length && !params().ignoreEos()) {
+            logits[(int) eos] = Float.NEGATIVE_INFINITY;
+        }
+        for (long id : stopIds) {
+            if (id < logits.length) {
+                logits[(int) id] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    /**
+     * Records the chosen token and decides whether the sequence ends.
+     *
+     * @return the token as reported, with the text it releases
+     */
+    GeneratedToken accept(long token, double logprob, String piece, List<GeneratedToken.TopToken> top) {
+        generated++;
+        lastToken = token;
+        penalties.record(token);
+        boolean isEos = token == eos;
+        String released = stopMatcher.offer(detokenizer.next(token));
+        if (stopMatcher.stopped()) {
+            finish = FinishReason.STOP_SEQUENCE;
+        } else if ((isEos && !params().ignoreEos()) || stopIds.contains(token)) {
+            finish = FinishReason.EOS_TOKEN;
+        } else if (generated >= params().maxNewTokens()) {
+            finish = FinishReason.LENGTH;
+        }
+        if (finish != null && finish != FinishReason.STOP_SEQUENCE) {
+            released += stopMatcher.offer(detokenizer.flush());
+            if (stopMatcher.stopped()) {
+                finish = FinishReason.STOP_SEQUENCE;
+            } else {
+                released += stopMatcher.flush();
+            }
+        }
+        text.append(released);
+        return new GeneratedToken(token, released, logprob, isEos, piece, top);
+    }
+
+    /** Non-null once the last token was accepted. */
+    FinishReason finish() {
+        return finish;
+    }
+
+    GenerationResult result() {
+        return new GenerationResult(text.toString(), finish, request.prompt().length, generated, params().seed());
+    }
+
+    /** Claims the right to deliver the single terminal callback; false if someone already did. */
+    boolean terminate() {
+        return terminated.compareAndSet(false, true);
+    }
+
+    @Override
+    public void cancel() {
+        cancelled = true;
+        onCancel.accept(this);
+    }
+}

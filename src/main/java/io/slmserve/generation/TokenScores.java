@@ -1,0 +1,48 @@
+package io.slmserve.generation;
+
+import io.slmserve.core.GeneratedToken.TopToken;
+import io.slmserve.core.TextTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Log-probabilities under the model's own distribution (raw logits, before penalties and sampling filters). */
+final class TokenScores {
+
+    private TokenScores() {
+    }
+
+    static double logSumExp(float[] logits, int offset, int vocab) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int v = 0; v < vocab; v++) {
+            max = Math.max(max, logits[offset + v]);
+        }
+        double sum = 0;
+        for (int v = 0; v < vocab; v++) {
+            sum += Math.exp(logits[offset + v] - max);
+        }
+        return max + Math.log(sum);
+    }
+
+    /** The n most likely tokens, best first, each with its text. */
+    static List<TopToken> top(float[] logits, int offset, int vocab, int n, double logSumExp, TextTokenizer tokenizer) {
+        int[] best = new int[n];
+        int filled = 0;
+        for (int v = 0; v < vocab; v++) {
+            float x = logits[offset + v];
+            if (filled < n || x > logits[offset + best[filled - 1]]) {
+                int i = filled < n ? filled++ : n - 1;
+                while (i > 0 && logits[offset + best[i - 1]] < x) {
+                    best[i] = best[i - 1];
+                    i--;
+                }
+                best[i] = v;
+            }
+        }
+        List<TopToken> out = new ArrayList<>(filled);
+        for (int i = 0; i < filled; i++) {
+            int id = best[i];
+            out.add(new TopToken(id, tokenizer.decode(new long[] {id}, false), logits[offset + id] - logSumExp));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,18 @@
+package io.slmserve.inference;
+
+import io.slmserve.core.GenerationParams;
+import java.util.List;
+
+/**
+ * A validated generation request from any API.
+ *
+ * @param model     model id, or null for the only text-generation model
+ * @param prompt    prompt text (null when messages are given)
+ * @param messages  chat messages, rendered with the model's chat template (null for a plain prompt)
+ * @param params    sampling and stopping; max_new_tokens null means up to the model's limit
+ * @param n         independent choices for the same prompt (seeds seed, seed + 1, ...)
+ * @param endpoint  the API path, for metrics
+ */
+public record GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
+                              GenerationParams params, int n, String endpoint) {
+}

@@ -1,0 +1,157 @@
+package io.slmserve.inference;
+
+import io.slmserve.config.ServerConfig;
+import io.slmserve.core.DecoderInfo;
+import io.slmserve.core.ErrorKind;
+import io.slmserve.core.GenerationParams;
+import io.slmserve.core.LoadedModel;
+import io.slmserve.core.ModelTask;
+import io.slmserve.core.ServingException;
+import io.slmserve.core.ServingMetrics;
+import io.slmserve.generation.GenerationPool;
+import io.slmserve.generation.GenerationRequest;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * Generates text: resolves the model, renders chat messages, tokenizes and checks the prompt against the
+ * model's limits on the caller's thread (so a bad request fails before it queues), resolves max_new_tokens and
+ * the seed, and queues the request's n sequences on the model's generation pool. Streaming callers get events
+ * as tokens come; the others a future of the whole completion.
+ */
+@ApplicationScoped
+public class GenerationService {
+
+    private static final Logger LOG = Logger.getLogger(GenerationService.class);
+    private static final Set<ModelTask> TASKS = Set.of(ModelTask.TEXT_GENERATION);
+    public static final int MAX_CHOICES = 16;
+
+    private final ModelResolver resolver;
+    private final DecoderPools pools;
+    private final ServingMetrics metrics;
+    private final ServerConfig.Limits limits;
+    private final Map<String, ChatTemplate> templates = new ConcurrentHashMap<>();
+
+    public GenerationService(ModelResolver resolver, DecoderPools pools, ServingMetrics metrics, ServerConfig config) {
+        this.resolver = resolver;
+        this.pools = pools;
+        this.metrics = metrics;
+        this.limits = config.limits();
+    }
+
+    /** Resolves the model a query would use, before work starts. */
+    public String modelFor(String requested) {
+        return resolver.resolve(requested, TASKS).spec().id();
+    }
+
+    public CompletionStage<Completion> generate(GenerationQuery query) {
+        CompletableFuture<Completion> result = new CompletableFuture<>();
+        start(query, event -> {
+            if (event instanceof GenerationEvent.Done done) {
+                result.complete(done.completion());
+            } else if (event instanceof GenerationEvent.Failed failed) {
+                result.completeExceptionally(failed.error());
+            }
+        });
+        return result;
+    }
+
+    /**
+     * Starts a streaming generation; {@code events} is called from worker threads and must not block.
+     *
+     * @throws ServingException for an invalid request or a full queue, before any event
+     */
+    public Cancellable stream(GenerationQuery query, Consumer<GenerationEvent> events) {
+        return start(query, events);
+    }
+
+    private CompletionTracker start(GenerationQuery query, Consumer<GenerationEvent> events) {
+        LoadedModel model = resolver.resolve(query.model(), TASKS);
+        String id = model.spec().id();
+        GenerationPool pool = pools.pool(id)
+                .orElseThrow(() -> ServingException.notReady(id, "no generation pool", limits.retryAfterSeconds()));
+        DecoderInfo info = pool.info();
+        String prompt = query.messages() != null ? render(id, info, query.messages()) : query.prompt();
+        long[] ids = tokenize(model, prompt);
+        int n = query.n();
+        if (n < 1 || n > Math.min(MAX_CHOICES, pool.limits().queueSize())) {
+            throw ServingException.invalid("n", "n must be between 1 and " + Math.min(MAX_CHOICES,
+                    pool.limits().queueSize()));
+        }
+        GenerationParams params = resolve(query.params(), ids.length, info);
+        List<GenerationRequest> requests = new ArrayList<>(n);
+        CompletionTracker tracker = new CompletionTracker(id, prompt, ids.length, n, events);
+        for (int i = 0; i < n; i++) {
+            requests.add(new GenerationRequest(ids, params.withSeed(params.seed() + i), tracker.listener(i)));
+        }
+        metrics.inputTokens(id, query.endpoint(), ids.length);
+        tracker.handles(pool.submit(requests));
+        return tracker;
+    }
+
+    private long[] tokenize(LoadedModel model, String prompt) {
+        if (prompt == null || prompt.isEmpty()) {
+            throw ServingException.invalid("prompt", "the prompt must not be empty");
+        }
+        if (prompt.length() > limits.maxInputChars()) {
+            throw ServingException.invalid("prompt", "the prompt has " + prompt.length()
+                    + " characters; the limit is " + limits.maxInputChars());
+        }
+        long[] ids = model.tokenizer().encode(prompt, false).ids();
+        if (ids.length == 0) {
+            throw ServingException.invalid("prompt", "the prompt has no tokens");
+        }
+        return ids;
+    }
+
+    /** Fills in max_new_tokens (up to the model's limit) and the seed; checks ids against the vocabulary. */
+    private static GenerationParams resolve(GenerationParams params, int promptTokens, DecoderInfo info) {
+        for (long stopId : params.stopTokenIds()) {
+            if (stopId >= info.vocabularySize()) {
+                throw ServingException.invalid("stop_token_ids", "token id " + stopId + " is outside the vocabulary [0, "
+                        + info.vocabularySize() + ")");
+            }
+        }
+        int room = info.maxTotalTokens() - promptTokens;
+        Integer requested = params.maxNewTokens();
+        if (room < 1 || (requested != null && requested > room)) {
+            throw new ServingException(ErrorKind.INPUT_TOO_LONG, "the prompt has " + promptTokens + " tokens; with "
+                    + (requested == null ? 1 : requested) + " new tokens it exceeds the model's max_total_tokens of "
+                    + info.maxTotalTokens(), "max_tokens");
+        }
+        long seed = params.seed() != null ? params.seed() : ThreadLocalRandom.current().nextLong(1L << 48);
+        return params.toBuilder().maxNewTokens(requested == null ? room : requested).seed(seed).build();
+    }
+
+    private String render(String model, DecoderInfo info, List<ChatTemplate.ChatMessage> messages) {
+        if (messages.isEmpty()) {
+            throw ServingException.invalid("messages", "messages must not be empty");
+        }
+        ChatTemplate template = templates.computeIfAbsent(model, m -> {
+            if (info.chatTemplate() == null) {
+                return ChatTemplate.PLAIN;
+            }
+            try {
+                return ChatTemplate.parse(info.chatTemplate());
+            } catch (IllegalArgumentException e) {
+                LOG.warnf("model %s: chat_template not supported (%s); using one message per line", m, e.getMessage());
+                return ChatTemplate.PLAIN;
+            }
+        });
+        try {
+            return template.render(messages, info.bosToken(), info.eosToken());
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            throw ServingException.invalid("messages", "the chat template cannot render these messages: "
+                    + e.getMessage());
+        }
+    }
+}
