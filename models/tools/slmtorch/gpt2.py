@@ -286,8 +286,11 @@ class GPT2LMHeadModel(nn.Module):
         x = self.transformer.wte(input_ids) + self.transformer.wpe(positions)
         mu = int(positions.max()) + 1
         fresh = int(positions[:, 0].max()) == 0
+        # One new token per row, all rows at the same position: every cached key up to it is visible, so no
+        # mask is needed and SDPA may pick its flash kernel for the decode step too.
+        aligned_decode = t == 1 and int(positions.min()) == mu - 1
         mask: Optional[Tensor] = None
-        if not fresh:
+        if not fresh and not aligned_decode:
             keys = torch.arange(mu, dtype=positions.dtype, device=positions.device)
             mask = (keys.view(1, 1, 1, mu) <= positions.view(b, 1, t, 1))  # [B,1,T,Mu] bool
         slot_idx = slots.view(b, 1).expand(b, t)

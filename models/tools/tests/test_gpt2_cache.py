@@ -76,6 +76,17 @@ class CacheEqualsRecompute(unittest.TestCase):
         self.assertEqual(got, want)
         self.assertTrue(any(len(set(w)) > 3 for w in want), "degenerate test: constant outputs")
 
+    def test_aligned_decode_without_mask_equals_recompute(self):
+        # Same-length prompts decode with every row at the same position: the graph skips the mask there.
+        g = torch.Generator().manual_seed(7)
+        prompts = [torch.randint(0, 97, (6,), generator=g).tolist() for _ in range(3)]
+        n = 15
+        want = [greedy_recompute(self.model, p, n) for p in prompts]
+        got, _, _ = greedy_cached_batch(self.model, prompts, n, slots=[1, 3, 0])
+        self.assertEqual(got, want)
+        solo, _, _ = greedy_cached_batch(self.model, prompts[:1], n, slots=[2])
+        self.assertEqual(solo, want[:1])
+
     def test_logits_match_recompute(self):
         m = self.model
         p = self.prompts[1]
