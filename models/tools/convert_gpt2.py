@@ -16,27 +16,22 @@ vocab 50257, n_positions 1024), for benchmarks only, never committed::
     /usr/bin/python3 models/tools/convert_gpt2.py random-gpt2-small --out /tmp/gpt2-small-random
     (also accepted: convert_gpt2.py --random-gpt2-small /tmp/gpt2-small-random)
 
-safetensors is read and written here directly (8-byte little-endian header length, JSON header, raw
-little-endian tensor bytes); no package is needed.
+safetensors is read and written by slmtorch/safetensors_io.py (8-byte little-endian header length, JSON
+header, raw little-endian tensor bytes), shared with the BERT tools; no package is needed.
 """
 import argparse
 import copy
 import json
 import os
 import shutil
-import struct
 import sys
 from typing import Dict, Optional
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
-from slmtorch import gpt2  # noqa: E402
-
-_ST_DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64, "I32": np.int32,
-              "U8": np.uint8, "I8": np.int8, "BOOL": np.bool_}
+from slmtorch import gpt2, safetensors_io  # noqa: E402
 
 
 def _read_json(path: str):
@@ -46,55 +41,12 @@ def _read_json(path: str):
 
 # ---------------------------------------------------------------- safetensors
 def read_safetensors(path: str) -> Dict[str, torch.Tensor]:
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n].decode("utf-8"))
-    base = 8 + n
-    out: Dict[str, torch.Tensor] = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        raw = data[base + begin:base + end]
-        shape = info["shape"]
-        dt = info["dtype"]
-        if dt == "BF16":
-            u16 = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
-            arr = u16.view(np.float32)
-        elif dt in _ST_DTYPES:
-            arr = np.frombuffer(raw, dtype=np.dtype(_ST_DTYPES[dt]).newbyteorder("<"))
-        else:
-            raise ValueError(f"{path}: unsupported dtype {dt} for {name}")
-        out[name] = torch.from_numpy(arr.reshape(shape).copy())
-    return out
+    """The shared reader (slmtorch.safetensors_io); BF16 is upcast to float32 as the GPT-2 tools expect."""
+    return {k: (v.float() if v.dtype == torch.bfloat16 else v) for k, v in safetensors_io.load(path).items()}
 
 
 def write_safetensors(tensors: Dict[str, torch.Tensor], path: str, metadata: Optional[Dict[str, str]] = None) -> None:
-    names = sorted(tensors)
-    header: Dict = {"__metadata__": metadata or {"format": "pt"}}
-    blobs = []
-    off = 0
-    for name in names:
-        t = tensors[name].detach().contiguous().cpu()
-        if t.dtype == torch.float32:
-            dt, b = "F32", t.numpy().astype("<f4").tobytes()
-        elif t.dtype == torch.float16:
-            dt, b = "F16", t.numpy().astype("<f2").tobytes()
-        elif t.dtype == torch.bfloat16:
-            dt, b = "BF16", t.view(torch.int16).numpy().astype("<i2").tobytes()
-        else:
-            raise ValueError(f"unsupported dtype {t.dtype} for {name}")
-        header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    hj = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    hj += b" " * ((8 - len(hj) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hj)))
-        f.write(hj)
-        for b in blobs:
-            f.write(b)
+    safetensors_io.save(tensors, path, metadata or {"format": "pt"})
 
 
 # ---------------------------------------------------------------- HF snapshot -> model
