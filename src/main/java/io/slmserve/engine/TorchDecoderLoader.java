@@ -68,15 +68,13 @@ final class TorchDecoderLoader {
                     info.slots(), maxTotal, info.vocabularySize());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;
-            return new LoadedModel(spec, tokenizer, null, decoder, () -> {
-                ownedTokenizer.close();
-                owned.close();
-            });
+            return new LoadedModel(spec, tokenizer, null, decoder,
+                    () -> TorchScriptLoader.release(owned, ownedTokenizer));
         } catch (ModelLoadException e) {
-            closeQuietly(model, tokenizer);
+            TorchScriptLoader.release(model, tokenizer);
             throw e;
         } catch (Exception | LinkageError e) {
-            closeQuietly(model, tokenizer);
+            TorchScriptLoader.release(model, tokenizer);
             throw new ModelLoadException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
         }
     }
@@ -91,15 +89,6 @@ final class TorchDecoderLoader {
                         + "vocab_size " + vocab);
             }
             session.forward(List.of(new DecoderSession.DecoderRow(slot, prompt.length, new long[] {prompt[0]})));
-        }
-    }
-
-    private static void closeQuietly(ZooModel<NDList, NDList> model, HfTextTokenizer tokenizer) {
-        if (tokenizer != null) {
-            tokenizer.close();
-        }
-        if (model != null) {
-            model.close();
         }
     }
 }

@@ -74,15 +74,13 @@ public class TorchScriptBackendFactory implements BackendFactory {
                     config.labels());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;
-            return new LoadedModel(spec, tokenizer, encoder, () -> {
-                ownedTokenizer.close();
-                owned.close();
-            });
+            return new LoadedModel(spec, tokenizer, encoder,
+                    () -> TorchScriptLoader.release(owned, ownedTokenizer));
         } catch (ModelLoadException e) {
-            closeQuietly(model, tokenizer);
+            TorchScriptLoader.release(model, tokenizer);
             throw e;
         } catch (Exception | LinkageError e) {
-            closeQuietly(model, tokenizer);
+            TorchScriptLoader.release(model, tokenizer);
             throw new ModelLoadException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
         }
     }
@@ -137,15 +135,6 @@ public class TorchScriptBackendFactory implements BackendFactory {
     private static void requireFile(Path dir, String name) throws ModelLoadException {
         if (!Files.isRegularFile(dir.resolve(name))) {
             throw new ModelLoadException("missing " + name + " in " + dir);
-        }
-    }
-
-    private static void closeQuietly(ZooModel<NDList, NDList> model, HfTextTokenizer tokenizer) {
-        if (tokenizer != null) {
-            tokenizer.close();
-        }
-        if (model != null) {
-            model.close();
         }
     }
 }

@@ -62,4 +62,14 @@ final class TorchScriptLoader {
             LOG.debugf("%s: no cast method; serving weights as stored", model.getName());
         }
     }
+
+    /** Releases what a load opened, tokenizer first; either may be null (a load that failed half way). */
+    static void release(ZooModel<NDList, NDList> model, HfTextTokenizer tokenizer) {
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+        if (model != null) {
+            model.close();
+        }
+    }
 }
