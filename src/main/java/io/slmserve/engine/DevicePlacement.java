@@ -1,14 +1,20 @@
 package io.slmserve.engine;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
+import io.slmserve.config.ServerConfig;
+import io.slmserve.core.ModelSpec;
 import java.util.Locale;
 import java.util.Map;
+import org.jboss.logging.Logger;
 
 /**
  * Parses device and dtype settings and decides where a model runs. A GPU that was asked for but is not
  * there falls back to CPU with a warning, unless a GPU is required, in which case loading is refused.
  */
 final class DevicePlacement {
+
+    private static final Logger LOG = Logger.getLogger(DevicePlacement.class);
 
     private static final Map<String, String> DTYPES = Map.of(
             "float32", "float32", "fp32", "float32",
@@ -20,6 +26,24 @@ final class DevicePlacement {
 
     /** Where a model runs, and a line saying why when it is not where it was asked to be. */
     record Placement(Device device, String fallbackReason) {
+    }
+
+    /** Where and in which dtype one model runs. */
+    record Target(Device device, String dtype) {
+    }
+
+    /**
+     * The model's option.device / option.dtype over the server defaults; a fallback to CPU is logged with the
+     * model's id, a missing required GPU throws.
+     */
+    static Target forModel(ModelSpec spec, ServerConfig.Engine settings) {
+        String dtype = dtype(spec.option("dtype", settings.dtype()));
+        Placement placement = resolve(spec.option("device", settings.device()),
+                Engine.getEngine("PyTorch").getGpuCount(), settings.requireGpu());
+        if (placement.fallbackReason() != null) {
+            LOG.warnf("model %s: %s", spec.id(), placement.fallbackReason());
+        }
+        return new Target(placement.device(), dtype);
     }
 
     /** float32, float16 or bfloat16, from any accepted spelling. */

@@ -1,6 +1,5 @@
 package io.slmserve.engine;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import io.slmserve.config.ServerConfig;
@@ -52,19 +51,14 @@ final class TorchDecoderLoader {
             tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), spec.maxInputTokens(), folder.vocabSize(),
                     null);
             long start = System.nanoTime();
-            String dtype = DevicePlacement.dtype(spec.option("dtype", settings.dtype()));
-            DevicePlacement.Placement placement = DevicePlacement.resolve(spec.option("device", settings.device()),
-                    Engine.getEngine("PyTorch").getGpuCount(), settings.requireGpu());
-            if (placement.fallbackReason() != null) {
-                LOG.warnf("model %s: %s", spec.id(), placement.fallbackReason());
-            }
-            model = TorchScriptLoader.load(dir, "model.pt", dtype, placement.device());
+            DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
+            model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
             DecoderInfo info = new DecoderInfo(folder.vocabSize(), spec.batchSize(), maxTotal, folder.eosTokenId(),
                     folder.eosToken(), folder.bosToken(), folder.chatTemplate());
             TorchCausalLm decoder = new TorchCausalLm(model, settings.intraOpThreads(), info);
             warmUp(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
             LOG.infof("model %s: TorchScript decoder on %s in %s, loaded and warmed in %d ms (%d slots x %d tokens, "
-                    + "vocab %d)", spec.id(), placement.device(), dtype, (System.nanoTime() - start) / 1_000_000,
+                    + "vocab %d)", spec.id(), target.device(), target.dtype(), (System.nanoTime() - start) / 1_000_000,
                     info.slots(), maxTotal, info.vocabularySize());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;

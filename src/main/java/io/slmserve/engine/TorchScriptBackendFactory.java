@@ -1,6 +1,5 @@
 package io.slmserve.engine;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import io.slmserve.config.ServerConfig;
@@ -60,16 +59,11 @@ public class TorchScriptBackendFactory implements BackendFactory {
             tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), spec.maxInputTokens(), config.vocabSize(),
                     config.maskToken());
             long start = System.nanoTime();
-            String dtype = DevicePlacement.dtype(spec.option("dtype", settings.dtype()));
-            DevicePlacement.Placement placement = DevicePlacement.resolve(spec.option("device", settings.device()),
-                    Engine.getEngine("PyTorch").getGpuCount(), settings.requireGpu());
-            if (placement.fallbackReason() != null) {
-                LOG.warnf("model %s: %s", spec.id(), placement.fallbackReason());
-            }
-            model = TorchScriptLoader.load(dir, "model.pt", dtype, placement.device());
+            DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
+            model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
             int width = warmUp(spec.task(), model, tokenizer, config);
             LOG.infof("model %s: TorchScript encoder (%s) on %s in %s, loaded and warmed in %d ms", spec.id(),
-                    spec.task().id(), placement.device(), dtype, (System.nanoTime() - start) / 1_000_000);
+                    spec.task().id(), target.device(), target.dtype(), (System.nanoTime() - start) / 1_000_000);
             TorchScriptEncoder encoder = new TorchScriptEncoder(model, settings.intraOpThreads(), width,
                     config.labels());
             ZooModel<NDList, NDList> owned = model;
