@@ -29,8 +29,10 @@ public class MicrometerServingMetrics implements ServingMetrics {
 
     @Override
     public void queueDepthGauge(String model, IntSupplier depth) {
-        registry.gauge("slm.queue.size", io.micrometer.core.instrument.Tags.of("model", model), depth,
-                d -> d.getAsInt());
+        // Strong reference: a gauge holds its object weakly by default, and this supplier is held nowhere else.
+        io.micrometer.core.instrument.Gauge.builder("slm.queue.size", depth, d -> d.getAsInt())
+                .description("Requests waiting in the model's queue").tag("model", model).strongReference(true)
+                .register(registry);
     }
 
     @Override
