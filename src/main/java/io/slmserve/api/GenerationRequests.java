@@ -33,7 +33,7 @@ final class GenerationRequests {
         }
         GenerateRequest.Parameters p = body.parameters() != null ? body.parameters()
                 : new GenerateRequest.Parameters(null, null, null, null, null, null, null, null, null, null, null, null,
-                        null, null, null, null, null);
+                        null, null, null, null, null, null, null, null);
         boolean sample = p.doSample() != null ? p.doSample()
                 : p.temperature() != null || p.topK() != null || p.topP() != null || p.typicalP() != null
                         || p.seed() != null;
@@ -51,6 +51,7 @@ final class GenerationRequests {
             b.temperature(p.temperature());
         }
         optional(b, p.topK(), p.topP(), p.minP(), p.typicalP(), p.repetitionPenalty(), null, p.frequencyPenalty());
+        beams(b, p.numBeams(), p.lengthPenalty(), p.earlyStopping());
         return new GenerationQuery(body.model(), body.inputs(), null, b.build(), 1, endpoint);
     }
 
@@ -60,13 +61,17 @@ final class GenerationRequests {
         }
         String prompt = prompt(body.prompt());
         int topLogprobs = body.logprobs() == null ? 0 : body.logprobs();
+        // A beam search is deterministic: without an explicit temperature it runs greedy rather than at 1.
+        Double temperature = body.temperature() == null && body.numBeams() != null && body.numBeams() > 1 ? 0.0
+                : body.temperature();
         GenerationParams params = openAi(body.maxTokens() != null ? body.maxTokens()
-                        : OPENAI_COMPLETIONS_DEFAULT_MAX_TOKENS, body.temperature(), body.seed(), body.stop(),
+                        : OPENAI_COMPLETIONS_DEFAULT_MAX_TOKENS, temperature, body.seed(), body.stop(),
                 body.logprobs() != null, topLogprobs, body.minTokens(), body.stopTokenIds(), body.ignoreEos())
                 .build();
         GenerationParams.Builder b = params.toBuilder();
         optional(b, body.topK(), body.topP(), body.minP(), null, body.repetitionPenalty(), body.presencePenalty(),
                 body.frequencyPenalty());
+        beams(b, body.numBeams(), body.lengthPenalty(), body.earlyStopping());
         return new GenerationQuery(body.model(), prompt, null, b.build(), choices(body.n()), "/v1/completions");
     }
 
@@ -141,6 +146,19 @@ final class GenerationRequests {
         }
         if (frequency != null) {
             b.frequencyPenalty(frequency);
+        }
+    }
+
+    private static void beams(GenerationParams.Builder b, Integer numBeams, Double lengthPenalty,
+                              Boolean earlyStopping) {
+        if (numBeams != null) {
+            b.numBeams(numBeams);
+        }
+        if (lengthPenalty != null) {
+            b.lengthPenalty(lengthPenalty);
+        }
+        if (earlyStopping != null) {
+            b.earlyStopping(earlyStopping);
         }
     }
 

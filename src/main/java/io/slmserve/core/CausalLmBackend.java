@@ -1,8 +1,9 @@
 package io.slmserve.core;
 
 /**
- * A loaded decoder (GPT family) checkpoint with a slot KV cache. Thread-safe; forward passes go through
- * per-worker sessions, each owning its own cache of {@link DecoderInfo#slots()} sequences.
+ * A loaded generative checkpoint with a slot KV cache: a decoder (GPT family) or an encoder-decoder (BART
+ * family, {@link DecoderInfo#encoderDecoder()}), whose sessions the same scheduler drives. Thread-safe; forward
+ * passes go through per-worker sessions, each owning its own cache of {@link DecoderInfo#slots()} sequences.
  */
 public interface CausalLmBackend {
 

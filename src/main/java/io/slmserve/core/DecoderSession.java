@@ -6,6 +6,10 @@ import java.util.List;
  * One worker's handle on a decoder: owns a predictor and a KV cache of {@code slots} sequences, so it is
  * used by one thread at a time. Every native tensor a call makes is freed before the call returns; the
  * cache lives until {@link #close()}.
+ *
+ * <p>An encoder-decoder session keeps the same contract: a row with {@code start == 0} carries the source ids
+ * (the session encodes them and feeds the decoder's start token), and a later row at {@code start = source
+ * length + k} carries the k-th generated token, so the scheduler drives both families alike.
  */
 public interface DecoderSession extends AutoCloseable {
 
@@ -23,6 +27,13 @@ public interface DecoderSession extends AutoCloseable {
      * checks): row-major logits, {@code ids.length x vocabularySize}.
      */
     float[] logitsAll(long[] ids);
+
+    /**
+     * Copies whole cache slots, {@code from[i]} into {@code to[i]} (every cached position, and for an
+     * encoder-decoder the source's cross-attention keys and values): beam search forks a beam this way. No slot
+     * may appear in both arrays; a slot may be copied to several.
+     */
+    void copySlots(int[] from, int[] to);
 
     @Override
     void close();

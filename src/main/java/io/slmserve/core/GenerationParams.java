@@ -23,6 +23,12 @@ import java.util.List;
  * @param ignoreEos         keep generating past the end-of-sequence token
  * @param logprobs          report each token's log-probability
  * @param topNTokens        report this many most likely alternatives per token (0 = none)
+ * @param numBeams          beam search width; 1 = no beam search. Beams are deterministic and report the best
+ *                          hypothesis only, so they exclude sampling, stops other than end of sequence, penalties
+ *                          and alternatives
+ * @param lengthPenalty     beam search: a finished hypothesis scores sum(logprob) / length^lengthPenalty
+ * @param earlyStopping     beam search, as Hugging Face: true stops once num_beams hypotheses are finished; false
+ *                          stops once no live beam can still beat the worst of them
  */
 public record GenerationParams(
         Integer maxNewTokens,
@@ -41,10 +47,14 @@ public record GenerationParams(
         List<Long> stopTokenIds,
         boolean ignoreEos,
         boolean logprobs,
-        int topNTokens) {
+        int topNTokens,
+        int numBeams,
+        double lengthPenalty,
+        boolean earlyStopping) {
 
     public static final int MAX_STOP_STRINGS = 4;
     public static final int MAX_TOP_N_TOKENS = 20;
+    public static final int MAX_BEAMS = 16;
 
     public GenerationParams {
         stop = stop == null ? List.of() : List.copyOf(stop);
@@ -66,6 +76,21 @@ public record GenerationParams(
         check(stopTokenIds.stream().allMatch(id -> id != null && id >= 0), "stop_token_ids", "must be token ids >= 0");
         check(topNTokens >= 0 && topNTokens <= MAX_TOP_N_TOKENS, "top_n_tokens",
                 "must be between 0 and " + MAX_TOP_N_TOKENS);
+        check(numBeams >= 1 && numBeams <= MAX_BEAMS, "num_beams", "must be between 1 and " + MAX_BEAMS);
+        check(Double.isFinite(lengthPenalty), "length_penalty", "must be a finite number");
+        if (numBeams > 1) {
+            check(!sample, "num_beams", "beam search is deterministic: it excludes sampling (do_sample, temperature > 0)");
+            check(stop.isEmpty() && stopTokenIds.isEmpty() && !ignoreEos, "num_beams",
+                    "beam search ends at the end-of-sequence token only: it excludes stop, stop_token_ids, ignore_eos");
+            check(repetitionPenalty == 1.0 && presencePenalty == 0 && frequencyPenalty == 0, "num_beams",
+                    "beam search excludes repetition, presence and frequency penalties");
+            check(topNTokens == 0, "num_beams", "beam search excludes top_n_tokens / top_logprobs");
+        }
+    }
+
+    /** True when the sequence runs a beam search rather than one greedy or sampled path. */
+    public boolean beamSearch() {
+        return numBeams > 1;
     }
 
     /** Greedy decoding with the model's limit as the only stop besides end of sequence. */
@@ -91,7 +116,8 @@ public record GenerationParams(
         return new Builder().maxNewTokens(maxNewTokens).sample(sample).temperature(temperature).topK(topK).topP(topP)
                 .minP(minP).typicalP(typicalP).repetitionPenalty(repetitionPenalty).presencePenalty(presencePenalty)
                 .frequencyPenalty(frequencyPenalty).seed(seed).minTokens(minTokens).stop(stop)
-                .stopTokenIds(stopTokenIds).ignoreEos(ignoreEos).logprobs(logprobs).topNTokens(topNTokens);
+                .stopTokenIds(stopTokenIds).ignoreEos(ignoreEos).logprobs(logprobs).topNTokens(topNTokens)
+                .numBeams(numBeams).lengthPenalty(lengthPenalty).earlyStopping(earlyStopping);
     }
 
     private static void check(boolean ok, String param, String message) {
@@ -119,6 +145,9 @@ public record GenerationParams(
         private boolean ignoreEos;
         private boolean logprobs;
         private int topNTokens;
+        private int numBeams = 1;
+        private double lengthPenalty = 1.0;
+        private boolean earlyStopping;
 
         public Builder maxNewTokens(Integer v) { maxNewTokens = v; return this; }
         public Builder sample(boolean v) { sample = v; return this; }
@@ -137,11 +166,14 @@ public record GenerationParams(
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
         public Builder logprobs(boolean v) { logprobs = v; return this; }
         public Builder topNTokens(int v) { topNTokens = v; return this; }
+        public Builder numBeams(int v) { numBeams = v; return this; }
+        public Builder lengthPenalty(double v) { lengthPenalty = v; return this; }
+        public Builder earlyStopping(boolean v) { earlyStopping = v; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(maxNewTokens, sample, temperature, topK, topP, minP, typicalP,
                     repetitionPenalty, presencePenalty, frequencyPenalty, seed, minTokens, stop, stopTokenIds,
-                    ignoreEos, logprobs, topNTokens);
+                    ignoreEos, logprobs, topNTokens, numBeams, lengthPenalty, earlyStopping);
         }
     }
 }

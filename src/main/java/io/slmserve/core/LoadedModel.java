@@ -6,7 +6,8 @@ import java.util.Objects;
  * A model that loaded: its spec, tokenizer and family backend, plus what must be released on unload.
  *
  * @param encoder present for encoder-family models
- * @param decoder present for decoder-family (text-generation) models
+ * @param decoder present for generative models: decoders (text-generation) and encoder-decoders
+ *                (text2text-generation)
  */
 public record LoadedModel(ModelSpec spec, TextTokenizer tokenizer, EncoderBackend encoder, CausalLmBackend decoder,
                           AutoCloseable resources) implements AutoCloseable {

@@ -48,7 +48,7 @@ final class TorchDecoderSession implements DecoderSession {
     private NDArray newCache(PtSymbolBlock block) {
         try (IValue s = IValue.from((long) slots); IValue m = IValue.from((long) maxLength);
              IValue cache = IValueUtils.runMethod(block, "new_cache_tensor", s, m)) {
-            return cache.toTensor((PtNDManager) cacheScope);
+            return CacheSlots.writable(cache.toTensor((PtNDManager) cacheScope));
         }
     }
 
@@ -104,6 +104,11 @@ final class TorchDecoderSession implements DecoderSession {
              IValue out = IValueUtils.runMethod(block, "logits_all", input)) {
             return out.toTensor(scope).toType(DataType.FLOAT32, false).toFloatArray();
         }
+    }
+
+    @Override
+    public void copySlots(int[] from, int[] to) {
+        CacheSlots.copy(cacheScope, slots, from, to, cacheK, cacheV);
     }
 
     @Override

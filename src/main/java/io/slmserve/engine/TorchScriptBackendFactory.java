@@ -43,6 +43,10 @@ public class TorchScriptBackendFactory implements BackendFactory {
             DjlRuntime.configure(settings.interOpThreads(), settings.intraOpThreads());
             return new TorchDecoderLoader(settings).load(spec);
         }
+        if (spec.task() == ModelTask.TEXT2TEXT_GENERATION) {
+            DjlRuntime.configure(settings.interOpThreads(), settings.intraOpThreads());
+            return new TorchSeq2SeqLoader(settings).load(spec);
+        }
         if (spec.task() != ModelTask.TEXT_EMBEDDING && spec.task() != ModelTask.FILL_MASK
                 && spec.task() != ModelTask.TEXT_CLASSIFICATION) {
             throw new ModelLoadException("task " + spec.task().id() + " (" + spec.family().id()

@@ -54,6 +54,10 @@ public final class GenerationPool implements AutoCloseable {
     public List<GenerationHandle> submit(List<GenerationRequest> requests) {
         List<Sequence> sequences = new ArrayList<>(requests.size());
         for (GenerationRequest request : requests) {
+            if (request.params().numBeams() > limits.slots()) {
+                throw ServingException.invalid("num_beams", "num_beams " + request.params().numBeams()
+                        + " exceeds the model's " + limits.slots() + " cache slots per worker (batch_size)");
+            }
             sequences.add(new Sequence(request, info, tokenizer, this::dequeue));
         }
         if (!queue.offerAll(sequences)) {

@@ -18,7 +18,10 @@ import org.jboss.logging.Logger;
  * Each iteration retires cancelled sequences, admits waiting ones into free slots within the token budget,
  * then runs one forward call for the new sequences' prompts and one for every other sequence's last token,
  * samples, reports and retires finished sequences at once. A request arriving mid-generation therefore joins
- * at the next step and never waits for the others to finish.
+ * at the next step and never waits for the others to finish. A beam search holds one slot per beam: its rows
+ * join the same calls, {@link BeamSearch} picks the next beams, and the session copies the slots of forked
+ * beams before the next call. The same loop drives encoder-decoders: their session encodes a new sequence's
+ * source in its prefill row.
  */
 final class GenerationWorker implements Runnable {
 
@@ -80,10 +83,8 @@ final class GenerationWorker implements Runnable {
         admit();
         List<Sequence> prefill = new ArrayList<>();
         List<Sequence> decode = new ArrayList<>();
-        for (Sequence s : slots) {
-            if (s != null) {
-                (s.prefilled() ? decode : prefill).add(s);
-            }
+        for (Sequence s : running()) {
+            (s.prefilled() ? decode : prefill).add(s);
         }
         if (prefill.isEmpty() && decode.isEmpty()) {
             queue.awaitWork(IDLE_WAIT_MS);
@@ -98,9 +99,20 @@ final class GenerationWorker implements Runnable {
         }
     }
 
+    /** Each running sequence once (a beam search holds several slots; its first one stands for it). */
+    private List<Sequence> running() {
+        List<Sequence> out = new ArrayList<>();
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] != null && slots[i].slot == i) {
+                out.add(slots[i]);
+            }
+        }
+        return out;
+    }
+
     private void retireCancelled() {
-        for (Sequence s : slots) {
-            if (s != null && s.cancelled()) {
+        for (Sequence s : running()) {
+            if (s.cancelled()) {
                 release(s);
                 if (s.terminate()) {
                     safely(() -> s.listener().onCancelled());
@@ -110,9 +122,11 @@ final class GenerationWorker implements Runnable {
     }
 
     private void admit() {
-        int free = freeSlot();
-        while (free >= 0) {
-            Sequence next = queue.pollIf(b -> budgetUsed == 0 || budgetUsed + b <= limits.maxBatchTotalTokens());
+        int free = freeSlots();
+        while (free > 0) {
+            int room = free;
+            Sequence next = queue.pollIf(s -> s.width() <= room
+                    && (budgetUsed == 0 || budgetUsed + s.budget() <= limits.maxBatchTotalTokens()));
             if (next == null) {
                 return;
             }
@@ -123,58 +137,111 @@ final class GenerationWorker implements Runnable {
                 continue;
             }
             metrics.queueWait(model, System.nanoTime() - next.submittedAt());
-            next.slot = free;
-            slots[free] = next;
+            int[] taken = new int[next.width()];
+            for (int i = 0, n = 0; n < taken.length; i++) {
+                if (slots[i] == null) {
+                    slots[i] = next;
+                    taken[n++] = i;
+                }
+            }
+            next.slot = taken[0];
+            if (next.beams() != null) {
+                next.beams().assign(taken);
+            }
             budgetUsed += next.budget();
             running.incrementAndGet();
-            free = freeSlot();
+            free = freeSlots();
         }
     }
 
     private void step(DecoderSession session, Sampler sampler, List<Sequence> group, boolean prefill) {
         List<DecoderRow> rows = new ArrayList<>(group.size());
-        for (Sequence s : group) {
-            rows.add(prefill ? new DecoderRow(s.slot, 0, s.prompt())
-                    : new DecoderRow(s.slot, s.position, new long[] {s.lastToken}));
+        int[] first = new int[group.size()];
+        for (int i = 0; i < group.size(); i++) {
+            Sequence s = group.get(i);
+            first[i] = rows.size();
+            if (s.beams() != null) {
+                rows.addAll(s.beams().rows(prefill, s.position, s.prompt()));
+            } else {
+                rows.add(prefill ? new DecoderRow(s.slot, 0, s.prompt())
+                        : new DecoderRow(s.slot, s.position, new long[] {s.lastToken}));
+            }
         }
         float[] logits;
         try {
             logits = session.forward(rows);
         } catch (RuntimeException e) {
             LOG.errorf(e, "model %s: forward of %d rows failed", model, rows.size());
-            ServingException error = new ServingException(ErrorKind.ENGINE_FAILURE,
-                    "model execution failed: " + e.getMessage(), null, null, e);
-            group.forEach(s -> fail(s, error));
+            failGroup(group, e);
             return;
         }
         metrics.decoderStep(model, rows.size(), prefill);
         long now = System.nanoTime();
+        SlotCopies copies = new SlotCopies();
+        List<Sequence> searching = new ArrayList<>();
         for (int i = 0; i < group.size(); i++) {
             Sequence s = group.get(i);
-            s.position += rows.get(i).tokens().length;
-            if (!s.cancelled()) {
-                advance(s, sampler, logits, i * vocab, now);
+            s.position += rows.get(first[i]).tokens().length;
+            if (s.cancelled()) {
+                continue;
+            }
+            if (s.beams() != null) {
+                s.beams().advance(logits, first[i] * vocab, vocab, copies);
+                searching.add(s);
+            } else {
+                emit(s, sampler.choose(s, logits, first[i] * vocab), logits, first[i] * vocab, now);
+            }
+        }
+        if (!copies.isEmpty()) {
+            try {
+                session.copySlots(copies.from(), copies.to());
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "model %s: copying beam cache slots failed", model);
+                failGroup(searching, e);
+                return;
+            }
+        }
+        for (Sequence s : searching) {
+            if (s.beams().done()) {
+                finishBeams(s, now);
             }
         }
     }
 
-    private void advance(Sequence s, Sampler sampler, float[] logits, int offset, long now) {
-        int token = sampler.choose(s, logits, offset);
+    private void failGroup(List<Sequence> group, RuntimeException e) {
+        ServingException error = new ServingException(ErrorKind.ENGINE_FAILURE,
+                "model execution failed: " + e.getMessage(), null, null, e);
+        group.forEach(s -> fail(s, error));
+    }
+
+    /** A finished beam search reports its best hypothesis token by token, as one path would have. */
+    private void finishBeams(Sequence s, long now) {
+        BeamHypotheses.Hypothesis best = s.beams().best();
+        for (int i = 0; i < best.tokens().length && s.finish() == null; i++) {
+            report(s, best.tokens()[i], best.logprobs()[i], List.of(), now);
+        }
+    }
+
+    private void emit(Sequence s, int token, float[] logits, int offset, long now) {
         double logprob = Double.NaN;
-        String piece = null;
         List<GeneratedToken.TopToken> top = List.of();
         if (s.params().logprobs() || s.params().topNTokens() > 0) {
             double lse = TokenScores.logSumExp(logits, offset, vocab);
             logprob = logits[offset + token] - lse;
-            piece = tokenizer.decode(new long[] {token}, false);
             if (s.params().topNTokens() > 0) {
                 top = TokenScores.top(logits, offset, vocab, s.params().topNTokens(), lse, tokenizer);
             }
         }
-        GeneratedToken event = s.accept(token, logprob, piece, top);
+        report(s, token, logprob, top, now);
+    }
+
+    private void report(Sequence s, long token, double logprob, List<GeneratedToken.TopToken> top, long now) {
+        boolean scored = s.params().logprobs() || s.params().topNTokens() > 0;
+        String piece = scored ? tokenizer.decode(new long[] {token}, false) : null;
+        GeneratedToken event = s.accept(token, scored ? logprob : Double.NaN, piece, top);
         if (s.generated() == 1) {
             metrics.timeToFirstToken(model, now - s.submittedAt());
-        } else {
+        } else if (s.beams() == null) {
             metrics.interTokenLatency(model, now - s.lastTokenAt);
         }
         s.lastTokenAt = now;
@@ -197,28 +264,33 @@ final class GenerationWorker implements Runnable {
     }
 
     private void failAll(ServingException error) {
-        for (Sequence s : slots) {
-            if (s != null) {
-                fail(s, error);
-            }
+        for (Sequence s : running()) {
+            fail(s, error);
         }
     }
 
     private void release(Sequence s) {
-        if (s.slot >= 0 && slots[s.slot] == s) {
-            slots[s.slot] = null;
+        boolean held = false;
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] == s) {
+                slots[i] = null;
+                held = true;
+            }
+        }
+        if (held) {
             budgetUsed -= s.budget();
             running.decrementAndGet();
         }
     }
 
-    private int freeSlot() {
-        for (int i = 0; i < slots.length; i++) {
-            if (slots[i] == null) {
-                return i;
+    private int freeSlots() {
+        int free = 0;
+        for (Sequence s : slots) {
+            if (s == null) {
+                free++;
             }
         }
-        return -1;
+        return free;
     }
 
     /** A listener that throws must not take the worker (and every other sequence) down with it. */

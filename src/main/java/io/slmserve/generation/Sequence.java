@@ -30,8 +30,10 @@ final class Sequence implements GenerationHandle {
     private final long eos;
     private final AtomicBoolean terminated = new AtomicBoolean();
     private final Consumer<Sequence> onCancel;
+    private final BeamSearch beams;
     private volatile boolean cancelled;
 
+    /** The first (for a beam search: the first of its) cache slot(s), -1 while waiting. */
     int slot = -1;
     int position;
     long lastToken;
@@ -43,12 +45,25 @@ final class Sequence implements GenerationHandle {
         this.request = request;
         GenerationParams p = request.params();
         this.random = new SplittableRandom(p.seed());
-        this.penalties = new Penalties(request.prompt(), p);
+        // An encoder-decoder's prompt is its source, not part of the text the penalty looks back over.
+        this.penalties = new Penalties(info.encoderDecoder() ? new long[0] : request.prompt(), p);
         this.detokenizer = new IncrementalDetokenizer(tokenizer);
         this.stopMatcher = new StopMatcher(p.stop());
         this.stopIds = new HashSet<>(p.stopTokenIds());
         this.eos = info.eosTokenId();
         this.onCancel = onCancel;
+        this.beams = p.beamSearch() ? new BeamSearch(p.numBeams(), p.lengthPenalty(), p.earlyStopping(), eos,
+                p.minTokens(), p.maxNewTokens()) : null;
+    }
+
+    /** The beam search this sequence runs, or null for one greedy or sampled path. */
+    BeamSearch beams() {
+        return beams;
+    }
+
+    /** Cache slots the sequence holds while it runs: one, or one per beam. */
+    int width() {
+        return beams == null ? 1 : beams.width();
     }
 
     GenerationParams params() {
@@ -79,8 +94,9 @@ final class Sequence implements GenerationHandle {
         return submittedAt;
     }
 
+    /** Cache positions it may use, over all its slots. */
     int budget() {
-        return request.budget();
+        return request.budget() * width();
     }
 
     boolean prefilled() {

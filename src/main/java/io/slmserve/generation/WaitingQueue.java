@@ -2,7 +2,7 @@ package io.slmserve.generation;
 
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.function.IntPredicate;
+import java.util.function.Predicate;
 
 /**
  * The bounded FIFO of sequences waiting for a cache slot, shared by a model's workers. One lock guards it, so
@@ -29,10 +29,10 @@ final class WaitingQueue {
         return true;
     }
 
-    /** The head, if its budget passes the test; null otherwise (order is kept: nothing jumps the queue). */
-    synchronized Sequence pollIf(IntPredicate fits) {
+    /** The head, if it fits (token budget, free slots); null otherwise (order is kept: nothing jumps the queue). */
+    synchronized Sequence pollIf(Predicate<Sequence> fits) {
         Sequence head = queue.peek();
-        return head != null && fits.test(head.budget()) ? queue.poll() : null;
+        return head != null && fits.test(head) ? queue.poll() : null;
     }
 
     /** Blocks until something waits, the timeout passes or the queue closes. */

@@ -23,7 +23,8 @@ import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
- * Generates text: resolves the model, renders chat messages, tokenizes and checks the prompt against the
+ * Generates text with a decoder (the prompt is continued) or an encoder-decoder (the prompt is the source the
+ * target is generated from): resolves the model, renders chat messages, tokenizes and checks the prompt against the
  * model's limits on the caller's thread (so a bad request fails before it queues), resolves max_new_tokens and
  * the seed, and queues the request's n sequences on the model's generation pool. Streaming callers get events
  * as tokens come; the others a future of the whole completion.
@@ -32,7 +33,7 @@ import org.jboss.logging.Logger;
 public class GenerationService {
 
     private static final Logger LOG = Logger.getLogger(GenerationService.class);
-    private static final Set<ModelTask> TASKS = Set.of(ModelTask.TEXT_GENERATION);
+    private static final Set<ModelTask> TASKS = Set.of(ModelTask.TEXT_GENERATION, ModelTask.TEXT2TEXT_GENERATION);
     public static final int MAX_CHOICES = 16;
 
     private final ModelResolver resolver;
@@ -50,7 +51,25 @@ public class GenerationService {
 
     /** Resolves the model a query would use, before work starts. */
     public String modelFor(String requested) {
-        return resolver.resolve(requested, TASKS).spec().id();
+        return resolve(requested).spec().id();
+    }
+
+    /**
+     * A named model of either generative task; without a name the text-generation model answers, and a
+     * text2text-generation model only when no decoder is loaded (so adding a seq2seq model keeps old callers working).
+     */
+    private LoadedModel resolve(String requested) {
+        if (requested != null && !requested.isBlank()) {
+            return resolver.resolve(requested, TASKS);
+        }
+        try {
+            return resolver.resolve(null, Set.of(ModelTask.TEXT_GENERATION));
+        } catch (ServingException e) {
+            if (e.kind() != ErrorKind.MODEL_NOT_FOUND) {
+                throw e;
+            }
+            return resolver.resolve(null, Set.of(ModelTask.TEXT2TEXT_GENERATION));
+        }
     }
 
     public CompletionStage<Completion> generate(GenerationQuery query) {
@@ -75,17 +94,26 @@ public class GenerationService {
     }
 
     private CompletionTracker start(GenerationQuery query, Consumer<GenerationEvent> events) {
-        LoadedModel model = resolver.resolve(query.model(), TASKS);
+        LoadedModel model = resolve(query.model());
         String id = model.spec().id();
         GenerationPool pool = pools.pool(id)
                 .orElseThrow(() -> ServingException.notReady(id, "no generation pool", limits.retryAfterSeconds()));
         DecoderInfo info = pool.info();
+        if (query.messages() != null && info.encoderDecoder()) {
+            throw ServingException.invalid("model", "model '" + id + "' is an encoder-decoder ("
+                    + model.spec().task().id() + ") model: it maps a source text to a target and has no chat "
+                    + "template; send the source to /v1/completions or /generate");
+        }
         String prompt = query.messages() != null ? render(id, info, query.messages()) : query.prompt();
         long[] ids = tokenize(model, prompt);
         int n = query.n();
         if (n < 1 || n > Math.min(MAX_CHOICES, pool.limits().queueSize())) {
             throw ServingException.invalid("n", "n must be between 1 and " + Math.min(MAX_CHOICES,
                     pool.limits().queueSize()));
+        }
+        if (n > 1 && query.params().beamSearch()) {
+            throw ServingException.invalid("n", "n must be 1 with num_beams > 1: a beam search returns its best "
+                    + "hypothesis");
         }
         GenerationParams params = resolve(query.params(), ids.length, info);
         List<GenerationRequest> requests = new ArrayList<>(n);
@@ -121,12 +149,13 @@ public class GenerationService {
                         + info.vocabularySize() + ")");
             }
         }
-        int room = info.maxTotalTokens() - promptTokens;
+        int room = Math.min(info.maxTotalTokens() - promptTokens, info.maxNewTokens());
         Integer requested = params.maxNewTokens();
         if (room < 1 || (requested != null && requested > room)) {
             throw new ServingException(ErrorKind.INPUT_TOO_LONG, "the prompt has " + promptTokens + " tokens; with "
                     + (requested == null ? 1 : requested) + " new tokens it exceeds the model's max_total_tokens of "
-                    + info.maxTotalTokens(), "max_tokens");
+                    + info.maxTotalTokens() + (info.encoderDecoder() ? " or its " + info.maxNewTokens()
+                    + " generated tokens at most" : ""), "max_tokens");
         }
         long seed = params.seed() != null ? params.seed() : ThreadLocalRandom.current().nextLong(1L << 48);
         return params.toBuilder().maxNewTokens(requested == null ? room : requested).seed(seed).build();

@@ -59,10 +59,11 @@ public class ModelManagement {
         if (current.pool() == null) {
             throw ServingException.notReady(id, "it has no running worker pool", 1);
         }
-        if (current.spec() != null && current.spec().family() == io.slmserve.core.ModelFamily.DECODER) {
+        if (current.spec() != null && current.spec().family() != io.slmserve.core.ModelFamily.ENCODER) {
             // Each generation worker owns a whole KV cache; its worker count is fixed at load (minWorkers).
-            throw ServingException.invalid("min_worker", "model '" + id + "' is a text-generation model; its "
-                    + "workers are fixed by minWorkers in serving.properties and cannot be scaled at run time");
+            throw ServingException.invalid("min_worker", "model '" + id + "' is a " + current.spec().task().id()
+                    + " model; its workers are fixed by minWorkers in serving.properties and cannot be scaled at run "
+                    + "time");
         }
         int min = minWorkers != null ? minWorkers : current.pool().minWorkers();
         int max = maxWorkers != null ? maxWorkers : Math.max(min, current.pool().maxWorkers());

@@ -84,6 +84,20 @@ final class FakeDecoder implements DecoderSession {
         throw new UnsupportedOperationException();
     }
 
+    final List<int[]> copies = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void copySlots(int[] from, int[] to) {
+        long[][] sources = new long[from.length][];
+        for (int i = 0; i < from.length; i++) {
+            sources[i] = cache[from[i]].clone();
+        }
+        for (int i = 0; i < from.length; i++) {
+            cache[to[i]] = sources[i];
+            copies.add(new int[] {from[i], to[i]});
+        }
+    }
+
     @Override
     public void close() {
     }

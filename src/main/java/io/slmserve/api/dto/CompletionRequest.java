@@ -29,5 +29,12 @@ public record CompletionRequest(
         @JsonProperty("min_tokens") @Schema(description = "vLLM extra") Integer minTokens,
         @JsonProperty("repetition_penalty") @Schema(description = "vLLM extra") Double repetitionPenalty,
         @JsonProperty("stop_token_ids") @Schema(description = "vLLM extra") List<Long> stopTokenIds,
-        @JsonProperty("ignore_eos") @Schema(description = "vLLM extra") Boolean ignoreEos) {
+        @JsonProperty("ignore_eos") @Schema(description = "vLLM extra") Boolean ignoreEos,
+        @JsonProperty("num_beams") @Schema(description = "Extra: beam search width (1-16, default 1); greedy unless "
+                + "temperature is given; n must be 1; a stream sends the best beam's tokens once the search ends",
+                example = "4") Integer numBeams,
+        @JsonProperty("length_penalty") @Schema(description = "Extra, beam search: a finished beam scores "
+                + "sum(logprob) / length^length_penalty (default 1)") Double lengthPenalty,
+        @JsonProperty("early_stopping") @Schema(description = "Extra, beam search: stop once num_beams hypotheses "
+                + "are finished (default false: once no live beam can beat them), as Hugging Face") Boolean earlyStopping) {
 }

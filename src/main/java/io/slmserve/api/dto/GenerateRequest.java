@@ -7,9 +7,11 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 /** Native {@code POST /generate} and {@code /generate_stream} body, with Hugging Face TGI names. */
 @Schema(name = "GenerateRequest")
 public record GenerateRequest(
-        @Schema(description = "The prompt", example = "In the beginning") String inputs,
+        @Schema(description = "The prompt; for an encoder-decoder (text2text-generation) model, the source text",
+                example = "In the beginning") String inputs,
         @Schema(description = "Generation parameters; all optional") Parameters parameters,
-        @Schema(description = "Model id; optional when one text-generation model is loaded", example = "nano-gpt")
+        @Schema(description = "Model id; optional when one text-generation model is loaded (or, without one, a single "
+                + "text2text-generation model)", example = "nano-gpt")
         String model,
         @Schema(description = "Accepted for TGI compatibility; /generate_stream streams, /generate does not")
         Boolean stream) {
@@ -36,6 +38,13 @@ public record GenerateRequest(
             Integer topNTokens,
             @JsonProperty("decoder_input_details") @Schema(description = "Accepted and ignored") Boolean decoderInputDetails,
             @Schema(description = "Accepted and ignored") Boolean watermark,
-            @Schema(description = "Accepted; truncation is not supported, an over-long prompt is a 422") Integer truncate) {
+            @Schema(description = "Accepted; truncation is not supported, an over-long prompt is a 422") Integer truncate,
+            @JsonProperty("num_beams") @Schema(description = "Beam search width (1-16, default 1 = greedy or "
+                    + "sampling); excludes sampling, stop, penalties and top_n_tokens; /generate_stream sends the "
+                    + "best beam's tokens once the search ends", example = "4") Integer numBeams,
+            @JsonProperty("length_penalty") @Schema(description = "Beam search: a finished beam scores "
+                    + "sum(logprob) / length^length_penalty (default 1)") Double lengthPenalty,
+            @JsonProperty("early_stopping") @Schema(description = "Beam search: stop once num_beams hypotheses are "
+                    + "finished (default false: once no live beam can beat them), as Hugging Face") Boolean earlyStopping) {
     }
 }

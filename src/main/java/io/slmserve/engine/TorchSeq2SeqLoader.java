@@ -1,0 +1,92 @@
+package io.slmserve.engine;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.repository.zoo.ZooModel;
+import io.slmserve.config.ServerConfig;
+import io.slmserve.core.DecoderInfo;
+import io.slmserve.core.DecoderSession;
+import io.slmserve.core.DecoderSession.DecoderRow;
+import io.slmserve.core.LoadedModel;
+import io.slmserve.core.ModelLoadException;
+import io.slmserve.core.ModelSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * Loads an encoder-decoder (BART family) folder: tokenizer, TorchScript archive cast to the serving dtype, and a
+ * warm-up encode, start step and decode step through a real session. The cross cache holds max_input_tokens
+ * source positions; the self cache the start token plus max_total_tokens - max_input_tokens generated tokens.
+ */
+final class TorchSeq2SeqLoader {
+
+    private static final Logger LOG = Logger.getLogger(TorchSeq2SeqLoader.class);
+    private static final String WARM_UP_TEXT = "slm-serve warm-up pass";
+
+    private final ServerConfig.Engine settings;
+
+    TorchSeq2SeqLoader(ServerConfig.Engine settings) {
+        this.settings = settings;
+    }
+
+    LoadedModel load(ModelSpec spec) throws ModelLoadException {
+        Path dir = spec.dir();
+        for (String name : List.of("model.pt", "tokenizer.json")) {
+            if (!Files.isRegularFile(dir.resolve(name))) {
+                throw new ModelLoadException("missing " + name + " in " + dir);
+            }
+        }
+        ZooModel<NDList, NDList> model = null;
+        HfTextTokenizer tokenizer = null;
+        try {
+            Seq2SeqFolder folder = Seq2SeqFolder.read(dir);
+            int maxInput = spec.maxInputTokens();
+            int maxNew = spec.maxTotalTokens() - maxInput;
+            if (maxNew < 1) {
+                throw new ModelLoadException("max_total_tokens (" + spec.maxTotalTokens() + ") must exceed "
+                        + "max_input_tokens (" + maxInput + ") to leave room to generate");
+            }
+            if (maxInput > folder.positions() || maxNew + 1 > folder.positions()) {
+                throw new ModelLoadException("max_input_tokens " + maxInput + " and max new tokens " + maxNew
+                        + " (+1 start token) must fit the model's max_position_embeddings " + folder.positions());
+            }
+            tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), maxInput, folder.vocabSize(), null);
+            long start = System.nanoTime();
+            DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
+            model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
+            DecoderInfo info = new DecoderInfo(folder.vocabSize(), spec.batchSize(), spec.maxTotalTokens(),
+                    folder.eosTokenId(), folder.eosToken(), folder.bosToken(), null, true, maxNew);
+            Seq2SeqShape shape = new Seq2SeqShape(spec.batchSize(), maxInput, maxNew + 1,
+                    folder.decoderStartTokenId(), folder.padTokenId());
+            TorchSeq2SeqLm seq2seq = new TorchSeq2SeqLm(model, settings.intraOpThreads(), info, shape);
+            warmUp(seq2seq, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
+            LOG.infof("model %s: TorchScript encoder-decoder on %s in %s, loaded and warmed in %d ms (%d slots, %d "
+                    + "source + %d new tokens, vocab %d)", spec.id(), target.device(), target.dtype(),
+                    (System.nanoTime() - start) / 1_000_000, info.slots(), maxInput, maxNew, info.vocabularySize());
+            ZooModel<NDList, NDList> owned = model;
+            HfTextTokenizer ownedTokenizer = tokenizer;
+            return new LoadedModel(spec, tokenizer, null, seq2seq,
+                    () -> TorchScriptLoader.release(owned, ownedTokenizer));
+        } catch (ModelLoadException e) {
+            TorchScriptLoader.release(model, tokenizer);
+            throw e;
+        } catch (Exception | LinkageError e) {
+            TorchScriptLoader.release(model, tokenizer);
+            throw new ModelLoadException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Encode and start step, then one decode step, in the last slot; checks the logits width. */
+    private static void warmUp(TorchSeq2SeqLm seq2seq, long[] source, int vocab) throws ModelLoadException {
+        int slot = seq2seq.info().slots() - 1;
+        try (DecoderSession session = seq2seq.openSession()) {
+            float[] logits = session.forward(List.of(new DecoderRow(slot, 0, source)));
+            if (logits.length != vocab) {
+                throw new ModelLoadException("model.pt returns " + logits.length + " logits but config.json says "
+                        + "vocab_size " + vocab);
+            }
+            session.forward(List.of(new DecoderRow(slot, source.length, new long[] {source[0]})));
+        }
+    }
+}
