@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * Maps the three generation APIs' bodies onto one {@link GenerationQuery}, with each API's defaults: TGI
- * generates 100 tokens greedily unless asked to sample; OpenAI samples at temperature 1 and completions stop
+ * generates up to 100 tokens (fewer when the model's limits leave less room) greedily unless asked to sample; OpenAI samples at temperature 1 and completions stop
  * after 16 tokens; chat runs to the model's limit. Every bad value is a 400 that names its field.
  */
 final class GenerationRequests {
@@ -41,7 +41,7 @@ final class GenerationRequests {
             sample = false;
         }
         GenerationParams.Builder b = GenerationParams.builder()
-                .maxNewTokens(p.maxNewTokens() != null ? p.maxNewTokens() : TGI_DEFAULT_MAX_NEW_TOKENS)
+                .maxNewTokens(p.maxNewTokens())
                 .sample(sample)
                 .seed(p.seed())
                 .stop(p.stop())
@@ -52,7 +52,9 @@ final class GenerationRequests {
         }
         optional(b, p.topK(), p.topP(), p.minP(), p.typicalP(), p.repetitionPenalty(), null, p.frequencyPenalty());
         beams(b, p.numBeams(), p.lengthPenalty(), p.earlyStopping());
-        return new GenerationQuery(body.model(), body.inputs(), null, b.build(), 1, endpoint);
+        // TGI's default of 100 new tokens shrinks to what the model leaves room for (a seq2seq model may allow fewer).
+        return new GenerationQuery(body.model(), body.inputs(), null, b.build(), 1, endpoint,
+                TGI_DEFAULT_MAX_NEW_TOKENS);
     }
 
     static GenerationQuery completion(CompletionRequest body) {

@@ -220,6 +220,10 @@ final class GenerationWorker implements Runnable {
         for (int i = 0; i < best.tokens().length && s.finish() == null; i++) {
             report(s, best.tokens()[i], best.logprobs()[i], List.of(), now);
         }
+        if (s.finish() == null) {
+            fail(s, new ServingException(ErrorKind.ENGINE_FAILURE, "beam search ended on a hypothesis of "
+                    + best.tokens().length + " tokens without an end", null, null, null));
+        }
     }
 
     private void emit(Sequence s, int token, float[] logits, int offset, long now) {

@@ -12,7 +12,14 @@ import java.util.List;
  * @param params    sampling and stopping; max_new_tokens null means up to the model's limit
  * @param n         independent choices for the same prompt (seeds seed, seed + 1, ...)
  * @param endpoint  the API path, for metrics
+ * @param defaultMaxNewTokens when params leave max_new_tokens unset: at most this many (fewer when the model's
+ *                  limits leave less room), or null for as many as the limits allow
  */
 public record GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
-                              GenerationParams params, int n, String endpoint) {
+                              GenerationParams params, int n, String endpoint, Integer defaultMaxNewTokens) {
+
+    public GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
+                           GenerationParams params, int n, String endpoint) {
+        this(model, prompt, messages, params, n, endpoint, null);
+    }
 }

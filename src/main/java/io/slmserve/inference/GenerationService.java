@@ -115,7 +115,7 @@ public class GenerationService {
             throw ServingException.invalid("n", "n must be 1 with num_beams > 1: a beam search returns its best "
                     + "hypothesis");
         }
-        GenerationParams params = resolve(query.params(), ids.length, info);
+        GenerationParams params = resolve(query.params(), query.defaultMaxNewTokens(), ids.length, info);
         List<GenerationRequest> requests = new ArrayList<>(n);
         CompletionTracker tracker = new CompletionTracker(id, prompt, ids.length, n, events);
         for (int i = 0; i < n; i++) {
@@ -142,7 +142,8 @@ public class GenerationService {
     }
 
     /** Fills in max_new_tokens (up to the model's limit) and the seed; checks ids against the vocabulary. */
-    private static GenerationParams resolve(GenerationParams params, int promptTokens, DecoderInfo info) {
+    private static GenerationParams resolve(GenerationParams params, Integer defaultMaxNew, int promptTokens,
+                                            DecoderInfo info) {
         for (long stopId : params.stopTokenIds()) {
             if (stopId >= info.vocabularySize()) {
                 throw ServingException.invalid("stop_token_ids", "token id " + stopId + " is outside the vocabulary [0, "
@@ -158,7 +159,8 @@ public class GenerationService {
                     + " generated tokens at most" : ""), "max_tokens");
         }
         long seed = params.seed() != null ? params.seed() : ThreadLocalRandom.current().nextLong(1L << 48);
-        return params.toBuilder().maxNewTokens(requested == null ? room : requested).seed(seed).build();
+        int maxNew = requested != null ? requested : defaultMaxNew != null ? Math.min(defaultMaxNew, room) : room;
+        return params.toBuilder().maxNewTokens(maxNew).seed(seed).build();
     }
 
     private String render(String model, DecoderInfo info, List<ChatTemplate.ChatMessage> messages) {

@@ -95,6 +95,35 @@ class TorchDecoderSessionTest {
         }
     }
 
+    @Test
+    void aCopiedSlotDecodesAsItsOriginal() {
+        long[] prompt = ids("In the beginning God created the heaven");
+        long[] other = ids("And");
+        int vocab = model.decoder().info().vocabularySize();
+        try (DecoderSession session = model.decoder().openSession()) {
+            session.forward(List.of(new DecoderRow(0, 0, prompt), new DecoderRow(2, 0, other)));
+            session.forward(List.of(new DecoderRow(0, prompt.length, ids(" and")),
+                    new DecoderRow(2, other.length, ids(" the"))));
+            // Slot 2 held a shorter sequence; after the copy it continues slot 0's, as do slots 1 and 3.
+            session.copySlots(new int[] {0, 0, 0}, new int[] {1, 2, 3});
+            int at = prompt.length + 1;
+            long[] next = ids(" the");
+            float[] logits = session.forward(List.of(new DecoderRow(0, at, next), new DecoderRow(1, at, next),
+                    new DecoderRow(2, at, next), new DecoderRow(3, at, next)));
+            float[] original = java.util.Arrays.copyOfRange(logits, 0, vocab);
+            for (int b = 1; b < 4; b++) {
+                assertArrayEquals(original, java.util.Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab), 1e-4f,
+                        "slot " + b + " after the copy");
+            }
+            long[] whole = new long[at + 1];
+            System.arraycopy(prompt, 0, whole, 0, prompt.length);
+            whole[prompt.length] = ids(" and")[0];
+            whole[at] = next[0];
+            float[] all = session.logitsAll(whole);
+            assertArrayEquals(java.util.Arrays.copyOfRange(all, at * vocab, (at + 1) * vocab), original, 1e-3f);
+        }
+    }
+
     private static long[] recompute(DecoderSession session, long[] prompt, int steps, int vocab) {
         List<Long> ids = new ArrayList<>();
         for (long id : prompt) {
