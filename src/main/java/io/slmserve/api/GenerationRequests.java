@@ -13,8 +13,9 @@ import java.util.List;
 
 /**
  * Maps the three generation APIs' bodies onto one {@link GenerationQuery}, with each API's defaults: TGI
- * generates up to 100 tokens (fewer when the model's limits leave less room) greedily unless asked to sample; OpenAI samples at temperature 1 and completions stop
- * after 16 tokens; chat runs to the model's limit. Every bad value is a 400 that names its field.
+ * generates up to 100 tokens (fewer when the model's limits leave less room) greedily unless asked to sample;
+ * OpenAI samples at temperature 1 and completions stop after 16 tokens; chat runs to the model's limit. Every bad
+ * value is a 400 that names its field.
  */
 final class GenerationRequests {
 
@@ -64,8 +65,8 @@ final class GenerationRequests {
         String prompt = prompt(body.prompt());
         int topLogprobs = body.logprobs() == null ? 0 : body.logprobs();
         // A beam search is deterministic: without an explicit temperature it runs greedy rather than at 1.
-        Double temperature = body.temperature() == null && body.numBeams() != null && body.numBeams() > 1 ? 0.0
-                : body.temperature();
+        Double temperature = body.temperature() == null && body.numBeams() != null && body.numBeams() > 1
+                ? Double.valueOf(0) : body.temperature();
         GenerationParams params = openAi(body.maxTokens() != null ? body.maxTokens()
                         : OPENAI_COMPLETIONS_DEFAULT_MAX_TOKENS, temperature, body.seed(), body.stop(),
                 body.logprobs() != null, topLogprobs, body.minTokens(), body.stopTokenIds(), body.ignoreEos())

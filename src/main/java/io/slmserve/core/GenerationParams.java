@@ -79,7 +79,8 @@ public record GenerationParams(
         check(numBeams >= 1 && numBeams <= MAX_BEAMS, "num_beams", "must be between 1 and " + MAX_BEAMS);
         check(Double.isFinite(lengthPenalty), "length_penalty", "must be a finite number");
         if (numBeams > 1) {
-            check(!sample, "num_beams", "beam search is deterministic: it excludes sampling (do_sample, temperature > 0)");
+            check(!sample, "num_beams",
+                    "beam search is deterministic: it excludes sampling (do_sample, temperature > 0)");
             check(stop.isEmpty() && stopTokenIds.isEmpty() && !ignoreEos, "num_beams",
                     "beam search ends at the end-of-sequence token only: it excludes stop, stop_token_ids, ignore_eos");
             check(repetitionPenalty == 1.0 && presencePenalty == 0 && frequencyPenalty == 0, "num_beams",

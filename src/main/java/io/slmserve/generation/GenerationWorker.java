@@ -160,12 +160,7 @@ final class GenerationWorker implements Runnable {
         for (int i = 0; i < group.size(); i++) {
             Sequence s = group.get(i);
             first[i] = rows.size();
-            if (s.beams() != null) {
-                rows.addAll(s.beams().rows(prefill, s.position, s.prompt()));
-            } else {
-                rows.add(prefill ? new DecoderRow(s.slot, 0, s.prompt())
-                        : new DecoderRow(s.slot, s.position, new long[] {s.lastToken}));
-            }
+            rows.addAll(s.rows(prefill));
         }
         float[] logits;
         try {

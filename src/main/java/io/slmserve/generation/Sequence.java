@@ -1,6 +1,7 @@
 package io.slmserve.generation;
 
 import io.slmserve.core.DecoderInfo;
+import io.slmserve.core.DecoderSession.DecoderRow;
 import io.slmserve.core.FinishReason;
 import io.slmserve.core.GeneratedToken;
 import io.slmserve.core.GenerationParams;
@@ -59,6 +60,15 @@ final class Sequence implements GenerationHandle {
     /** The beam search this sequence runs, or null for one greedy or sampled path. */
     BeamSearch beams() {
         return beams;
+    }
+
+    /** Its rows of the next forward call: the prompt, or the last token (of every live beam). */
+    List<DecoderRow> rows(boolean prefill) {
+        if (beams != null) {
+            return beams.rows(prefill, position, prompt());
+        }
+        return List.of(prefill ? new DecoderRow(slot, 0, prompt())
+                : new DecoderRow(slot, position, new long[] {lastToken}));
     }
 
     /** Cache slots the sequence holds while it runs: one, or one per beam. */

@@ -84,6 +84,10 @@ class BeamSearchApiTest {
             JsonPath one = generate(Seq2SeqProfile.GPT, prompt, Map.of("max_new_tokens", GPT_TOKENS, "num_beams", 1));
             JsonPath four = generate(Seq2SeqProfile.GPT, prompt, Map.of("max_new_tokens", GPT_TOKENS, "num_beams", 4));
             compare(prompt, greedy, one, four, 1.0);
+            // OpenAI completions take num_beams as an extra; without a temperature the search runs greedy.
+            given().contentType(ContentType.JSON).body(Map.of("model", Seq2SeqProfile.GPT, "prompt", prompt,
+                    "max_tokens", GPT_TOKENS, "num_beams", 4)).post("/v1/completions").then().statusCode(200)
+                    .body("choices[0].text", org.hamcrest.Matchers.equalTo(four.getString("generated_text")));
             JsonPath penalised = generate(Seq2SeqProfile.GPT, prompt, Map.of("max_new_tokens", GPT_TOKENS,
                     "num_beams", 4, "length_penalty", 0.0, "early_stopping", true));
             assertTrue(score(penalised, 0.0) >= score(greedy, 0.0) - 1e-4, "'" + prompt + "' length_penalty 0");

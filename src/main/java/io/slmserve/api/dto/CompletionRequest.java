@@ -36,5 +36,6 @@ public record CompletionRequest(
         @JsonProperty("length_penalty") @Schema(description = "Extra, beam search: a finished beam scores "
                 + "sum(logprob) / length^length_penalty (default 1)") Double lengthPenalty,
         @JsonProperty("early_stopping") @Schema(description = "Extra, beam search: stop once num_beams hypotheses "
-                + "are finished (default false: once no live beam can beat them), as Hugging Face") Boolean earlyStopping) {
+                + "are finished (default false: once no live beam can beat them), as Hugging Face")
+        Boolean earlyStopping) {
 }

@@ -45,6 +45,7 @@ public record GenerateRequest(
             @JsonProperty("length_penalty") @Schema(description = "Beam search: a finished beam scores "
                     + "sum(logprob) / length^length_penalty (default 1)") Double lengthPenalty,
             @JsonProperty("early_stopping") @Schema(description = "Beam search: stop once num_beams hypotheses are "
-                    + "finished (default false: once no live beam can beat them), as Hugging Face") Boolean earlyStopping) {
+                    + "finished (default false: once no live beam can beat them), as Hugging Face")
+            Boolean earlyStopping) {
     }
 }

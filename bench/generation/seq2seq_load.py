@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Seq2seq throughput of a running slm-serve: C clients each send /generate requests (a number to write in
+words, greedy, until the end token) back to back for a fixed time; prints requests/s, generated tokens/s and
+latency percentiles. Inputs come from the model folder's heldout.jsonl when given, else from a fixed random
+list. Standard library only.
+
+    python3 bench/generation/seq2seq_load.py --url http://localhost:8080 --model nano-bart --concurrency 1 16
+"""
+import argparse
+import json
+import random
+import statistics
+import threading
+import time
+import urllib.request
+
+
+def one(url, model, source, beams):
+    params = {"details": True}
+    if beams > 1:
+        params["num_beams"] = beams
+    body = json.dumps({"model": model, "inputs": source, "parameters": params}).encode()
+    req = urllib.request.Request(url + "/generate", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=300) as r:
+        out = json.load(r)
+    return out["details"]["generated_tokens"]
+
+
+def run(url, model, inputs, concurrency, seconds, beams):
+    stop = time.time() + seconds
+    lock = threading.Lock()
+    lat, gen = [], [0]
+
+    def client(i):
+        k = i
+        while time.time() < stop:
+            t0 = time.time()
+            n = one(url, model, inputs[k % len(inputs)], beams)
+            with lock:
+                lat.append(time.time() - t0)
+                gen[0] += n
+            k += concurrency
+
+    t0 = time.time()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.time() - t0
+    lat.sort()
+    return {"concurrency": concurrency, "num_beams": beams, "requests": len(lat), "seconds": round(wall, 2),
+            "requests_per_s": round(len(lat) / wall, 1), "tokens_per_s": round(gen[0] / wall, 1),
+            "p50_s": round(statistics.median(lat), 3), "p90_s": round(lat[int(0.9 * (len(lat) - 1))], 3)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--url", default="http://localhost:8080")
+    ap.add_argument("--model", default="nano-bart")
+    ap.add_argument("--heldout", help="heldout.jsonl with {\"input\": ...} lines")
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--beams", type=int, nargs="+", default=[1])
+    args = ap.parse_args()
+    if args.heldout:
+        with open(args.heldout) as f:
+            inputs = [json.loads(line)["input"] for line in f if line.strip()]
+    else:
+        rng = random.Random(7)
+        inputs = [str(rng.randint(0, 10 ** rng.randint(1, 7) - 1)) for _ in range(500)]
+    one(args.url, args.model, inputs[0], 1)  # warm-up
+    for beams in args.beams:
+        for c in args.concurrency:
+            print(json.dumps(run(args.url, args.model, inputs, c, args.seconds, beams)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
