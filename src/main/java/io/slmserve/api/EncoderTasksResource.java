@@ -44,6 +44,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+@APIResponse(responseCode = "401", description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 public class EncoderTasksResource {
 
     private final ClassificationService classifier;
@@ -58,7 +60,8 @@ public class EncoderTasksResource {
 
     @POST
     @Path("predict")
-    @Operation(summary = "Classify texts (TEI)", description = "Labels with probabilities (or logits with "
+    @Operation(operationId = "predict",
+            summary = "Classify texts (TEI)", description = "Labels with probabilities (or logits with "
             + "raw_scores), best first.")
     @APIResponse(responseCode = "200", description = "Label scores, best first",
             content = @Content(schema = @Schema(implementation = LabelScore[].class)))
@@ -77,7 +80,8 @@ public class EncoderTasksResource {
 
     @POST
     @Path("fill-mask")
-    @Operation(summary = "Fill the mask token", description = "Exactly one mask token per input; answers as "
+    @Operation(operationId = "fillMask",
+            summary = "Fill the mask token", description = "Exactly one mask token per input; answers as "
             + "Hugging Face's fill-mask pipeline.")
     @APIResponse(responseCode = "200", description = "Candidates, best first",
             content = @Content(schema = @Schema(implementation = FillMaskCandidate[].class)))
@@ -97,7 +101,8 @@ public class EncoderTasksResource {
 
     @POST
     @Path("rerank")
-    @Operation(summary = "Rank texts by relevance to a query (TEI)", description = "On an embedding model, the "
+    @Operation(operationId = "rerank",
+            summary = "Rank texts by relevance to a query (TEI)", description = "On an embedding model, the "
             + "score is the cosine similarity of the text's embedding with the query's.")
     @APIResponse(responseCode = "200", description = "Texts by descending score",
             content = @Content(schema = @Schema(implementation = RerankResult[].class)))

@@ -41,6 +41,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+@APIResponse(responseCode = "401", description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 public class NativeEncoderResource {
 
     private final EmbeddingService embeddings;
@@ -53,7 +55,8 @@ public class NativeEncoderResource {
 
     @POST
     @Path("embed")
-    @Operation(summary = "Embed texts (TEI)", description = "Returns one vector per input, in input order.")
+    @Operation(operationId = "embed",
+            summary = "Embed texts (TEI)", description = "Returns one vector per input, in input order.")
     @APIResponse(responseCode = "200", description = "An array of embeddings",
             content = @Content(schema = @Schema(implementation = float[][].class)))
     @APIResponse(responseCode = "429", description = "The model's queue is full; see Retry-After",
@@ -72,7 +75,8 @@ public class NativeEncoderResource {
 
     @POST
     @Path("tokenize")
-    @Operation(summary = "Tokenize texts as the model sees them", description = "Special tokens included.")
+    @Operation(operationId = "tokenize",
+            summary = "Tokenize texts as the model sees them", description = "Special tokens included.")
     @APIResponse(responseCode = "200", description = "Tokens per input",
             content = @Content(schema = @Schema(implementation = Token[][].class)))
     public List<List<Token>> tokenize(TokenizeRequest request) {
@@ -91,7 +95,8 @@ public class NativeEncoderResource {
 
     @POST
     @Path("decode")
-    @Operation(summary = "Turn token ids back into text")
+    @Operation(operationId = "decode",
+            summary = "Turn token ids back into text")
     @APIResponse(responseCode = "200", description = "The decoded text",
             content = @Content(schema = @Schema(implementation = String.class)))
     public String decode(DecodeRequest request) {

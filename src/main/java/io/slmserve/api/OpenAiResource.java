@@ -33,6 +33,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("/v1")
 @Tag(name = "OpenAI", description = "OpenAI-compatible endpoints")
 @Produces(MediaType.APPLICATION_JSON)
+@APIResponse(responseCode = "401", description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
+        content = @Content(schema = @Schema(implementation = OpenAiError.class)))
 public class OpenAiResource {
 
     private static final long STARTED = System.currentTimeMillis() / 1000;
@@ -47,7 +49,10 @@ public class OpenAiResource {
 
     @GET
     @Path("/models")
-    @Operation(summary = "List the models that are ready to serve")
+    @Operation(operationId = "listModels",
+            summary = "List the models that are ready to serve")
+    @APIResponse(responseCode = "200", description = "The READY models",
+            content = @Content(schema = @Schema(implementation = ModelList.class)))
     public ModelList models() {
         List<ModelList.Entry> data = catalog.list().stream()
                 .filter(m -> m.state() == ModelState.READY)
@@ -59,7 +64,8 @@ public class OpenAiResource {
     @POST
     @Path("/embeddings")
     @Consumes(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Create embeddings", description = "Mean-pooled, L2-normalised sentence embeddings. "
+    @Operation(operationId = "createEmbedding",
+            summary = "Create embeddings", description = "Mean-pooled, L2-normalised sentence embeddings. "
             + "Requests from many callers are batched dynamically into one forward pass.")
     @APIResponse(responseCode = "200", description = "One embedding per input, in input order")
     @APIResponse(responseCode = "400", description = "Malformed or invalid request",

@@ -18,7 +18,7 @@ public record ChatCompletionRequest(
         Integer n,
         Boolean stream,
         @JsonProperty("stream_options") StreamOptions streamOptions,
-        @Schema(oneOf = {String.class, String[].class}) JsonNode stop,
+        @Schema(description = "A string or up to 4 strings", oneOf = {String.class, String[].class}) JsonNode stop,
         Long seed,
         Boolean logprobs,
         @JsonProperty("top_logprobs") Integer topLogprobs,
