@@ -41,7 +41,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
         content = @Content(schema = @Schema(implementation = OpenAiError.class)))
 @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
         content = @Content(schema = @Schema(implementation = OpenAiError.class)))
-@APIResponse(responseCode = "401", description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
+@APIResponse(responseCode = "401",
+        description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
         content = @Content(schema = @Schema(implementation = OpenAiError.class)))
 public class OpenAiGenerationResource {
 

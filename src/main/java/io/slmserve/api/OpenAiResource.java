@@ -33,7 +33,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("/v1")
 @Tag(name = "OpenAI", description = "OpenAI-compatible endpoints")
 @Produces(MediaType.APPLICATION_JSON)
-@APIResponse(responseCode = "401", description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
+@APIResponse(responseCode = "401",
+        description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
         content = @Content(schema = @Schema(implementation = OpenAiError.class)))
 public class OpenAiResource {
 
