@@ -11,7 +11,8 @@
 # container are removed at the end unless KEEP_IMAGE=1.
 #
 # Environment: MIRROR (default http://deb.debian.org/debian), PORT (default 18080, so a server already on 8080 is
-# not hit), READY_TIMEOUT_S (default 900), FRESH=1 (rebuild the base images and the rootfs tarball too),
+# not hit), READY_TIMEOUT_S (default 900), FRESH=1 (rebuild the base images and the rootfs tarball too, and build
+# without buildah's layer cache: a cold run),
 # TAG (default localhost/slm-serve:cpu-check), BASE (image name prefix, default localhost/slm-base).
 # Exit status: 0 the image served and turned ready, 1 otherwise.
 set -euo pipefail
@@ -24,8 +25,11 @@ TAG="${TAG:-localhost/slm-serve:cpu-check}"
 BASE="${BASE:-localhost/slm-base}"
 CACHE="build-cache/container"
 # chroot isolation and vfs-free overlay work as root inside an unprivileged sandbox too.
-BUILDAH=(buildah)
 ISOLATION=(--isolation chroot)
+# buildah's default open-files limit (1024) is too low for the Maven build ("Too many open files"): use this
+# shell's hard limit, in the build and (buildah run has no --ulimit) through ulimit in the run.
+NOFILE=$(ulimit -Hn)
+ULIMIT=(--ulimit "nofile=$NOFILE:$NOFILE")
 
 start=$(date +%s)
 stage() { echo "== [$(( $(date +%s) - start ))s] $*"; }
@@ -87,7 +91,9 @@ stage "snapshot the work tree, buildah bud $TAG"
 rm -rf "$CACHE/context" && mkdir -p "$CACHE/context"
 git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -C "$CACHE/context" -xf -
 bud_start=$(date +%s)
-buildah bud "${ISOLATION[@]}" --format docker --layers -t "$TAG" \
+cache=(--layers)
+[ "${FRESH:-0}" = 1 ] && cache=(--layers --no-cache)
+buildah bud "${ISOLATION[@]}" "${ULIMIT[@]}" "${cache[@]}" --format docker -t "$TAG" \
   --build-arg BUILD_IMAGE="$BASE/openjdk:17-jdk" --build-arg RUNTIME_IMAGE="$BASE/openjdk:17-jre" "$CACHE/context" \
   > "$CACHE/bud.log" 2>&1 || { tail -40 "$CACHE/bud.log" >&2; exit 1; }
 rm -rf "$CACHE/context"
@@ -114,7 +120,8 @@ cleanup() {
 trap cleanup EXIT
 stage "run $TAG on port $PORT"
 run_start=$(date +%s)
-setsid buildah run "${ISOLATION[@]}" --env QUARKUS_HTTP_PORT="$PORT" "$run_ctr" -- /app/entrypoint.sh \
+setsid buildah run "${ISOLATION[@]}" --env QUARKUS_HTTP_PORT="$PORT" "$run_ctr" -- \
+  sh -c "ulimit -n $NOFILE 2>/dev/null || true; exec /app/entrypoint.sh" \
   > "$CACHE/run.log" 2>&1 &
 run_pid=$!
 ready=""

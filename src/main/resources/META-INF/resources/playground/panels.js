@@ -93,6 +93,7 @@ function generation() {
         if (!first) first = performance.now() - started;
         chunks += 1;
         text.textContent += piece;
+        output.scrollTop = output.scrollHeight; // follow the text as it grows
       }
       if (choice.finish_reason) finish = choice.finish_reason;
     });
@@ -124,7 +125,7 @@ function embeddings() {
     const [a, b] = answer.data.map((d) => d.embedding);
     const score = cosine(a, b);
     output.replaceChildren(h('div', { class: 'big', 'data-role': 'similarity' }, score.toFixed(4)),
-      scoreRow('cosine similarity', Math.max(0, score)));
+      scoreRow('cosine', Math.max(0, score)));
     return `${a.length} dimensions · ${answer.usage.prompt_tokens} tokens`;
   });
 }

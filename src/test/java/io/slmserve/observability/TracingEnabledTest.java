@@ -2,6 +2,8 @@ package io.slmserve.observability;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
@@ -9,6 +11,8 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
 import jakarta.inject.Inject;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +50,9 @@ class TracingEnabledTest {
     @Inject
     RecordingSpanExporter exporter;
 
+    @Inject
+    Vertx vertx;
+
     @Test
     void eachRequestIsAServerSpanCarryingItsRoute() throws InterruptedException {
         String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -59,6 +66,9 @@ class TracingEnabledTest {
         SpanData one = await("/models/{id}");
         assertEquals("GET /models/{id}", one.getName());
         assertEquals(404L, one.getAttributes().get(AttributeKey.longKey("http.response.status_code")));
+        // The two facts TracingOffByDefaultTest asserts the other way round.
+        assertNotNull(((VertxInternal) vertx).tracer());
+        assertFalse(TracingOffByDefaultTest.exporterThreads().isEmpty(), "a span processor thread runs");
     }
 
     private SpanData await(String route) throws InterruptedException {
