@@ -7,8 +7,9 @@
 # Without Docker Hub: the two base images come from Debian itself. debootstrap makes a bookworm root file
 # system (cached as a tarball under build-cache/container/, gitignored), buildah imports it, and JDK 17 / JRE 17
 # images are made on it with Debian's OpenJDK; the Dockerfile is then built with BUILD_IMAGE / RUNTIME_IMAGE
-# pointing at them. The base images are kept between runs (they are the cache); the app image and its
-# container are removed at the end unless KEEP_IMAGE=1.
+# pointing at them. The base images and buildah's layer cache are kept between runs (free them with
+# `buildah rmi localhost/slm-base/debian:bookworm localhost/slm-base/openjdk:17-jdk localhost/slm-base/openjdk:17-jre`
+# and `buildah rmi --prune`); the app image and its container are removed at the end unless KEEP_IMAGE=1.
 #
 # Environment: MIRROR (default http://deb.debian.org/debian), PORT (default 18080, so a server already on 8080 is
 # not hit), READY_TIMEOUT_S (default 900), FRESH=1 (rebuild the base images and the rootfs tarball too, and build
@@ -93,7 +94,7 @@ git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | t
 bud_start=$(date +%s)
 cache=(--layers)
 [ "${FRESH:-0}" = 1 ] && cache=(--layers --no-cache)
-buildah bud "${ISOLATION[@]}" "${ULIMIT[@]}" "${cache[@]}" --format docker -t "$TAG" \
+buildah bud "${ISOLATION[@]}" "${ULIMIT[@]}" "${cache[@]}" --force-rm --format docker -t "$TAG" \
   --build-arg BUILD_IMAGE="$BASE/openjdk:17-jdk" --build-arg RUNTIME_IMAGE="$BASE/openjdk:17-jre" "$CACHE/context" \
   > "$CACHE/bud.log" 2>&1 || { tail -40 "$CACHE/bud.log" >&2; exit 1; }
 rm -rf "$CACHE/context"
