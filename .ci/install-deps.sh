@@ -5,11 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash models/tools/install-deps.sh
-if ! command -v chromium >/dev/null 2>&1; then
+if ! dpkg -s chromium >/dev/null 2>&1; then
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium
 fi
-chromium --version
+dpkg-query -W -f='chromium ${Version}\n' chromium
 npm ci --prefix src/test/js --no-audit --no-fund
