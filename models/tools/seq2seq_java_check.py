@@ -227,7 +227,7 @@ def main() -> int:
     ok &= src_ok and same and text_ok and err < 1e-3
     print(f"DJL tokenizer ids == numwords.py ids: {src_ok} ({len(texts)} sources, digit counts {lens})")
     print(f"float32: DJL/libtorch 2.7.1 greedy tokens == Python recompute: {same}; first-step logits max |diff| "
-          f"{err:.2e}; caches {got['CACHE']}; encode returned {got.get('ENCODE_RETURNS')}")
+          f"{err:.2e}; caches {got['CACHE']}; encode returned {got.get('ENCODE_RETURNS', '')[:40]}")
     print(f"DJL decode(skipSpecialTokens) == Python decode: {text_ok}")
     if targets is not None:
         match = sum(g == t for g, t in zip(got["TEXT"], targets))
