@@ -66,7 +66,7 @@ public class EncoderTasksResource {
         InputParser.requireBody(request);
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         return classifier.predict(request.model(), texts, Boolean.TRUE.equals(request.rawScores()), request.topK(),
-                Boolean.TRUE.equals(request.truncate())).thenApply(result -> {
+                Boolean.TRUE.equals(request.truncate()), RequestDeadlines.of(rc)).thenApply(result -> {
                     RequestTelemetry.model(rc, result.model());
                     List<List<LabelScore>> out = result.scores().stream()
                             .map(row -> row.stream().map(s -> new LabelScore(s.score(), s.label())).toList())
@@ -85,7 +85,8 @@ public class EncoderTasksResource {
         InputParser.requireBody(request);
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         int topK = request.topK() == null ? 5 : request.topK();
-        return fillMask.fill(request.model(), texts, topK, Boolean.TRUE.equals(request.truncate())).thenApply(fills -> {
+        return fillMask.fill(request.model(), texts, topK, Boolean.TRUE.equals(request.truncate()),
+                RequestDeadlines.of(rc)).thenApply(fills -> {
             RequestTelemetry.model(rc, fills.model());
             List<List<FillMaskCandidate>> out = fills.candidates().stream()
                     .map(row -> row.stream()
@@ -104,7 +105,8 @@ public class EncoderTasksResource {
     public CompletionStage<List<RerankResult>> rerank(RerankRequest request, RoutingContext rc) {
         InputParser.requireBody(request);
         return reranker.rerank(request.model(), request.query(), request.texts(),
-                Boolean.TRUE.equals(request.returnText()), Boolean.TRUE.equals(request.truncate()))
+                Boolean.TRUE.equals(request.returnText()), Boolean.TRUE.equals(request.truncate()),
+                RequestDeadlines.of(rc))
                 .thenApply(ranked -> ranked.stream().map(r -> new RerankResult(r.index(), r.score(), r.text()))
                         .toList());
     }

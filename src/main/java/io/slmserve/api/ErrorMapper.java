@@ -22,7 +22,7 @@ public class ErrorMapper {
 
     @ServerExceptionMapper
     public Response serving(ServingException e, HttpServerRequest request) {
-        if (e.kind().status() >= 500 && e.kind() != ErrorKind.MODEL_NOT_READY) {
+        if (e.kind() == ErrorKind.ENGINE_FAILURE) {
             LOG.errorf(e, "%s %s failed", request.method(), request.path());
         }
         return ErrorResponses.build(request.path(), e.kind(), e.getMessage(), e.param(), e.retryAfterSeconds());

@@ -63,7 +63,7 @@ public class NativeEncoderResource {
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         EmbeddingQuery query = new EmbeddingQuery(request.model(), texts, null,
                 Boolean.TRUE.equals(request.truncate()), !Boolean.FALSE.equals(request.normalize()),
-                request.dimensions(), "/embed");
+                request.dimensions(), "/embed", RequestDeadlines.of(rc));
         return embeddings.embed(query).thenApply(result -> {
             RequestTelemetry.model(rc, result.model());
             return result.vectors();

@@ -78,7 +78,7 @@ public class OpenAiResource {
         boolean base64 = encoding(request.encodingFormat());
         InputParser.Inputs inputs = InputParser.parse(request.input(), "input");
         EmbeddingQuery query = new EmbeddingQuery(request.model(), inputs.texts(), inputs.tokenIds(), false, true,
-                request.dimensions(), "/v1/embeddings");
+                request.dimensions(), "/v1/embeddings", RequestDeadlines.of(rc));
         return embeddings.embed(query).thenApply(result -> {
             RequestTelemetry.model(rc, result.model());
             return toResponse(result, base64);
