@@ -44,6 +44,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+@APIResponse(responseCode = "504", description = "The request's deadline (X-Request-Timeout or the server's "
+        + "default) passed while it was queued or running",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 public class EncoderTasksResource {
 
     private final ClassificationService classifier;

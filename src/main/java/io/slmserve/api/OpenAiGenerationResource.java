@@ -41,6 +41,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
         content = @Content(schema = @Schema(implementation = OpenAiError.class)))
 @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
         content = @Content(schema = @Schema(implementation = OpenAiError.class)))
+@APIResponse(responseCode = "504", description = "The request's deadline (X-Request-Timeout or the server's "
+        + "default) passed while it was queued or running",
+        content = @Content(schema = @Schema(implementation = OpenAiError.class)))
 public class OpenAiGenerationResource {
 
     private final GenerationService generation;

@@ -148,10 +148,6 @@ public class GenerationService {
             }
         }
         Integer requested = params.maxNewTokens();
-        if (requested != null && requested > limits.maxNewTokens()) {
-            throw ServingException.invalid("max_tokens", "at most " + limits.maxNewTokens()
-                    + " new tokens per request, got " + requested);
-        }
         for (long stopId : params.stopTokenIds()) {
             if (stopId >= info.vocabularySize()) {
                 throw ServingException.invalid("stop_token_ids", "token id " + stopId + " is outside the vocabulary [0, "
@@ -163,6 +159,10 @@ public class GenerationService {
             throw new ServingException(ErrorKind.INPUT_TOO_LONG, "the prompt has " + promptTokens + " tokens; with "
                     + (requested == null ? 1 : requested) + " new tokens it exceeds the model's max_total_tokens of "
                     + info.maxTotalTokens(), "max_tokens");
+        }
+        if (requested != null && requested > limits.maxNewTokens()) {
+            throw ServingException.invalid("max_tokens", "at most " + limits.maxNewTokens()
+                    + " new tokens per request (slm.limits.max-new-tokens), got " + requested);
         }
         long seed = params.seed() != null ? params.seed() : ThreadLocalRandom.current().nextLong(1L << 48);
         return params.toBuilder().maxNewTokens(requested == null ? Math.min(room, limits.maxNewTokens()) : requested).seed(seed).build();

@@ -49,6 +49,16 @@ class DeadlineTest {
     }
 
     @Test
+    void theServersNewTokenCapAppliesBelowTheModelsLimit() {
+        ModelWait.ready();
+        given().contentType(ContentType.JSON).body("{\"prompt\": \"In\", \"max_tokens\": 490}")
+                .post("/v1/completions").then().statusCode(400).body("error.param", equalTo("max_tokens"))
+                .body("error.message", containsString("at most 480 new tokens"));
+        given().contentType(ContentType.JSON).body("{\"inputs\": \"In\", \"parameters\": {\"max_new_tokens\": 600}}")
+                .post("/generate").then().statusCode(422);
+    }
+
+    @Test
     void aRunningGenerationPastItsDeadlineIs504AndFreesItsSlot() {
         ModelWait.ready();
         long start = System.nanoTime();

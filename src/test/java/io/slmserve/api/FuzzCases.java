@@ -95,9 +95,9 @@ final class FuzzCases {
 
     private static final byte[][] BAD_UTF8 = {
         {(byte) 0xff}, {(byte) 0xc3, 0x28}, {(byte) 0x80}, {(byte) 0xe2, (byte) 0x82}, {(byte) 0xf8, (byte) 0x88, (byte) 0x80},
-        {(byte) 0xc0, (byte) 0xaf}, {(byte) 0xfe, (byte) 0xfe}};
+        {(byte) 0xc0, (byte) 0xaf}, {(byte) 0xfe, (byte) 0xfe}, {(byte) 0xed, (byte) 0xa0, (byte) 0x80}};
     private static final String[] BAD_TYPES = {"text/plain", "application/xml", "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=x", "application/octet-stream", null};
+        "multipart/form-data; boundary=x", "application/octet-stream", "application/json-patch+json", "image/png"};
     private static final byte[] HUGE = hugeBody();
 
     private final Random random;
@@ -120,7 +120,8 @@ final class FuzzCases {
             } else if (roll < 600) {
                 byte[] junk = new byte[1 + random.nextInt(200)];
                 random.nextBytes(junk);
-                junk[0] = (byte) "{[\"x1-tn\u00ff".charAt(random.nextInt(10));
+                String starts = "{[\"x1-tn\u00ff";
+                junk[0] = (byte) starts.charAt(random.nextInt(starts.length()));
                 return json("random-bytes", path, junk);
             } else if (roll < 680) {
                 return invalidUtf8(path);
@@ -176,10 +177,10 @@ final class FuzzCases {
         return json("invalid-utf8", path, out.toByteArray());
     }
 
-    /** The first field replaced by arrays or objects nested 2 to 3000 deep (Jackson stops at 1000). */
+    /** The first field replaced by arrays or objects nested 3 to 3000 deep (Jackson stops at 1000). */
     private Case nested(String path) throws Exception {
         String first = JSON.readTree(BASE.get(path)).fieldNames().next();
-        int depth = 2 + random.nextInt(random.nextBoolean() ? 50 : 3000);
+        int depth = 3 + random.nextInt(random.nextBoolean() ? 50 : 3000);
         boolean arrays = random.nextBoolean();
         StringBuilder sb = new StringBuilder("{\"").append(first).append("\": ");
         for (int i = 0; i < depth; i++) {
@@ -222,7 +223,7 @@ final class FuzzCases {
             case 1 -> new Case("mgmt-scale", "PUT", "/models/" + (random.nextBoolean() ? "no-such-model" : "nano-gpt")
                     + "?" + scale[random.nextInt(scale.length)], null, null);
             case 2 -> new Case("mgmt-delete", "DELETE", "/models/no-such-model-" + count, null, null);
-            case 3 -> new Case("mgmt-get", "GET", "/models/no-such-model-" + count + "?verbose=%zz", null, null);
+            case 3 -> new Case("mgmt-get", "GET", "/models/no-such-model-" + count + "?verbose=%25zz", null, null);
             default -> new Case("mgmt-method", "PATCH", "/models", "application/json", "{}".getBytes(StandardCharsets.UTF_8));
         };
     }

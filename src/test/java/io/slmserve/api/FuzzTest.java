@@ -94,7 +94,8 @@ class FuzzTest {
         long seconds = (System.nanoTime() - start) / 1_000_000_000L;
         System.out.printf("fuzz: %d requests in %d s by category/status %s; %d valid requests alongside%n", REQUESTS,
                 seconds, byStatus, validSent.get());
-        assertTrue(failures.isEmpty(), failures.size() + " bad answers, e.g.\n" + String.join("\n",
+        java.nio.file.Files.write(java.nio.file.Path.of("target/fuzz-failures.txt"), failures);
+        assertTrue(failures.isEmpty(), failures.size() + " bad answers (all in target/fuzz-failures.txt), e.g.\n" + String.join("\n",
                 failures.subList(0, Math.min(15, failures.size()))));
         assertEquals(validSent.get(), validServed.get(), "every valid request sent during the fuzz was served");
     }

@@ -20,7 +20,6 @@ class LimitsTest {
 
     @ParameterizedTest(name = "/v1/completions {0} -> {1}")
     @CsvSource(delimiter = '|', value = {
-        "\"max_tokens\": 2049|400|at most 2048 new tokens",
         "\"max_tokens\": 600|422|max_total_tokens",
         "\"n\": 17|400|n must be between 1 and 16",
         "\"n\": 2, \"best_of\": 3|400|best_of must equal n",
