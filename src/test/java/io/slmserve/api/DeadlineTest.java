@@ -32,6 +32,12 @@ import org.junit.jupiter.api.Test;
 @TestProfile(GenerationProfile.class)
 class DeadlineTest {
 
+    /**
+     * How late after its deadline an answer may come. On an idle 2-core machine the worst seen is ~0.6 s; a
+     * machine starved of CPU (event loops blocked for seconds) needs more: -Dtest.deadline-margin-ms.
+     */
+    private static final long MARGIN_MS = Long.getLong("test.deadline-margin-ms", 3_000);
+
     private static final String LONG = "{\"prompt\": \"In the beginning\", \"max_tokens\": 400, \"temperature\": 0, "
             + "\"ignore_eos\": true%s}";
 
@@ -67,7 +73,8 @@ class DeadlineTest {
                 .body("error.code", equalTo("deadline_exceeded")).body("error.type", equalTo("timeout_error"))
                 .body("error.message", containsString("deadline of 300 ms"));
         long ms = (System.nanoTime() - start) / 1_000_000;
-        assertTrue(ms < 1_800, "answered near its deadline: " + ms + " ms");
+        // A 504 means the 400 tokens were cut short (a sequence that finishes is a 200, whenever it ends).
+        assertTrue(ms < 300 + MARGIN_MS, "answered near its deadline: " + ms + " ms");
         given().contentType(ContentType.JSON).header("X-Request-Timeout", "0.3")
                 .body("{\"inputs\": \"And God said\", \"parameters\": {\"max_new_tokens\": 400}}")
                 .post("/generate").then().statusCode(504).contentType("application/problem+json")
@@ -142,7 +149,7 @@ class DeadlineTest {
             byStatus.merge(status, 1, Integer::sum);
             assertTrue(status == 200 || status == 429 || status == 503 || status == 504, "status " + status);
             worstOvershoot = Math.max(worstOvershoot, r[1] - r[2]);
-            assertTrue(r[1] <= r[2] + 2_000, "answered " + (r[1] - r[2]) + " ms after its deadline");
+            assertTrue(r[1] <= r[2] + MARGIN_MS, "answered " + (r[1] - r[2]) + " ms after its deadline");
             if (status == 200) {
                 if (r[3] == 0) {
                     plain200++;
