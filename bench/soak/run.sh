@@ -17,7 +17,9 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 LOG="bench/soak/results/server-$STAMP.log"
 OUT="bench/soak/results/soak-$STAMP.txt"
 
-java ${JAVA_OPTS:--Xmx2g} -Dai.djl.offline=true -Dquarkus.http.port="$PORT" -Dslm.models-dir="$MODELS" \
+# A fixed, pre-touched heap and two malloc arenas: RSS growth then shows native or off-heap growth, not the
+# JVM expanding its heap or glibc spreading allocations over one arena per thread.
+MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" java ${JAVA_OPTS:--Xms1g -Xmx1g -XX:+AlwaysPreTouch} -Dai.djl.offline=true -Dquarkus.http.port="$PORT" -Dslm.models-dir="$MODELS" \
   -jar "$JAR" >"$LOG" 2>&1 &
 PID=$!
 trap 'kill -9 $PID 2>/dev/null || true' EXIT
@@ -27,15 +29,15 @@ for _ in $(seq 1 600); do
   sleep 0.5
 done
 curl -fs "localhost:$PORT/q/health/ready" >/dev/null || { echo "server not ready; see $LOG"; exit 1; }
-{
-  echo "# soak $STAMP on $(nproc) cores ($(uname -m)), $MINUTES min, $CLIENTS clients, models: $(ls "$MODELS" | grep -v tools | tr '\n' ' ')"
-  set +e
-  python3 bench/soak/soak.py --url "http://localhost:$PORT" --pid "$PID" --minutes "$MINUTES" --clients "$CLIENTS"
-  SOAK=$?
-  set -e
-  kill -TERM $PID
-  wait $PID
-  STATUS=$?
-  echo "server exit status after SIGTERM: $STATUS"
-  [ "$SOAK" -eq 0 ] && [ "$STATUS" -eq 0 ]
-} 2>&1 | tee "$OUT"
+echo "# soak $STAMP on $(nproc) cores ($(uname -m)), load $(cut -d' ' -f1-3 /proc/loadavg), $MINUTES min," \
+  "$CLIENTS clients, JVM ${JAVA_OPTS:--Xms1g -Xmx1g -XX:+AlwaysPreTouch}, models: $(ls "$MODELS" | grep -v tools | tr '\n' ' ')" | tee "$OUT"
+set +e
+python3 bench/soak/soak.py --url "http://localhost:$PORT" --pid "$PID" --minutes "$MINUTES" --clients "$CLIENTS" \
+  2>&1 | tee -a "$OUT"
+SOAK=${PIPESTATUS[0]}
+kill -TERM $PID
+wait $PID
+STATUS=$?
+set -e
+echo "server exit status after SIGTERM: $STATUS (load at the end $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT"
+[ "$SOAK" -eq 0 ] && [ "$STATUS" -eq 0 ]
