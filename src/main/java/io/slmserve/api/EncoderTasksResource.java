@@ -47,6 +47,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @APIResponse(responseCode = "401",
         description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+@APIResponse(responseCode = "504", description = "The request's deadline (X-Request-Timeout or the server's "
+        + "default) passed while it was queued or running",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 public class EncoderTasksResource {
 
     private final ClassificationService classifier;
@@ -70,7 +73,7 @@ public class EncoderTasksResource {
         InputParser.requireBody(request);
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         return classifier.predict(request.model(), texts, Boolean.TRUE.equals(request.rawScores()), request.topK(),
-                Boolean.TRUE.equals(request.truncate())).thenApply(result -> {
+                Boolean.TRUE.equals(request.truncate()), RequestDeadlines.of(rc)).thenApply(result -> {
                     RequestTelemetry.model(rc, result.model());
                     List<List<LabelScore>> out = result.scores().stream()
                             .map(row -> row.stream().map(s -> new LabelScore(s.score(), s.label())).toList())
@@ -90,7 +93,8 @@ public class EncoderTasksResource {
         InputParser.requireBody(request);
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         int topK = request.topK() == null ? 5 : request.topK();
-        return fillMask.fill(request.model(), texts, topK, Boolean.TRUE.equals(request.truncate())).thenApply(fills -> {
+        return fillMask.fill(request.model(), texts, topK, Boolean.TRUE.equals(request.truncate()),
+                RequestDeadlines.of(rc)).thenApply(fills -> {
             RequestTelemetry.model(rc, fills.model());
             List<List<FillMaskCandidate>> out = fills.candidates().stream()
                     .map(row -> row.stream()
@@ -110,7 +114,8 @@ public class EncoderTasksResource {
     public CompletionStage<List<RerankResult>> rerank(RerankRequest request, RoutingContext rc) {
         InputParser.requireBody(request);
         return reranker.rerank(request.model(), request.query(), request.texts(),
-                Boolean.TRUE.equals(request.returnText()), Boolean.TRUE.equals(request.truncate()))
+                Boolean.TRUE.equals(request.returnText()), Boolean.TRUE.equals(request.truncate()),
+                RequestDeadlines.of(rc))
                 .thenApply(ranked -> ranked.stream().map(r -> new RerankResult(r.index(), r.score(), r.text()))
                         .toList());
     }

@@ -44,6 +44,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @APIResponse(responseCode = "401",
         description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+@APIResponse(responseCode = "504", description = "The request's deadline (X-Request-Timeout or the server's "
+        + "default) passed while it was queued or running",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 public class NativeEncoderResource {
 
     private final EmbeddingService embeddings;
@@ -67,7 +70,7 @@ public class NativeEncoderResource {
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         EmbeddingQuery query = new EmbeddingQuery(request.model(), texts, null,
                 Boolean.TRUE.equals(request.truncate()), !Boolean.FALSE.equals(request.normalize()),
-                request.dimensions(), "/embed");
+                request.dimensions(), "/embed", RequestDeadlines.of(rc));
         return embeddings.embed(query).thenApply(result -> {
             RequestTelemetry.model(rc, result.model());
             return result.vectors();

@@ -44,6 +44,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @APIResponse(responseCode = "401",
         description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
         content = @Content(schema = @Schema(implementation = OpenAiError.class)))
+@APIResponse(responseCode = "504", description = "The request's deadline (X-Request-Timeout or the server's "
+        + "default) passed while it was queued or running",
+        content = @Content(schema = @Schema(implementation = OpenAiError.class)))
 public class OpenAiGenerationResource {
 
     private final GenerationService generation;
@@ -66,13 +69,13 @@ public class OpenAiGenerationResource {
                     schema = @Schema(implementation = CompletionResponse.class)),
                     @Content(mediaType = MediaType.SERVER_SENT_EVENTS)})
     public CompletionStage<Response> completions(CompletionRequest request, RoutingContext rc) {
-        GenerationQuery query = GenerationRequests.completion(request);
+        GenerationQuery query = GenerationRequests.completion(request).withDeadline(RequestDeadlines.of(rc));
         OpenAiChunks chunks = new OpenAiChunks(false, json, includeUsage(request.streamOptions()),
                 query.params().logprobs());
         if (Boolean.TRUE.equals(request.stream())) {
             return stream(query, chunks, rc);
         }
-        return generation.generate(query).thenApply(c -> {
+        return ClientGone.cancelOnDisconnect(rc, generation.generate(query)).thenApply(c -> {
             RequestTelemetry.model(rc, c.model());
             return Response.ok(chunks.completion(c), MediaType.APPLICATION_JSON_TYPE).build();
         });
@@ -90,13 +93,13 @@ public class OpenAiGenerationResource {
                     schema = @Schema(implementation = ChatCompletionResponse.class)),
                     @Content(mediaType = MediaType.SERVER_SENT_EVENTS)})
     public CompletionStage<Response> chat(ChatCompletionRequest request, RoutingContext rc) {
-        GenerationQuery query = GenerationRequests.chat(request);
+        GenerationQuery query = GenerationRequests.chat(request).withDeadline(RequestDeadlines.of(rc));
         OpenAiChunks chunks = new OpenAiChunks(true, json, includeUsage(request.streamOptions()),
                 query.params().logprobs());
         if (Boolean.TRUE.equals(request.stream())) {
             return stream(query, chunks, rc);
         }
-        return generation.generate(query).thenApply(c -> {
+        return ClientGone.cancelOnDisconnect(rc, generation.generate(query)).thenApply(c -> {
             RequestTelemetry.model(rc, c.model());
             return Response.ok(chunks.chat(c), MediaType.APPLICATION_JSON_TYPE).build();
         });

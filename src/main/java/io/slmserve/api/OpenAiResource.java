@@ -80,12 +80,15 @@ public class OpenAiResource {
             content = @Content(schema = @Schema(implementation = OpenAiError.class)))
     @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
             content = @Content(schema = @Schema(implementation = OpenAiError.class)))
+    @APIResponse(responseCode = "504", description = "The request's deadline (X-Request-Timeout or the server's "
+            + "default) passed while it was queued or running",
+            content = @Content(schema = @Schema(implementation = OpenAiError.class)))
     public CompletionStage<EmbeddingsResponse> embeddings(EmbeddingsRequest request, RoutingContext rc) {
         InputParser.requireBody(request);
         boolean base64 = encoding(request.encodingFormat());
         InputParser.Inputs inputs = InputParser.parse(request.input(), "input");
         EmbeddingQuery query = new EmbeddingQuery(request.model(), inputs.texts(), inputs.tokenIds(), false, true,
-                request.dimensions(), "/v1/embeddings");
+                request.dimensions(), "/v1/embeddings", RequestDeadlines.of(rc));
         return embeddings.embed(query).thenApply(result -> {
             RequestTelemetry.model(rc, result.model());
             return toResponse(result, base64);

@@ -1,6 +1,7 @@
 package io.slmserve.core;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * How to generate one sequence: sampling, penalties and stopping, validated on construction so that a bad
@@ -18,11 +19,12 @@ import java.util.List;
  * @param frequencyPenalty  OpenAI: subtracted per occurrence of a generated token; 0 = off
  * @param seed              random seed; null: a fresh one per request (reported back)
  * @param minTokens         end-of-sequence and stop ids are suppressed until this many tokens exist
- * @param stop              up to four stop strings, excluded from the output
+ * @param stop              stop strings, excluded from the output (their count is limited by the server)
  * @param stopTokenIds      token ids that end the sequence like the end-of-sequence token
  * @param ignoreEos         keep generating past the end-of-sequence token
  * @param logprobs          report each token's log-probability
  * @param topNTokens        report this many most likely alternatives per token (0 = none)
+ * @param logitBias         OpenAI: added to each listed token id's logit before sampling, in [-100, 100]
  */
 public record GenerationParams(
         Integer maxNewTokens,
@@ -41,14 +43,16 @@ public record GenerationParams(
         List<Long> stopTokenIds,
         boolean ignoreEos,
         boolean logprobs,
-        int topNTokens) {
+        int topNTokens,
+        Map<Long, Double> logitBias) {
 
-    public static final int MAX_STOP_STRINGS = 4;
     public static final int MAX_TOP_N_TOKENS = 20;
+    public static final double MAX_LOGIT_BIAS = 100;
 
     public GenerationParams {
         stop = stop == null ? List.of() : List.copyOf(stop);
         stopTokenIds = stopTokenIds == null ? List.of() : List.copyOf(stopTokenIds);
+        logitBias = logitBias == null ? Map.of() : Map.copyOf(logitBias);
         check(maxNewTokens == null || maxNewTokens >= 1, "max_new_tokens", "must be >= 1");
         check(temperature > 0 || !sample, "temperature", "must be > 0 when sampling (0 means greedy)");
         check(Double.isFinite(temperature) && temperature >= 0, "temperature", "must be a finite number >= 0");
@@ -61,11 +65,13 @@ public record GenerationParams(
         check(frequencyPenalty >= -2 && frequencyPenalty <= 2, "frequency_penalty", "must be in [-2, 2]");
         check(minTokens >= 0, "min_tokens", "must be >= 0");
         check(maxNewTokens == null || minTokens <= maxNewTokens, "min_tokens", "must be <= max_new_tokens");
-        check(stop.size() <= MAX_STOP_STRINGS, "stop", "at most " + MAX_STOP_STRINGS + " stop strings");
         check(stop.stream().allMatch(s -> s != null && !s.isEmpty()), "stop", "stop strings must not be empty");
         check(stopTokenIds.stream().allMatch(id -> id != null && id >= 0), "stop_token_ids", "must be token ids >= 0");
         check(topNTokens >= 0 && topNTokens <= MAX_TOP_N_TOKENS, "top_n_tokens",
                 "must be between 0 and " + MAX_TOP_N_TOKENS);
+        check(logitBias.keySet().stream().allMatch(id -> id >= 0), "logit_bias", "keys must be token ids >= 0");
+        check(logitBias.values().stream().allMatch(b -> b != null && b >= -MAX_LOGIT_BIAS && b <= MAX_LOGIT_BIAS),
+                "logit_bias", "values must be between -100 and 100");
     }
 
     /** Greedy decoding with the model's limit as the only stop besides end of sequence. */
@@ -91,7 +97,8 @@ public record GenerationParams(
         return new Builder().maxNewTokens(maxNewTokens).sample(sample).temperature(temperature).topK(topK).topP(topP)
                 .minP(minP).typicalP(typicalP).repetitionPenalty(repetitionPenalty).presencePenalty(presencePenalty)
                 .frequencyPenalty(frequencyPenalty).seed(seed).minTokens(minTokens).stop(stop)
-                .stopTokenIds(stopTokenIds).ignoreEos(ignoreEos).logprobs(logprobs).topNTokens(topNTokens);
+                .stopTokenIds(stopTokenIds).ignoreEos(ignoreEos).logprobs(logprobs).topNTokens(topNTokens)
+                .logitBias(logitBias);
     }
 
     private static void check(boolean ok, String param, String message) {
@@ -119,6 +126,7 @@ public record GenerationParams(
         private boolean ignoreEos;
         private boolean logprobs;
         private int topNTokens;
+        private Map<Long, Double> logitBias = Map.of();
 
         public Builder maxNewTokens(Integer v) { maxNewTokens = v; return this; }
         public Builder sample(boolean v) { sample = v; return this; }
@@ -137,11 +145,12 @@ public record GenerationParams(
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
         public Builder logprobs(boolean v) { logprobs = v; return this; }
         public Builder topNTokens(int v) { topNTokens = v; return this; }
+        public Builder logitBias(Map<Long, Double> v) { logitBias = v; return this; }
 
         public GenerationParams build() {
             return new GenerationParams(maxNewTokens, sample, temperature, topK, topP, minP, typicalP,
                     repetitionPenalty, presencePenalty, frequencyPenalty, seed, minTokens, stop, stopTokenIds,
-                    ignoreEos, logprobs, topNTokens);
+                    ignoreEos, logprobs, topNTokens, logitBias);
         }
     }
 }

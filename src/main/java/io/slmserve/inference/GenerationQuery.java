@@ -1,5 +1,6 @@
 package io.slmserve.inference;
 
+import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationParams;
 import java.util.List;
 
@@ -12,7 +13,13 @@ import java.util.List;
  * @param params    sampling and stopping; max_new_tokens null means up to the model's limit
  * @param n         independent choices for the same prompt (seeds seed, seed + 1, ...)
  * @param endpoint  the API path, for metrics
+ * @param deadline  past it, waiting and running sequences end with a 504
  */
 public record GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
-                              GenerationParams params, int n, String endpoint) {
+                              GenerationParams params, int n, String endpoint, Deadline deadline) {
+
+    /** The same query with the request's deadline. */
+    public GenerationQuery withDeadline(Deadline value) {
+        return new GenerationQuery(model, prompt, messages, params, n, endpoint, value);
+    }
 }
