@@ -36,7 +36,8 @@ RUN case "${FLAVOR}" in cpu|gpu) ;; *) echo "FLAVOR must be cpu or gpu, was '${F
        || echo "dependency:go-offline incomplete; the package step fetches the rest")
 
 COPY src src
-RUN ./mvnw -B -ntp -Dslm.flavor="${FLAVOR}" -DskipTests package && \
+# maven.test.skip: the image needs no test classes (CI runs the tests), and compiling them opens many more jars.
+RUN ./mvnw -B -ntp -Dslm.flavor="${FLAVOR}" -Dmaven.test.skip=true package && \
     if [ "${FLAVOR}" = gpu ] && ls target/quarkus-app/lib/main | grep -q pytorch-native-cpu; then \
       echo "error: FLAVOR=gpu but the build still holds pytorch-native-cpu: add the cpu/gpu profiles of" \
            "docs/container.md to pom.xml (DJL would otherwise load the CPU libtorch from the jar)" >&2; \

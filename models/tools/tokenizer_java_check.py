@@ -1,12 +1,17 @@
 """Checks that DJL's HuggingFaceTokenizer (Rust tokenizers, what the server runs) gives the same ids as bpe.py
-on a tokenizer.json, and that decode round-trips. Compiles a tiny Java program with javac against the jars in
+on a tokenizer.json, and that decode round-trips. For a WordLevel tokenizer.json (nano-bart) the reference is
+slmtorch/numwords.py instead, on digit strings and number words, and DJL's decode (with and without
+skip-special-tokens) must equal numwords.py's. Compiles a tiny Java program with javac against the jars in
 ~/.m2 (ai.djl:api and ai.djl.huggingface:tokenizers 0.36.0, jna 5.17.0, slf4j-api, gson)::
 
     /usr/bin/python3 models/tools/tokenizer_java_check.py models/nano-gpt/tokenizer.json
+    /usr/bin/python3 models/tools/tokenizer_java_check.py models/nano-bart/tokenizer.json
 
 Exit status 0 when every sentence matches.
 """
+import base64
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +19,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
+from slmtorch import numwords  # noqa: E402
 
 SENTENCES = [
     "In the beginning God created the heaven and the earth.",
@@ -30,6 +36,12 @@ SENTENCES = [
     "Lines\nwith\n\nnewlines\r\nand CRLF",
 ]
 
+NUMBER_SENTENCES = [
+    "4817", "0", "7", "1000000", "999999999", "20500", " 42 ", "12 34", "00042",
+    "four thousand eight hundred seventeen", "twenty-one", "one million", "<s> 7 </s>", "4,817", "abc 5",
+    "nine hundred ninety-nine million nine hundred ninety-nine thousand nine hundred ninety-nine </s>",
+]
+
 JAVA = r"""
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +49,8 @@ import java.nio.file.*;
 import java.util.*;
 
 public class TokCheck {
+    static String b64(String s) { return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8)); }
+
     public static void main(String[] a) throws Exception {
         HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(Paths.get(a[0]));
         String all = new String(Files.readAllBytes(Paths.get(a[1])), StandardCharsets.UTF_8);
@@ -46,7 +60,8 @@ public class TokCheck {
             String dec = tok.decode(ids, false);
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < ids.length; i++) line.append(i == 0 ? "" : " ").append(ids[i]);
-            out.append(line).append('\t').append(dec.equals(s) ? "RT_OK" : "RT_FAIL").append('\n');
+            out.append(line).append('\t').append(dec.equals(s) ? "RT_OK" : "RT_FAIL").append('\t').append(b64(dec))
+               .append('\t').append(b64(tok.decode(ids, true))).append('\n');
         }
         System.out.print(out);
     }
@@ -74,29 +89,37 @@ def classpath() -> str:
 
 def main() -> int:
     tok_path = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "models/nano-gpt/tokenizer.json")
-    tok = bpe.ByteLevelBPE.load(tok_path)
+    with open(tok_path, encoding="utf-8") as f:
+        word_level = json.load(f)["model"]["type"] == "WordLevel"
+    sentences = NUMBER_SENTENCES if word_level else SENTENCES
+    tok = numwords.NumTokenizer() if word_level else bpe.ByteLevelBPE.load(tok_path)
     cp = classpath()
     with tempfile.TemporaryDirectory() as d:
         with open(os.path.join(d, "TokCheck.java"), "w") as f:
             f.write(JAVA)
         with open(os.path.join(d, "in.txt"), "w", encoding="utf-8") as f:
-            f.write("\u0001".join(SENTENCES))
+            f.write("\u0001".join(sentences))
         subprocess.run(["javac", "-cp", cp, "-d", d, os.path.join(d, "TokCheck.java")], check=True)
         res = subprocess.run(["java", "-cp", cp + ":" + d, "TokCheck", tok_path, os.path.join(d, "in.txt")],
                              check=True, capture_output=True, text=True, encoding="utf-8")
     lines = res.stdout.rstrip("\n").split("\n")
     bad = 0
-    for s, line in zip(SENTENCES, lines):
-        ids_s, rt = line.split("\t")
+    for s, line in zip(sentences, lines):
+        ids_s, rt, dec_b64, dec_skip_b64 = line.split("\t")
         jids = [int(x) for x in ids_s.split()] if ids_s else []
+        dec, dec_skip = (base64.b64decode(x).decode("utf-8") for x in (dec_b64, dec_skip_b64))
         py = tok.encode(s)
-        ok = py == jids and rt == "RT_OK" and tok.decode(py) == s
+        if word_level:  # words and digits lose their spacing; decoding is checked against numwords.py
+            ok = py == jids and dec == tok.decode(py, skip_special=False) and dec_skip == tok.decode(py)
+        else:
+            ok = py == jids and rt == "RT_OK" and tok.decode(py) == s
         bad += not ok
-        print(("OK  " if ok else "BAD ") + f"{len(py):3d} tokens  {s!r}")
+        print(("OK  " if ok else "BAD ") + f"{len(py):3d} tokens  {s!r}" + (f" -> {dec_skip!r}" if word_level else ""))
         if py != jids:
             print(f"     python {py}\n     java   {jids}")
-    print(f"{len(SENTENCES) - bad}/{len(SENTENCES)} sentences: identical ids and decode round-trip")
-    return 1 if bad or len(lines) != len(SENTENCES) else 0
+    what = "identical ids and decode" if word_level else "identical ids and decode round-trip"
+    print(f"{len(sentences) - bad}/{len(sentences)} sentences: {what}")
+    return 1 if bad or len(lines) != len(sentences) else 0
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ import java.util.List;
 
 /**
  * Optional API keys: when {@code slm.auth.api-keys} is set, every request except health probes, the OpenAPI
- * document and (unless protected) metrics needs {@code Authorization: Bearer KEY}, else 401 in the caller's
- * error shape. When {@code slm.auth.admin-key} is set, the management verbs need that key. Runs before anything
+ * document, the playground page and its static assets, and (unless protected) metrics needs
+ * {@code Authorization: Bearer KEY}, else 401 in the caller's error shape. The page holds no data: it asks for
+ * the key and sends it with every API call it makes. When {@code slm.auth.admin-key} is set, the management verbs need that key. Runs before anything
  * reads the body.
  */
 @ApplicationScoped
@@ -42,7 +43,8 @@ public class ApiKeyAuth {
     }
 
     private void check(RoutingContext rc) {
-        String path = rc.request().path();
+        // The path the router matches ("/playground/../models" is "/models"), not the raw one.
+        String path = rc.normalizedPath();
         String header = rc.request().getHeader("Authorization");
         if (!adminKeys.isEmpty() && isManagement(rc.request().method().name(), path)) {
             if (accepted(header, adminKeys)) {
@@ -74,6 +76,9 @@ public class ApiKeyAuth {
 
     private boolean isOpen(String path) {
         if (path.startsWith("/q/health") || path.startsWith("/q/openapi")) {
+            return true;
+        }
+        if (path.equals("/") || path.equals("/index.html") || path.startsWith("/playground/")) {
             return true;
         }
         return path.startsWith("/q/metrics") && !protectMetrics;

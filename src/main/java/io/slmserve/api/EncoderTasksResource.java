@@ -44,6 +44,12 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+@APIResponse(responseCode = "401",
+        description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+@APIResponse(responseCode = "504", description = "The request's deadline (X-Request-Timeout or the server's "
+        + "default) passed while it was queued or running",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 public class EncoderTasksResource {
 
     private final ClassificationService classifier;
@@ -58,7 +64,8 @@ public class EncoderTasksResource {
 
     @POST
     @Path("predict")
-    @Operation(summary = "Classify texts (TEI)", description = "Labels with probabilities (or logits with "
+    @Operation(operationId = "predict",
+            summary = "Classify texts (TEI)", description = "Labels with probabilities (or logits with "
             + "raw_scores), best first.")
     @APIResponse(responseCode = "200", description = "Label scores, best first",
             content = @Content(schema = @Schema(implementation = LabelScore[].class)))
@@ -66,7 +73,7 @@ public class EncoderTasksResource {
         InputParser.requireBody(request);
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         return classifier.predict(request.model(), texts, Boolean.TRUE.equals(request.rawScores()), request.topK(),
-                Boolean.TRUE.equals(request.truncate())).thenApply(result -> {
+                Boolean.TRUE.equals(request.truncate()), RequestDeadlines.of(rc)).thenApply(result -> {
                     RequestTelemetry.model(rc, result.model());
                     List<List<LabelScore>> out = result.scores().stream()
                             .map(row -> row.stream().map(s -> new LabelScore(s.score(), s.label())).toList())
@@ -77,7 +84,8 @@ public class EncoderTasksResource {
 
     @POST
     @Path("fill-mask")
-    @Operation(summary = "Fill the mask token", description = "Exactly one mask token per input; answers as "
+    @Operation(operationId = "fillMask",
+            summary = "Fill the mask token", description = "Exactly one mask token per input; answers as "
             + "Hugging Face's fill-mask pipeline.")
     @APIResponse(responseCode = "200", description = "Candidates, best first",
             content = @Content(schema = @Schema(implementation = FillMaskCandidate[].class)))
@@ -85,7 +93,8 @@ public class EncoderTasksResource {
         InputParser.requireBody(request);
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         int topK = request.topK() == null ? 5 : request.topK();
-        return fillMask.fill(request.model(), texts, topK, Boolean.TRUE.equals(request.truncate())).thenApply(fills -> {
+        return fillMask.fill(request.model(), texts, topK, Boolean.TRUE.equals(request.truncate()),
+                RequestDeadlines.of(rc)).thenApply(fills -> {
             RequestTelemetry.model(rc, fills.model());
             List<List<FillMaskCandidate>> out = fills.candidates().stream()
                     .map(row -> row.stream()
@@ -97,14 +106,16 @@ public class EncoderTasksResource {
 
     @POST
     @Path("rerank")
-    @Operation(summary = "Rank texts by relevance to a query (TEI)", description = "On an embedding model, the "
+    @Operation(operationId = "rerank",
+            summary = "Rank texts by relevance to a query (TEI)", description = "On an embedding model, the "
             + "score is the cosine similarity of the text's embedding with the query's.")
     @APIResponse(responseCode = "200", description = "Texts by descending score",
             content = @Content(schema = @Schema(implementation = RerankResult[].class)))
     public CompletionStage<List<RerankResult>> rerank(RerankRequest request, RoutingContext rc) {
         InputParser.requireBody(request);
         return reranker.rerank(request.model(), request.query(), request.texts(),
-                Boolean.TRUE.equals(request.returnText()), Boolean.TRUE.equals(request.truncate()))
+                Boolean.TRUE.equals(request.returnText()), Boolean.TRUE.equals(request.truncate()),
+                RequestDeadlines.of(rc))
                 .thenApply(ranked -> ranked.stream().map(r -> new RerankResult(r.index(), r.score(), r.text()))
                         .toList());
     }

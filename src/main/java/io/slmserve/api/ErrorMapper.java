@@ -2,6 +2,7 @@ package io.slmserve.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import io.slmserve.core.ErrorKind;
 import io.slmserve.core.ServingException;
@@ -22,7 +23,7 @@ public class ErrorMapper {
 
     @ServerExceptionMapper
     public Response serving(ServingException e, HttpServerRequest request) {
-        if (e.kind().status() >= 500 && e.kind() != ErrorKind.MODEL_NOT_READY) {
+        if (e.kind() == ErrorKind.ENGINE_FAILURE) {
             LOG.errorf(e, "%s %s failed", request.method(), request.path());
         }
         return ErrorResponses.build(request.path(), e.kind(), e.getMessage(), e.param(), e.retryAfterSeconds());
@@ -36,6 +37,15 @@ public class ErrorMapper {
     /** Overrides Quarkus' built-in mapper, which answers wrong JSON types with an empty 400. */
     @ServerExceptionMapper
     public Response mismatched(MismatchedInputException e, HttpServerRequest request) {
+        return json(e, request);
+    }
+
+    /**
+     * Overrides Quarkus' mapper, which answers 500: Jackson raises this for a body value of a shape a field
+     * cannot take at all (a string or object where an array of ids belongs), a client mistake.
+     */
+    @ServerExceptionMapper
+    public Response invalidDefinition(InvalidDefinitionException e, HttpServerRequest request) {
         return json(e, request);
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.slmserve.api.dto.ChatCompletionRequest;
 import io.slmserve.api.dto.CompletionRequest;
 import io.slmserve.api.dto.GenerateRequest;
+import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationParams;
 import io.slmserve.core.ServingException;
 import io.slmserve.inference.ChatTemplate.ChatMessage;
@@ -54,7 +55,7 @@ final class GenerationRequests {
         optional(b, p.topK(), p.topP(), p.minP(), p.typicalP(), p.repetitionPenalty(), null, p.frequencyPenalty());
         beams(b, p.numBeams(), p.lengthPenalty(), p.earlyStopping());
         // TGI's default of 100 new tokens shrinks to what the model leaves room for (a seq2seq model may allow fewer).
-        return new GenerationQuery(body.model(), body.inputs(), null, b.build(), 1, endpoint,
+        return new GenerationQuery(body.model(), body.inputs(), null, b.build(), 1, endpoint, Deadline.NONE,
                 TGI_DEFAULT_MAX_NEW_TOKENS);
     }
 
@@ -71,11 +72,16 @@ final class GenerationRequests {
                         : OPENAI_COMPLETIONS_DEFAULT_MAX_TOKENS, temperature, body.seed(), body.stop(),
                 body.logprobs() != null, topLogprobs, body.minTokens(), body.stopTokenIds(), body.ignoreEos())
                 .build();
-        GenerationParams.Builder b = params.toBuilder();
+        if (body.bestOf() != null && !body.bestOf().equals(choices(body.n()))) {
+            throw ServingException.invalid("best_of", "best_of must equal n (" + choices(body.n())
+                    + "): every generated choice is returned, none is ranked away");
+        }
+        GenerationParams.Builder b = params.toBuilder().logitBias(logitBias(body.logitBias()));
         optional(b, body.topK(), body.topP(), body.minP(), null, body.repetitionPenalty(), body.presencePenalty(),
                 body.frequencyPenalty());
         beams(b, body.numBeams(), body.lengthPenalty(), body.earlyStopping());
-        return new GenerationQuery(body.model(), prompt, null, b.build(), choices(body.n()), "/v1/completions");
+        return new GenerationQuery(body.model(), prompt, null, b.build(), choices(body.n()), "/v1/completions",
+                Deadline.NONE);
     }
 
     static GenerationQuery chat(ChatCompletionRequest body) {
@@ -101,9 +107,11 @@ final class GenerationRequests {
         GenerationParams.Builder b = openAi(max, body.temperature(), body.seed(), body.stop(), logprobs,
                 body.topLogprobs() == null ? 0 : body.topLogprobs(), body.minTokens(), body.stopTokenIds(),
                 body.ignoreEos());
+        b.logitBias(logitBias(body.logitBias()));
         optional(b, body.topK(), body.topP(), body.minP(), null, body.repetitionPenalty(), body.presencePenalty(),
                 body.frequencyPenalty());
-        return new GenerationQuery(body.model(), null, messages, b.build(), choices(body.n()), "/v1/chat/completions");
+        return new GenerationQuery(body.model(), null, messages, b.build(), choices(body.n()),
+                "/v1/chat/completions", Deadline.NONE);
     }
 
     private static GenerationParams.Builder openAi(Integer maxTokens, Double temperature, Long seed, JsonNode stop,
@@ -150,6 +158,23 @@ final class GenerationRequests {
         if (frequency != null) {
             b.frequencyPenalty(frequency);
         }
+    }
+
+    /** OpenAI's logit_bias: keys are token ids written as strings. */
+    private static java.util.Map<Long, Double> logitBias(java.util.Map<String, Double> bias) {
+        if (bias == null) {
+            return java.util.Map.of();
+        }
+        java.util.Map<Long, Double> out = new java.util.HashMap<>();
+        for (java.util.Map.Entry<String, Double> e : bias.entrySet()) {
+            try {
+                out.put(Long.parseLong(e.getKey().trim()), e.getValue());
+            } catch (NumberFormatException ex) {
+                throw ServingException.invalid("logit_bias", "logit_bias keys must be token ids, got '"
+                        + (e.getKey().length() > 40 ? e.getKey().substring(0, 40) + "..." : e.getKey()) + "'");
+            }
+        }
+        return out;
     }
 
     private static void beams(GenerationParams.Builder b, Integer numBeams, Double lengthPenalty,

@@ -18,6 +18,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
@@ -31,6 +32,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("/models")
 @Tag(name = "Models", description = "Model repository state")
 @Produces(MediaType.APPLICATION_JSON)
+@APIResponse(responseCode = "401",
+        description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 public class ModelsResource {
 
     private final ModelCatalog catalog;
@@ -42,7 +46,8 @@ public class ModelsResource {
     }
 
     @POST
-    @Operation(summary = "Register a model folder (management)", description = "The folder must lie inside the "
+    @Operation(operationId = "registerModel",
+            summary = "Register a model folder (management)", description = "The folder must lie inside the "
             + "models directory. The model loads in the background: poll GET /models/{id} until READY. Needs the "
             + "admin key when slm.auth.admin-key is set.")
     @APIResponse(responseCode = "202", description = "Registered; LOADING",
@@ -62,7 +67,8 @@ public class ModelsResource {
 
     @DELETE
     @Path("/{id}")
-    @Operation(summary = "Unregister a model (management)", description = "Stops taking requests for it, answers "
+    @Operation(operationId = "unregisterModel",
+            summary = "Unregister a model (management)", description = "Stops taking requests for it, answers "
             + "everything it had queued, then frees it.")
     @APIResponse(responseCode = "204", description = "Unregistered")
     @APIResponse(responseCode = "404", description = "No such model",
@@ -74,7 +80,8 @@ public class ModelsResource {
 
     @PUT
     @Path("/{id}")
-    @Operation(summary = "Scale a model's workers (management)")
+    @Operation(operationId = "scaleModel",
+            summary = "Scale a model's workers (management)")
     @APIResponse(responseCode = "200", description = "The model with its new worker bounds")
     @APIResponse(responseCode = "400", description = "Bounds out of range",
             content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
@@ -85,14 +92,18 @@ public class ModelsResource {
     }
 
     @GET
-    @Operation(summary = "List every model folder, including those that failed to load")
+    @Operation(operationId = "listModelFolders",
+            summary = "List every model folder, including those that failed to load")
+    @APIResponse(responseCode = "200", description = "Every model folder with its state",
+            content = @Content(schema = @Schema(implementation = ModelDescription.class, type = SchemaType.ARRAY)))
     public List<ModelDescription> list() {
         return catalog.list().stream().map(ModelsResource::describe).toList();
     }
 
     @GET
     @Path("/{id}")
-    @Operation(summary = "Describe one model")
+    @Operation(operationId = "describeModel",
+            summary = "Describe one model")
     @APIResponse(responseCode = "200", description = "The model")
     @APIResponse(responseCode = "404", description = "No such model folder",
             content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))

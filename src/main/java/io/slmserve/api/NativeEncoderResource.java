@@ -41,6 +41,12 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+@APIResponse(responseCode = "401",
+        description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+@APIResponse(responseCode = "504", description = "The request's deadline (X-Request-Timeout or the server's "
+        + "default) passed while it was queued or running",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 public class NativeEncoderResource {
 
     private final EmbeddingService embeddings;
@@ -53,7 +59,8 @@ public class NativeEncoderResource {
 
     @POST
     @Path("embed")
-    @Operation(summary = "Embed texts (TEI)", description = "Returns one vector per input, in input order.")
+    @Operation(operationId = "embed",
+            summary = "Embed texts (TEI)", description = "Returns one vector per input, in input order.")
     @APIResponse(responseCode = "200", description = "An array of embeddings",
             content = @Content(schema = @Schema(implementation = float[][].class)))
     @APIResponse(responseCode = "429", description = "The model's queue is full; see Retry-After",
@@ -63,7 +70,7 @@ public class NativeEncoderResource {
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         EmbeddingQuery query = new EmbeddingQuery(request.model(), texts, null,
                 Boolean.TRUE.equals(request.truncate()), !Boolean.FALSE.equals(request.normalize()),
-                request.dimensions(), "/embed");
+                request.dimensions(), "/embed", RequestDeadlines.of(rc));
         return embeddings.embed(query).thenApply(result -> {
             RequestTelemetry.model(rc, result.model());
             return result.vectors();
@@ -72,7 +79,8 @@ public class NativeEncoderResource {
 
     @POST
     @Path("tokenize")
-    @Operation(summary = "Tokenize texts as the model sees them", description = "Special tokens included.")
+    @Operation(operationId = "tokenize",
+            summary = "Tokenize texts as the model sees them", description = "Special tokens included.")
     @APIResponse(responseCode = "200", description = "Tokens per input",
             content = @Content(schema = @Schema(implementation = Token[][].class)))
     public List<List<Token>> tokenize(TokenizeRequest request) {
@@ -91,7 +99,8 @@ public class NativeEncoderResource {
 
     @POST
     @Path("decode")
-    @Operation(summary = "Turn token ids back into text")
+    @Operation(operationId = "decode",
+            summary = "Turn token ids back into text")
     @APIResponse(responseCode = "200", description = "The decoded text",
             content = @Content(schema = @Schema(implementation = String.class)))
     public String decode(DecodeRequest request) {

@@ -44,6 +44,12 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
         content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+@APIResponse(responseCode = "401",
+        description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+@APIResponse(responseCode = "504", description = "The request's deadline (X-Request-Timeout or the server's "
+        + "default) passed while it was queued or running",
+        content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 public class NativeGenerationResource {
 
     private final GenerationService generation;
@@ -57,14 +63,15 @@ public class NativeGenerationResource {
     @POST
     @Path("generate")
     @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Generate text (TGI)", description = "Continues the prompt. Concurrent requests share "
+    @Operation(operationId = "generate",
+            summary = "Generate text (TGI)", description = "Continues the prompt. Concurrent requests share "
             + "forward steps (continuous batching): a new request joins the running batch at the next token.")
     @APIResponse(responseCode = "200", description = "The generated text, with details when requested")
     public CompletionStage<GenerateResponse> generate(GenerateRequest request, RoutingContext rc) {
-        GenerationQuery query = GenerationRequests.tgi(request, "/generate");
+        GenerationQuery query = GenerationRequests.tgi(request, "/generate").withDeadline(RequestDeadlines.of(rc));
         boolean full = request.parameters() != null && Boolean.TRUE.equals(request.parameters().returnFullText());
         boolean details = request.parameters() != null && Boolean.TRUE.equals(request.parameters().details());
-        return generation.generate(query).thenApply(c -> {
+        return ClientGone.cancelOnDisconnect(rc, generation.generate(query)).thenApply(c -> {
             RequestTelemetry.model(rc, c.model());
             Completion.Choice choice = c.choices().get(0);
             String text = full ? c.prompt() + choice.text() : choice.text();
@@ -76,14 +83,16 @@ public class NativeGenerationResource {
     @Path("generate_stream")
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Blocking
-    @Operation(summary = "Generate text as server-sent events (TGI)", description = "One event per token: "
+    @Operation(operationId = "generateStream",
+            summary = "Generate text as server-sent events (TGI)", description = "One event per token: "
             + "{index, token{id, text, logprob, special}}; the last also has generated_text and details. The "
             + "events' token texts add up to generated_text.")
     @APIResponse(responseCode = "200", description = "text/event-stream of StreamResponse",
             content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS,
                     schema = @Schema(implementation = StreamResponse.class)))
     public Response generateStream(GenerateRequest request, RoutingContext rc) {
-        GenerationQuery query = GenerationRequests.tgi(request, "/generate_stream");
+        GenerationQuery query = GenerationRequests.tgi(request, "/generate_stream")
+                .withDeadline(RequestDeadlines.of(rc));
         boolean full = request.parameters() != null && Boolean.TRUE.equals(request.parameters().returnFullText());
         return SseWriter.start(rc, events -> generation.stream(query, events), new TgiEvents(full),
                 model -> RequestTelemetry.model(rc, model));

@@ -41,6 +41,12 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
         content = @Content(schema = @Schema(implementation = OpenAiError.class)))
 @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
         content = @Content(schema = @Schema(implementation = OpenAiError.class)))
+@APIResponse(responseCode = "401",
+        description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
+        content = @Content(schema = @Schema(implementation = OpenAiError.class)))
+@APIResponse(responseCode = "504", description = "The request's deadline (X-Request-Timeout or the server's "
+        + "default) passed while it was queued or running",
+        content = @Content(schema = @Schema(implementation = OpenAiError.class)))
 public class OpenAiGenerationResource {
 
     private final GenerationService generation;
@@ -54,7 +60,8 @@ public class OpenAiGenerationResource {
     @POST
     @Path("/completions")
     @Blocking
-    @Operation(summary = "Create a completion", description = "Continues the prompt; stream: true sends "
+    @Operation(operationId = "createCompletion",
+            summary = "Create a completion", description = "Continues the prompt; stream: true sends "
             + "text_completion chunks as server-sent events. Supports n, seed, stop, logprobs and vLLM's extras "
             + "(top_k, min_p, min_tokens, repetition_penalty, stop_token_ids, ignore_eos).")
     @APIResponse(responseCode = "200", description = "A text_completion, or a text/event-stream of chunks",
@@ -62,13 +69,13 @@ public class OpenAiGenerationResource {
                     schema = @Schema(implementation = CompletionResponse.class)),
                     @Content(mediaType = MediaType.SERVER_SENT_EVENTS)})
     public CompletionStage<Response> completions(CompletionRequest request, RoutingContext rc) {
-        GenerationQuery query = GenerationRequests.completion(request);
+        GenerationQuery query = GenerationRequests.completion(request).withDeadline(RequestDeadlines.of(rc));
         OpenAiChunks chunks = new OpenAiChunks(false, json, includeUsage(request.streamOptions()),
                 query.params().logprobs());
         if (Boolean.TRUE.equals(request.stream())) {
             return stream(query, chunks, rc);
         }
-        return generation.generate(query).thenApply(c -> {
+        return ClientGone.cancelOnDisconnect(rc, generation.generate(query)).thenApply(c -> {
             RequestTelemetry.model(rc, c.model());
             return Response.ok(chunks.completion(c), MediaType.APPLICATION_JSON_TYPE).build();
         });
@@ -77,7 +84,8 @@ public class OpenAiGenerationResource {
     @POST
     @Path("/chat/completions")
     @Blocking
-    @Operation(summary = "Create a chat completion", description = "Renders the messages with the model's chat "
+    @Operation(operationId = "createChatCompletion",
+            summary = "Create a chat completion", description = "Renders the messages with the model's chat "
             + "template (tokenizer_config.json) and continues them; stream: true sends chat.completion.chunk "
             + "events. These are base models: the reply continues the conversation's text.")
     @APIResponse(responseCode = "200", description = "A chat.completion, or a text/event-stream of chunks",
@@ -85,13 +93,13 @@ public class OpenAiGenerationResource {
                     schema = @Schema(implementation = ChatCompletionResponse.class)),
                     @Content(mediaType = MediaType.SERVER_SENT_EVENTS)})
     public CompletionStage<Response> chat(ChatCompletionRequest request, RoutingContext rc) {
-        GenerationQuery query = GenerationRequests.chat(request);
+        GenerationQuery query = GenerationRequests.chat(request).withDeadline(RequestDeadlines.of(rc));
         OpenAiChunks chunks = new OpenAiChunks(true, json, includeUsage(request.streamOptions()),
                 query.params().logprobs());
         if (Boolean.TRUE.equals(request.stream())) {
             return stream(query, chunks, rc);
         }
-        return generation.generate(query).thenApply(c -> {
+        return ClientGone.cancelOnDisconnect(rc, generation.generate(query)).thenApply(c -> {
             RequestTelemetry.model(rc, c.model());
             return Response.ok(chunks.chat(c), MediaType.APPLICATION_JSON_TYPE).build();
         });

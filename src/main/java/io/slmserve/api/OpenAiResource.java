@@ -33,6 +33,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("/v1")
 @Tag(name = "OpenAI", description = "OpenAI-compatible endpoints")
 @Produces(MediaType.APPLICATION_JSON)
+@APIResponse(responseCode = "401",
+        description = "slm.auth.api-keys is set and the request has no valid Authorization: Bearer key",
+        content = @Content(schema = @Schema(implementation = OpenAiError.class)))
 public class OpenAiResource {
 
     private static final long STARTED = System.currentTimeMillis() / 1000;
@@ -47,7 +50,10 @@ public class OpenAiResource {
 
     @GET
     @Path("/models")
-    @Operation(summary = "List the models that are ready to serve")
+    @Operation(operationId = "listModels",
+            summary = "List the models that are ready to serve")
+    @APIResponse(responseCode = "200", description = "The READY models",
+            content = @Content(schema = @Schema(implementation = ModelList.class)))
     public ModelList models() {
         List<ModelList.Entry> data = catalog.list().stream()
                 .filter(m -> m.state() == ModelState.READY)
@@ -59,7 +65,8 @@ public class OpenAiResource {
     @POST
     @Path("/embeddings")
     @Consumes(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Create embeddings", description = "Mean-pooled, L2-normalised sentence embeddings. "
+    @Operation(operationId = "createEmbedding",
+            summary = "Create embeddings", description = "Mean-pooled, L2-normalised sentence embeddings. "
             + "Requests from many callers are batched dynamically into one forward pass.")
     @APIResponse(responseCode = "200", description = "One embedding per input, in input order")
     @APIResponse(responseCode = "400", description = "Malformed or invalid request",
@@ -73,12 +80,15 @@ public class OpenAiResource {
             content = @Content(schema = @Schema(implementation = OpenAiError.class)))
     @APIResponse(responseCode = "503", description = "The model is loading or failed; see Retry-After",
             content = @Content(schema = @Schema(implementation = OpenAiError.class)))
+    @APIResponse(responseCode = "504", description = "The request's deadline (X-Request-Timeout or the server's "
+            + "default) passed while it was queued or running",
+            content = @Content(schema = @Schema(implementation = OpenAiError.class)))
     public CompletionStage<EmbeddingsResponse> embeddings(EmbeddingsRequest request, RoutingContext rc) {
         InputParser.requireBody(request);
         boolean base64 = encoding(request.encodingFormat());
         InputParser.Inputs inputs = InputParser.parse(request.input(), "input");
         EmbeddingQuery query = new EmbeddingQuery(request.model(), inputs.texts(), inputs.tokenIds(), false, true,
-                request.dimensions(), "/v1/embeddings");
+                request.dimensions(), "/v1/embeddings", RequestDeadlines.of(rc));
         return embeddings.embed(query).thenApply(result -> {
             RequestTelemetry.model(rc, result.model());
             return toResponse(result, base64);

@@ -18,9 +18,11 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Streams generation events as server-sent events. The request is started (validated, queued) before the
- * response exists, so a bad request or a full queue is still an ordinary 4xx; workers push events into a
- * queue and the HTTP worker thread writes and flushes each one. When the connection closes (the client left)
+ * Streams generation events as server-sent events. The request is started (validated, queued) and its first
+ * event awaited before the response exists, so a bad request, a full queue, a deadline that passed in the queue
+ * (504) or a failed prompt step is still an ordinary error status; workers push events into a queue and the
+ * HTTP worker thread writes and flushes each one. A failure after the first event ends the stream with an
+ * error event. When the connection closes (the client left)
  * the generation is cancelled, which frees its cache slots within one step. Used from {@code @Blocking}
  * methods, as writing blocks.
  */
@@ -48,10 +50,34 @@ final class SseWriter implements StreamingOutput {
         writer.generation = starter.apply(writer.events::add);
         onModel.accept(writer.generation.model());
         writer.response = rc.response();
+        writer.awaitFirst();
         return Response.ok(writer, MediaType.SERVER_SENT_EVENTS_TYPE)
                 .header("Cache-Control", "no-cache")
                 .header("X-Accel-Buffering", "no")
                 .build();
+    }
+
+    /**
+     * Waits for the first event while the client stays. A failure before any token is thrown, so it is answered
+     * with its own status; any other event stays queued for {@link #write}.
+     */
+    private void awaitFirst() {
+        try {
+            GenerationEvent first;
+            while ((first = events.peek()) == null) {
+                if (response.closed()) {
+                    generation.cancel();
+                    return;
+                }
+                Thread.sleep(Math.min(POLL_MS, 5));
+            }
+            if (first instanceof GenerationEvent.Failed failed) {
+                throw failed.error();
+            }
+        } catch (InterruptedException e) {
+            generation.cancel();
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override

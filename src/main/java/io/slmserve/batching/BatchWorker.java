@@ -9,8 +9,9 @@ import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
- * A thread that owns one {@link BatchProcessor} and runs batches until stopped. A processor that throws
- * fails only that batch's requests, and is replaced, so one bad batch cannot wedge the worker.
+ * A thread that owns one {@link BatchProcessor} and runs batches until stopped. A processor that throws is
+ * replaced, so one bad batch cannot wedge the worker; the batch's requests are then run one by one, so only a
+ * request that fails on its own (an input the model cannot run) gets the 500, not its batch neighbours.
  */
 final class BatchWorker<I extends BatchInput, O> extends Thread {
 
@@ -68,15 +69,17 @@ final class BatchWorker<I extends BatchInput, O> extends Thread {
                     continue;
                 }
                 busy.incrementAndGet();
-                boolean ok;
                 try {
-                    ok = run(processor, batch);
+                    if (!run(processor, batch, batch.size() == 1)) {
+                        processor = replace(processor);
+                        for (PendingRequest<I, O> alone : batch) {
+                            if (!alone.abandoned() && !run(processor, List.of(alone), true)) {
+                                processor = replace(processor);
+                            }
+                        }
+                    }
                 } finally {
                     busy.decrementAndGet();
-                }
-                if (!ok) {
-                    processor.close();
-                    processor = processors.get();
                 }
                 pool.growIfBacklogged();
             }
@@ -87,8 +90,16 @@ final class BatchWorker<I extends BatchInput, O> extends Thread {
         }
     }
 
-    /** Runs one batch and completes every request in it exactly once; false when the processor failed. */
-    private boolean run(BatchProcessor<I, O> processor, List<PendingRequest<I, O>> batch) {
+    private BatchProcessor<I, O> replace(BatchProcessor<I, O> failed) {
+        failed.close();
+        return processors.get();
+    }
+
+    /**
+     * Runs one batch; false when the processor failed. Every request is completed once on success, and on failure
+     * only when {@code failRequests} (else the caller retries them).
+     */
+    private boolean run(BatchProcessor<I, O> processor, List<PendingRequest<I, O>> batch, boolean failRequests) {
         long start = System.nanoTime();
         List<I> inputs = new ArrayList<>(batch.size());
         int rows = 0;
@@ -110,9 +121,14 @@ final class BatchWorker<I extends BatchInput, O> extends Thread {
             }
             return true;
         } catch (Exception | Error e) {
-            LOG.errorf(e, "model %s: batch of %d rows failed", model, rows);
-            ServingException failure = DynamicBatcher.engineFailure(model, e);
-            batch.forEach(request -> request.result().completeExceptionally(failure));
+            if (failRequests) {
+                LOG.errorf(e, "model %s: batch of %d rows failed", model, rows);
+                ServingException failure = DynamicBatcher.engineFailure(model, e);
+                batch.forEach(request -> request.result().completeExceptionally(failure));
+            } else {
+                LOG.warnf("model %s: batch of %d requests failed (%s); running them one by one", model, batch.size(),
+                        e.toString());
+            }
             return false;
         }
     }

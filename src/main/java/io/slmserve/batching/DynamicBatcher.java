@@ -1,5 +1,6 @@
 package io.slmserve.batching;
 
+import io.slmserve.core.Deadline;
 import io.slmserve.core.ErrorKind;
 import io.slmserve.core.ServingException;
 import io.slmserve.core.ServingMetrics;
@@ -56,13 +57,34 @@ public final class DynamicBatcher<I extends BatchInput, O> implements AutoClosea
      * @throws ServingException QUEUE_FULL when the queue is at capacity, MODEL_NOT_READY after close
      */
     public CompletableFuture<O> submit(I input) {
+        return submit(input, Deadline.NONE);
+    }
+
+    /**
+     * Queues a request that is answered 504 at its deadline: still queued, it leaves the queue; in a running
+     * batch, its row is computed but the answer is not waited for. Cancelling the returned future (the client
+     * left) also takes it out of the queue.
+     *
+     * @throws ServingException QUEUE_FULL when the queue is at capacity, MODEL_NOT_READY after close
+     */
+    public CompletableFuture<O> submit(I input, Deadline deadline) {
         if (!accepting) {
             throw ServingException.notReady(model, "draining", retryAfterSeconds);
         }
-        PendingRequest<I, O> request = new PendingRequest<>(input, new CompletableFuture<>(), System.nanoTime());
+        PendingRequest<I, O> request = new PendingRequest<>(input, new CompletableFuture<>(), System.nanoTime(),
+                deadline);
         if (!queue.offer(request)) {
             throw ServingException.queueFull(model, retryAfterSeconds);
         }
+        if (deadline.bounded()) {
+            DeadlineTimer.schedule(request.result(), deadline, () -> deadline.exceeded(model,
+                    queue.remove(request) ? "queued" : "running"));
+        }
+        request.result().whenComplete((ok, error) -> {
+            if (error instanceof java.util.concurrent.CancellationException) {
+                queue.remove(request);
+            }
+        });
         growIfBacklogged();
         return request.result();
     }

@@ -56,6 +56,37 @@ public interface ServerConfig {
         /** Seconds suggested by Retry-After on 429 and 503. */
         @WithDefault("1")
         int retryAfterSeconds();
+
+        /**
+         * Default deadline of an inference request, from arrival to the last byte; past it queued work is dropped
+         * and running work stops, answered 504. 0 means none. X-Request-Timeout sets it per request.
+         */
+        @WithDefault("60s")
+        java.time.Duration requestTimeout();
+
+        /** Largest X-Request-Timeout a caller may ask for (400 beyond it). */
+        @WithDefault("10m")
+        java.time.Duration maxRequestTimeout();
+
+        /** Most tokens one generation may ask for (max_tokens, max_new_tokens; 400 beyond), and the default cap. */
+        @WithDefault("2048")
+        int maxNewTokens();
+
+        /** Most choices per generation request (n, and best_of, which must equal n). */
+        @WithDefault("16")
+        int maxChoices();
+
+        /** Most stop strings per request. */
+        @WithDefault("4")
+        int maxStopStrings();
+
+        /** Longest stop string in characters. */
+        @WithDefault("256")
+        int maxStopChars();
+
+        /** Most logit_bias entries per request. */
+        @WithDefault("300")
+        int maxLogitBias();
     }
 
     /** Optional API keys. With none configured the server is open (run it behind a gateway then). */

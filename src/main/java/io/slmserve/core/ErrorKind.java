@@ -2,7 +2,8 @@ package io.slmserve.core;
 
 /**
  * Every way a request can fail, with the HTTP status it maps to and the OpenAI error type.
- * Client mistakes are 4xx; only ENGINE_FAILURE is a 5xx.
+ * Client mistakes are 4xx; ENGINE_FAILURE (500) is a genuine engine fault, MODEL_NOT_READY (503) a model that
+ * cannot serve now, DEADLINE_EXCEEDED (504) a request whose own deadline passed.
  */
 public enum ErrorKind {
     INVALID_REQUEST(400, "invalid_request_error", "Invalid request"),
@@ -17,7 +18,8 @@ public enum ErrorKind {
     INPUT_TOO_LONG(422, "invalid_request_error", "Input too long"),
     QUEUE_FULL(429, "rate_limit_error", "Queue full"),
     ENGINE_FAILURE(500, "server_error", "Model execution failed"),
-    MODEL_NOT_READY(503, "service_unavailable", "Model not ready");
+    MODEL_NOT_READY(503, "service_unavailable", "Model not ready"),
+    DEADLINE_EXCEEDED(504, "timeout_error", "Deadline exceeded");
 
     private final int status;
     private final String openAiType;

@@ -1,6 +1,7 @@
 package io.slmserve.core;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * How to generate one sequence: sampling, penalties and stopping, validated on construction so that a bad
@@ -18,11 +19,12 @@ import java.util.List;
  * @param frequencyPenalty  OpenAI: subtracted per occurrence of a generated token; 0 = off
  * @param seed              random seed; null: a fresh one per request (reported back)
  * @param minTokens         end-of-sequence and stop ids are suppressed until this many tokens exist
- * @param stop              up to four stop strings, excluded from the output
+ * @param stop              stop strings, excluded from the output (their count is limited by the server)
  * @param stopTokenIds      token ids that end the sequence like the end-of-sequence token
  * @param ignoreEos         keep generating past the end-of-sequence token
  * @param logprobs          report each token's log-probability
  * @param topNTokens        report this many most likely alternatives per token (0 = none)
+ * @param logitBias         OpenAI: added to each listed token id's logit before sampling, in [-100, 100]
  * @param numBeams          beam search width; 1 = no beam search. Beams are deterministic and report the best
  *                          hypothesis only, so they exclude sampling, stops other than end of sequence, penalties
  *                          and alternatives
@@ -48,17 +50,19 @@ public record GenerationParams(
         boolean ignoreEos,
         boolean logprobs,
         int topNTokens,
+        Map<Long, Double> logitBias,
         int numBeams,
         double lengthPenalty,
         boolean earlyStopping) {
 
-    public static final int MAX_STOP_STRINGS = 4;
     public static final int MAX_TOP_N_TOKENS = 20;
+    public static final double MAX_LOGIT_BIAS = 100;
     public static final int MAX_BEAMS = 16;
 
     public GenerationParams {
         stop = stop == null ? List.of() : List.copyOf(stop);
         stopTokenIds = stopTokenIds == null ? List.of() : List.copyOf(stopTokenIds);
+        logitBias = logitBias == null ? Map.of() : Map.copyOf(logitBias);
         check(maxNewTokens == null || maxNewTokens >= 1, "max_new_tokens", "must be >= 1");
         check(temperature > 0 || !sample, "temperature", "must be > 0 when sampling (0 means greedy)");
         check(Double.isFinite(temperature) && temperature >= 0, "temperature", "must be a finite number >= 0");
@@ -71,14 +75,17 @@ public record GenerationParams(
         check(frequencyPenalty >= -2 && frequencyPenalty <= 2, "frequency_penalty", "must be in [-2, 2]");
         check(minTokens >= 0, "min_tokens", "must be >= 0");
         check(maxNewTokens == null || minTokens <= maxNewTokens, "min_tokens", "must be <= max_new_tokens");
-        check(stop.size() <= MAX_STOP_STRINGS, "stop", "at most " + MAX_STOP_STRINGS + " stop strings");
         check(stop.stream().allMatch(s -> s != null && !s.isEmpty()), "stop", "stop strings must not be empty");
         check(stopTokenIds.stream().allMatch(id -> id != null && id >= 0), "stop_token_ids", "must be token ids >= 0");
         check(topNTokens >= 0 && topNTokens <= MAX_TOP_N_TOKENS, "top_n_tokens",
                 "must be between 0 and " + MAX_TOP_N_TOKENS);
+        check(logitBias.keySet().stream().allMatch(id -> id >= 0), "logit_bias", "keys must be token ids >= 0");
+        check(logitBias.values().stream().allMatch(b -> b != null && b >= -MAX_LOGIT_BIAS && b <= MAX_LOGIT_BIAS),
+                "logit_bias", "values must be between -100 and 100");
         check(numBeams >= 1 && numBeams <= MAX_BEAMS, "num_beams", "must be between 1 and " + MAX_BEAMS);
         check(Double.isFinite(lengthPenalty), "length_penalty", "must be a finite number");
         if (numBeams > 1) {
+            check(logitBias.isEmpty(), "num_beams", "beam search excludes logit_bias");
             check(!sample, "num_beams",
                     "beam search is deterministic: it excludes sampling (do_sample, temperature > 0)");
             check(stop.isEmpty() && stopTokenIds.isEmpty() && !ignoreEos, "num_beams",
@@ -118,6 +125,7 @@ public record GenerationParams(
                 .minP(minP).typicalP(typicalP).repetitionPenalty(repetitionPenalty).presencePenalty(presencePenalty)
                 .frequencyPenalty(frequencyPenalty).seed(seed).minTokens(minTokens).stop(stop)
                 .stopTokenIds(stopTokenIds).ignoreEos(ignoreEos).logprobs(logprobs).topNTokens(topNTokens)
+                .logitBias(logitBias)
                 .numBeams(numBeams).lengthPenalty(lengthPenalty).earlyStopping(earlyStopping);
     }
 
@@ -146,6 +154,7 @@ public record GenerationParams(
         private boolean ignoreEos;
         private boolean logprobs;
         private int topNTokens;
+        private Map<Long, Double> logitBias = Map.of();
         private int numBeams = 1;
         private double lengthPenalty = 1.0;
         private boolean earlyStopping;
@@ -167,6 +176,7 @@ public record GenerationParams(
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
         public Builder logprobs(boolean v) { logprobs = v; return this; }
         public Builder topNTokens(int v) { topNTokens = v; return this; }
+        public Builder logitBias(Map<Long, Double> v) { logitBias = v; return this; }
         public Builder numBeams(int v) { numBeams = v; return this; }
         public Builder lengthPenalty(double v) { lengthPenalty = v; return this; }
         public Builder earlyStopping(boolean v) { earlyStopping = v; return this; }
@@ -174,7 +184,7 @@ public record GenerationParams(
         public GenerationParams build() {
             return new GenerationParams(maxNewTokens, sample, temperature, topK, topP, minP, typicalP,
                     repetitionPenalty, presencePenalty, frequencyPenalty, seed, minTokens, stop, stopTokenIds,
-                    ignoreEos, logprobs, topNTokens, numBeams, lengthPenalty, earlyStopping);
+                    ignoreEos, logprobs, topNTokens, logitBias, numBeams, lengthPenalty, earlyStopping);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.slmserve.generation;
 
+import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationParams;
 import java.util.Objects;
 
@@ -9,13 +10,20 @@ import java.util.Objects;
  * @param prompt   prompt token ids (at least one)
  * @param params   validated parameters with max_new_tokens and seed resolved
  * @param listener where tokens and the outcome go
+ * @param deadline past it, a waiting sequence leaves the queue and a running one stops (both 504)
  */
-public record GenerationRequest(long[] prompt, GenerationParams params, GenerationListener listener) {
+public record GenerationRequest(long[] prompt, GenerationParams params, GenerationListener listener,
+                                Deadline deadline) {
+
+    public GenerationRequest(long[] prompt, GenerationParams params, GenerationListener listener) {
+        this(prompt, params, listener, Deadline.NONE);
+    }
 
     public GenerationRequest {
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(params, "params");
         Objects.requireNonNull(listener, "listener");
+        Objects.requireNonNull(deadline, "deadline");
         if (prompt.length == 0) {
             throw new IllegalArgumentException("empty prompt");
         }

@@ -80,6 +80,7 @@ final class GenerationWorker implements Runnable {
 
     private void iterate(DecoderSession session, Sampler sampler) throws InterruptedException {
         retireCancelled();
+        retireExpired();
         admit();
         List<Sequence> prefill = new ArrayList<>();
         List<Sequence> decode = new ArrayList<>();
@@ -118,6 +119,19 @@ final class GenerationWorker implements Runnable {
                     safely(() -> s.listener().onCancelled());
                 }
             }
+        }
+    }
+
+    /** Sequences past their deadline, running or still waiting, end with a 504 and free their slot or place. */
+    private void retireExpired() {
+        long now = System.nanoTime();
+        for (Sequence s : running()) {
+            if (s.expired(now)) {
+                fail(s, s.deadline().exceeded(model, "generating"));
+            }
+        }
+        for (Sequence s : queue.removeExpired(now)) {
+            fail(s, s.deadline().exceeded(model, "queued"));
         }
     }
 
@@ -205,7 +219,7 @@ final class GenerationWorker implements Runnable {
 
     private void failGroup(List<Sequence> group, RuntimeException e) {
         ServingException error = new ServingException(ErrorKind.ENGINE_FAILURE,
-                "model execution failed: " + e.getMessage(), null, null, e);
+                "model '" + model + "' failed to run this step: " + e.getMessage(), null, null, e);
         group.forEach(s -> fail(s, error));
     }
 

@@ -8,7 +8,8 @@ import java.util.Set;
 
 /**
  * One sequence's token history for penalties: the repetition penalty (CTRL, as Hugging Face applies it) over
- * prompt and generated tokens, and OpenAI's presence and frequency penalties over generated tokens only.
+ * prompt and generated tokens, and OpenAI's presence and frequency penalties over generated tokens only; OpenAI's
+ * logit_bias is added first.
  * Tracks nothing when every penalty is off.
  */
 final class Penalties {
@@ -38,6 +39,12 @@ final class Penalties {
     }
 
     void apply(float[] logits, GenerationParams params) {
+        for (Map.Entry<Long, Double> bias : params.logitBias().entrySet()) {
+            int v = bias.getKey().intValue();
+            if (v >= 0 && v < logits.length) {
+                logits[v] += bias.getValue().floatValue();
+            }
+        }
         if (repetition) {
             float penalty = (float) params.repetitionPenalty();
             for (long id : seen) {

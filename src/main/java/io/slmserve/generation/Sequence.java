@@ -117,6 +117,14 @@ final class Sequence implements GenerationHandle {
         return cancelled;
     }
 
+    boolean expired(long nowNanos) {
+        return request.deadline().expired(nowNanos);
+    }
+
+    io.slmserve.core.Deadline deadline() {
+        return request.deadline();
+    }
+
     /** Before min_tokens: the end-of-sequence token and stop ids may not be chosen. */
     void suppressStops(float[] logits) {
         if (eos >= 0 && eos < logits.length && !params().ignoreEos()) {

@@ -42,6 +42,22 @@ final class WaitingQueue {
         }
     }
 
+    /** Takes out every waiting sequence whose deadline passed (the queue is short: job_queue_size). */
+    synchronized List<Sequence> removeExpired(long nowNanos) {
+        List<Sequence> expired = null;
+        for (java.util.Iterator<Sequence> it = queue.iterator(); it.hasNext(); ) {
+            Sequence s = it.next();
+            if (s.expired(nowNanos)) {
+                it.remove();
+                if (expired == null) {
+                    expired = new java.util.ArrayList<>();
+                }
+                expired.add(s);
+            }
+        }
+        return expired == null ? List.of() : expired;
+    }
+
     synchronized boolean remove(Sequence sequence) {
         return queue.remove(sequence);
     }

@@ -1,5 +1,6 @@
 package io.slmserve.inference;
 
+import io.slmserve.core.Deadline;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelTask;
 import io.slmserve.core.ServingException;
@@ -31,7 +32,7 @@ public class ClassificationService {
     }
 
     public CompletionStage<Prediction> predict(String modelId, List<String> texts, boolean rawScores, Integer topK,
-            boolean truncate) {
+            boolean truncate, Deadline deadline) {
         LoadedModel model = admission.resolve(modelId, TASKS);
         List<String> labels = model.encoder().labels();
         if (topK != null && (topK < 1 || topK > labels.size())) {
@@ -39,7 +40,7 @@ public class ClassificationService {
         }
         List<long[]> rows = admission.tokenize(model, texts, truncate, "inputs");
         int keep = topK == null ? labels.size() : topK;
-        return admission.submit(model, EncoderJob.of(rows), "/predict").thenApply(result -> {
+        return admission.submit(model, EncoderJob.of(rows), "/predict", deadline).thenApply(result -> {
             List<List<LabelScore>> out = new ArrayList<>(rows.size());
             for (float[] logits : result.rows()) {
                 double[] scores = rawScores ? toDouble(logits) : VectorMath.softmax(logits);

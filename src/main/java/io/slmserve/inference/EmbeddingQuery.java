@@ -1,5 +1,6 @@
 package io.slmserve.inference;
 
+import io.slmserve.core.Deadline;
 import java.util.List;
 
 /**
@@ -12,7 +13,8 @@ import java.util.List;
  * @param normalize  L2-normalise the result
  * @param dimensions keep the first N dimensions (then re-normalise), or null for all
  * @param endpoint   metrics tag
+ * @param deadline   when to stop waiting for the result (504)
  */
 public record EmbeddingQuery(String model, List<String> texts, List<long[]> tokenIds, boolean truncate,
-        boolean normalize, Integer dimensions, String endpoint) {
+        boolean normalize, Integer dimensions, String endpoint, Deadline deadline) {
 }

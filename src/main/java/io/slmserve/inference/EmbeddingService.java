@@ -32,7 +32,7 @@ public class EmbeddingService {
                 ? admission.tokenize(model, query.texts(), query.truncate(), "input")
                 : admission.checkIds(model, query.tokenIds(), query.truncate(), "input");
         int tokens = rows.stream().mapToInt(r -> r.length).sum();
-        return admission.submit(model, EncoderJob.of(rows), query.endpoint())
+        return admission.submit(model, EncoderJob.of(rows), query.endpoint(), query.deadline())
                 .thenApply(result -> new EmbeddingResult(model.spec().id(), shape(result.rows(), query), tokens));
     }
 

@@ -1,6 +1,7 @@
 package io.slmserve.inference;
 
 import io.slmserve.config.ServerConfig;
+import io.slmserve.core.Deadline;
 import io.slmserve.core.ErrorKind;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelTask;
@@ -84,12 +85,12 @@ public class EncoderAdmission {
     }
 
     /** Queues the job on the model's pool (429 when full) and counts its input tokens. */
-    CompletionStage<EncoderResult> submit(LoadedModel model, EncoderJob job, String endpoint) {
+    CompletionStage<EncoderResult> submit(LoadedModel model, EncoderJob job, String endpoint, Deadline deadline) {
         String id = model.spec().id();
         metrics.inputTokens(id, endpoint, job.tokens().stream().mapToInt(r -> r.length).sum());
         return pools.encoder(id)
                 .orElseThrow(() -> ServingException.notReady(id, "no worker pool", limits.retryAfterSeconds()))
-                .submit(job);
+                .submit(job, deadline);
     }
 
     private void checkCount(int count, String field) {

@@ -1,5 +1,6 @@
 package io.slmserve.inference;
 
+import io.slmserve.core.Deadline;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelTask;
 import io.slmserve.core.ServingException;
@@ -35,7 +36,7 @@ public class FillMaskService {
     public record Fills(String model, List<List<Candidate>> candidates) {
     }
 
-    public CompletionStage<Fills> fill(String modelId, List<String> texts, int topK, boolean truncate) {
+    public CompletionStage<Fills> fill(String modelId, List<String> texts, int topK, boolean truncate, Deadline deadline) {
         if (topK < 1 || topK > MAX_TOP_K) {
             throw ServingException.invalid("top_k", "top_k must be between 1 and " + MAX_TOP_K);
         }
@@ -46,7 +47,7 @@ public class FillMaskService {
         for (int r = 0; r < rows.size(); r++) {
             maskIndex[r] = singleMask(rows.get(r), tokenizer, r);
         }
-        return admission.submit(model, new EncoderJob(rows, maskIndex, topK), "/fill-mask").thenApply(result -> {
+        return admission.submit(model, new EncoderJob(rows, maskIndex, topK), "/fill-mask", deadline).thenApply(result -> {
             List<List<Candidate>> out = new ArrayList<>(rows.size());
             for (int r = 0; r < rows.size(); r++) {
                 out.add(candidates(rows.get(r), maskIndex[r], result.masks().get(r), tokenizer));

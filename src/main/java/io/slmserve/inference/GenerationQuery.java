@@ -1,5 +1,6 @@
 package io.slmserve.inference;
 
+import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationParams;
 import java.util.List;
 
@@ -12,14 +13,21 @@ import java.util.List;
  * @param params    sampling and stopping; max_new_tokens null means up to the model's limit
  * @param n         independent choices for the same prompt (seeds seed, seed + 1, ...)
  * @param endpoint  the API path, for metrics
+ * @param deadline  past it, waiting and running sequences end with a 504
  * @param defaultMaxNewTokens when params leave max_new_tokens unset: at most this many (fewer when the model's
  *                  limits leave less room), or null for as many as the limits allow
  */
 public record GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
-                              GenerationParams params, int n, String endpoint, Integer defaultMaxNewTokens) {
+                              GenerationParams params, int n, String endpoint, Deadline deadline,
+                              Integer defaultMaxNewTokens) {
 
     public GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
-                           GenerationParams params, int n, String endpoint) {
-        this(model, prompt, messages, params, n, endpoint, null);
+                           GenerationParams params, int n, String endpoint, Deadline deadline) {
+        this(model, prompt, messages, params, n, endpoint, deadline, null);
+    }
+
+    /** The same query with the request's deadline. */
+    public GenerationQuery withDeadline(Deadline value) {
+        return new GenerationQuery(model, prompt, messages, params, n, endpoint, value, defaultMaxNewTokens);
     }
 }

@@ -34,7 +34,6 @@ public class GenerationService {
 
     private static final Logger LOG = Logger.getLogger(GenerationService.class);
     private static final Set<ModelTask> TASKS = Set.of(ModelTask.TEXT_GENERATION, ModelTask.TEXT2TEXT_GENERATION);
-    public static final int MAX_CHOICES = 16;
 
     private final ModelResolver resolver;
     private final DecoderPools pools;
@@ -72,13 +71,22 @@ public class GenerationService {
         }
     }
 
-    public CompletionStage<Completion> generate(GenerationQuery query) {
+    /**
+     * Generates the whole completion. Cancelling the returned future (the client left) cancels every choice:
+     * waiting ones leave the queue, running ones free their slots before the next step.
+     */
+    public CompletableFuture<Completion> generate(GenerationQuery query) {
         CompletableFuture<Completion> result = new CompletableFuture<>();
-        start(query, event -> {
+        CompletionTracker tracker = start(query, event -> {
             if (event instanceof GenerationEvent.Done done) {
                 result.complete(done.completion());
             } else if (event instanceof GenerationEvent.Failed failed) {
                 result.completeExceptionally(failed.error());
+            }
+        });
+        result.whenComplete((c, e) -> {
+            if (result.isCancelled()) {
+                tracker.cancel();
             }
         });
         return result;
@@ -107,9 +115,9 @@ public class GenerationService {
         String prompt = query.messages() != null ? render(id, info, query.messages()) : query.prompt();
         long[] ids = tokenize(model, prompt);
         int n = query.n();
-        if (n < 1 || n > Math.min(MAX_CHOICES, pool.limits().queueSize())) {
-            throw ServingException.invalid("n", "n must be between 1 and " + Math.min(MAX_CHOICES,
-                    pool.limits().queueSize()));
+        int maxChoices = Math.min(limits.maxChoices(), pool.limits().queueSize());
+        if (n < 1 || n > maxChoices) {
+            throw ServingException.invalid("n", "n must be between 1 and " + maxChoices);
         }
         if (n > 1 && query.params().beamSearch()) {
             throw ServingException.invalid("n", "n must be 1 with num_beams > 1: a beam search returns its best "
@@ -119,7 +127,8 @@ public class GenerationService {
         List<GenerationRequest> requests = new ArrayList<>(n);
         CompletionTracker tracker = new CompletionTracker(id, prompt, ids.length, n, events);
         for (int i = 0; i < n; i++) {
-            requests.add(new GenerationRequest(ids, params.withSeed(params.seed() + i), tracker.listener(i)));
+            requests.add(new GenerationRequest(ids, params.withSeed(params.seed() + i), tracker.listener(i),
+                    query.deadline()));
         }
         metrics.inputTokens(id, query.endpoint(), ids.length);
         tracker.handles(pool.submit(requests));
@@ -141,9 +150,33 @@ public class GenerationService {
         return ids;
     }
 
-    /** Fills in max_new_tokens (up to the model's limit) and the seed; checks ids against the vocabulary. */
-    private static GenerationParams resolve(GenerationParams params, Integer defaultMaxNew, int promptTokens,
-                                            DecoderInfo info) {
+    /**
+     * Fills in max_new_tokens (up to the model's limit and slm.limits.max-new-tokens) and the seed; checks ids
+     * against the vocabulary and stop strings and logit_bias against the server's limits.
+     */
+    private GenerationParams resolve(GenerationParams params, Integer defaultMaxNew, int promptTokens,
+                                     DecoderInfo info) {
+        if (params.stop().size() > limits.maxStopStrings()) {
+            throw ServingException.invalid("stop", "at most " + limits.maxStopStrings() + " stop strings, got "
+                    + params.stop().size());
+        }
+        for (String stop : params.stop()) {
+            if (stop.length() > limits.maxStopChars()) {
+                throw ServingException.invalid("stop", "a stop string has " + stop.length()
+                        + " characters; the limit is " + limits.maxStopChars());
+            }
+        }
+        if (params.logitBias().size() > limits.maxLogitBias()) {
+            throw ServingException.invalid("logit_bias", "at most " + limits.maxLogitBias()
+                    + " logit_bias entries, got " + params.logitBias().size());
+        }
+        for (long id : params.logitBias().keySet()) {
+            if (id >= info.vocabularySize()) {
+                throw ServingException.invalid("logit_bias", "token id " + id + " is outside the vocabulary [0, "
+                        + info.vocabularySize() + ")");
+            }
+        }
+        Integer requested = params.maxNewTokens();
         for (long stopId : params.stopTokenIds()) {
             if (stopId >= info.vocabularySize()) {
                 throw ServingException.invalid("stop_token_ids", "token id " + stopId + " is outside the vocabulary [0, "
@@ -151,15 +184,19 @@ public class GenerationService {
             }
         }
         int room = Math.min(info.maxTotalTokens() - promptTokens, info.maxNewTokens());
-        Integer requested = params.maxNewTokens();
         if (room < 1 || (requested != null && requested > room)) {
             throw new ServingException(ErrorKind.INPUT_TOO_LONG, "the prompt has " + promptTokens + " tokens; with "
                     + (requested == null ? 1 : requested) + " new tokens it exceeds the model's max_total_tokens of "
                     + info.maxTotalTokens() + (info.encoderDecoder() ? " or its " + info.maxNewTokens()
                     + " generated tokens at most" : ""), "max_tokens");
         }
+        if (requested != null && requested > limits.maxNewTokens()) {
+            throw ServingException.invalid("max_tokens", "at most " + limits.maxNewTokens()
+                    + " new tokens per request (slm.limits.max-new-tokens), got " + requested);
+        }
         long seed = params.seed() != null ? params.seed() : ThreadLocalRandom.current().nextLong(1L << 48);
-        int maxNew = requested != null ? requested : defaultMaxNew != null ? Math.min(defaultMaxNew, room) : room;
+        int cap = Math.min(room, limits.maxNewTokens());
+        int maxNew = requested != null ? requested : defaultMaxNew != null ? Math.min(defaultMaxNew, cap) : cap;
         return params.toBuilder().maxNewTokens(maxNew).seed(seed).build();
     }
 

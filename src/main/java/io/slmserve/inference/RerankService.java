@@ -1,5 +1,6 @@
 package io.slmserve.inference;
 
+import io.slmserve.core.Deadline;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelTask;
 import io.slmserve.core.ServingException;
@@ -30,7 +31,7 @@ public class RerankService {
     }
 
     public CompletionStage<List<Ranked>> rerank(String modelId, String query, List<String> texts, boolean returnText,
-            boolean truncate) {
+            boolean truncate, Deadline deadline) {
         if (query == null || query.isEmpty()) {
             throw ServingException.invalid("query", "'query' must be a non-empty string");
         }
@@ -47,7 +48,7 @@ public class RerankService {
         all.add(query);
         all.addAll(texts);
         List<long[]> rows = admission.tokenize(model, all, truncate, "texts");
-        return admission.submit(model, EncoderJob.of(rows), "/rerank").thenApply(result -> {
+        return admission.submit(model, EncoderJob.of(rows), "/rerank", deadline).thenApply(result -> {
             float[] q = result.rows()[0];
             List<Ranked> ranked = new ArrayList<>(texts.size());
             for (int i = 0; i < texts.size(); i++) {

@@ -1,5 +1,6 @@
 package io.slmserve.inference;
 
+import io.slmserve.config.ServerConfig;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelTask;
 import io.slmserve.core.ServingException;
@@ -17,14 +18,26 @@ public class TokenizeService {
     private static final Set<ModelTask> ANY = EnumSet.allOf(ModelTask.class);
 
     private final ModelResolver resolver;
+    private final ServerConfig.Limits limits;
 
-    public TokenizeService(ModelResolver resolver) {
+    public TokenizeService(ModelResolver resolver, ServerConfig config) {
         this.resolver = resolver;
+        this.limits = config.limits();
     }
 
     public List<TokenizedText> tokenize(String model, List<String> texts, boolean truncate) {
         if (texts.isEmpty()) {
             throw ServingException.invalid("inputs", "inputs must not be empty");
+        }
+        if (texts.size() > limits.maxInputsPerRequest()) {
+            throw ServingException.invalid("inputs", "at most " + limits.maxInputsPerRequest()
+                    + " inputs per request, got " + texts.size());
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            if (texts.get(i).length() > limits.maxInputChars()) {
+                throw ServingException.invalid("inputs", "inputs[" + i + "] has " + texts.get(i).length()
+                        + " characters; the limit is " + limits.maxInputChars());
+            }
         }
         LoadedModel loaded = resolver.resolve(model, ANY);
         List<TokenizedText> out = new ArrayList<>(texts.size());

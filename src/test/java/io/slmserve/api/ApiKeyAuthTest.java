@@ -1,17 +1,23 @@
 package io.slmserve.api;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** With API keys configured, inference needs a bearer key; health, OpenAPI and metrics stay open. */
+/** With API keys configured, inference needs a bearer key; health, OpenAPI, metrics and the playground stay open. */
 @QuarkusTest
 @TestProfile(ApiKeyAuthTest.WithKeys.class)
 class ApiKeyAuthTest {
@@ -43,6 +49,26 @@ class ApiKeyAuthTest {
         given().get("/q/health/live").then().statusCode(200);
         given().get("/q/openapi").then().statusCode(200);
         given().get("/q/metrics").then().statusCode(200);
+    }
+
+    @Test
+    void thePlaygroundPageAndItsAssetsStayOpen() throws IOException {
+        given().get("/").then().statusCode(200).contentType(containsString("text/html"))
+                .body(containsString("playground/app.js"));
+        for (String asset : new String[] {"app.js", "api.js", "dom.js", "panels.js", "style.css"}) {
+            given().get("/playground/" + asset).then().statusCode(200);
+        }
+        // Sent as is (an HTTP client would collapse the dots): the check must see the path the router matches.
+        assertTrue(rawGet("/playground/../models").startsWith("HTTP/1.1 401"));
+        assertTrue(rawGet("/q/health/../../models").startsWith("HTTP/1.1 401"));
+    }
+
+    private static String rawGet(String path) throws IOException {
+        try (Socket socket = new Socket("localhost", RestAssured.port)) {
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+        }
     }
 
     @Test

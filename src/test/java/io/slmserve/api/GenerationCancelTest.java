@@ -103,9 +103,66 @@ class GenerationCancelTest {
         assertEquals(0, (int) Generate.metric("slm_running_sequences"), "dropped streams freed their slots");
     }
 
+    @Test
+    void aClientThatLeavesANonStreamedGenerationFreesItsSlot() throws Exception {
+        ModelWait.ready();
+        double finishedBefore = count("slm_generated_tokens_count");
+        String body = "{\"prompt\": \"In the beginning\", \"max_tokens\": 450, \"temperature\": 0, "
+                + "\"ignore_eos\": true}";
+        try (Socket client = post("/v1/completions", body)) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (Generate.metric("slm_running_sequences") < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(1, (int) Generate.metric("slm_running_sequences"), "the generation runs");
+        }
+        long closed = System.nanoTime();
+        awaitZero("slm_running_sequences", 3_000);
+        long ms = (System.nanoTime() - closed) / 1_000_000;
+        assertEquals(0, (int) Generate.metric("slm_running_sequences"), "slot freed after the client left");
+        assertTrue(ms < 1_000, "freed within a poll and a step: " + ms + " ms");
+        assertEquals(finishedBefore, count("slm_generated_tokens_count"), "cancelled, not run to the end");
+    }
+
+    @Test
+    void aClientThatLeavesWhileQueuedLeavesTheQueue() throws Exception {
+        ModelWait.ready();
+        String fill = "{\"prompt\": \"And\", \"max_tokens\": 450, \"temperature\": 0, \"ignore_eos\": true, "
+                + "\"n\": " + GenerationProfile.SLOTS + "}";
+        try (Socket slots = post("/v1/completions", fill)) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (Generate.metric("slm_running_sequences") < GenerationProfile.SLOTS && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            try (Socket queued = post("/generate", "{\"inputs\": \"And\", \"parameters\": {\"max_new_tokens\": 5}}")) {
+                while (Generate.metric("slm_waiting_sequences") < 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertEquals(1, (int) Generate.metric("slm_waiting_sequences"), "the second request waits");
+            }
+            long closed = System.nanoTime();
+            awaitZero("slm_waiting_sequences", 3_000);
+            assertEquals(0, (int) Generate.metric("slm_waiting_sequences"), "it left the queue");
+            assertTrue((System.nanoTime() - closed) / 1_000_000 < 1_000, "at once");
+        }
+        awaitZero("slm_running_sequences", 3_000);
+        assertEquals(0, (int) Generate.metric("slm_running_sequences"), "the n=4 request was cancelled too");
+    }
+
+    private static void awaitZero(String gauge, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (Generate.metric(gauge) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
     private static Socket post(String body) throws Exception {
+        return post("/v1/chat/completions", body);
+    }
+
+    private static Socket post(String path, String body) throws Exception {
         Socket socket = new Socket("localhost", RestAssured.port);
-        socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
+        socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
                 + "Content-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
                 + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
         socket.getOutputStream().flush();

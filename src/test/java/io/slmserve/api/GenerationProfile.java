@@ -12,16 +12,19 @@ import java.util.Properties;
 
 /**
  * A models folder holding only the decoder (models/nano-gpt, or the folder named by test.gpt-dir), linked
- * file by file, with 4 cache slots and a queue of 8 so that batching and cancellation are visible.
+ * file by file, with 4 cache slots and a queue of 8 so that batching and cancellation are visible, and
+ * slm.limits.max-new-tokens at 480.
  */
 public class GenerationProfile implements QuarkusTestProfile {
 
     static final String MODEL = "nano-gpt";
     static final int SLOTS = 4;
+    /** Below the model's max_total_tokens (512), so the server's cap is what a long request meets first. */
+    static final int MAX_NEW_TOKENS = 480;
 
     @Override
     public Map<String, String> getConfigOverrides() {
-        return Map.of("slm.models-dir", build().toString());
+        return Map.of("slm.models-dir", build().toString(), "slm.limits.max-new-tokens", Integer.toString(MAX_NEW_TOKENS));
     }
 
     private static Path build() {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slmserve.core.Deadline;
 import io.slmserve.core.ErrorKind;
 import io.slmserve.core.ServingException;
 import io.slmserve.core.ServingMetrics;
@@ -196,5 +197,54 @@ class DynamicBatcherTest {
         assertEquals(1, BatchAggregator.target(1, 2, 32), "a lone request goes at once while another worker idles");
         assertEquals(32, BatchAggregator.target(100, 2, 32), "never above the policy's maximum");
         assertEquals(32, BatchAggregator.target(3, 1, 32), "the last idle worker waits to fill a full batch");
+    }
+
+    @Test
+    void queuedWorkPastItsDeadlineIsAnswered504AndNeverRuns() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        try (var pool = batcher(2, 1, 1000, Duration.ZERO, 1, gate)) {
+            CompletableFuture<Integer> running = pool.submit(new Job(1), Deadline.after(Duration.ofMillis(200)));
+            while (pool.queueDepth() > 0) {
+                Thread.sleep(1);
+            }
+            CompletableFuture<Integer> queued = pool.submit(new Job(2), Deadline.after(Duration.ofMillis(200)));
+            long start = System.nanoTime();
+            ExecutionException q = assertThrows(ExecutionException.class, () -> queued.get(5, TimeUnit.SECONDS));
+            ExecutionException r = assertThrows(ExecutionException.class, () -> running.get(5, TimeUnit.SECONDS));
+            assertTrue((System.nanoTime() - start) / 1_000_000 < 1_000, "answered at the deadline, not at the end");
+            assertEquals(ErrorKind.DEADLINE_EXCEEDED, ((ServingException) q.getCause()).kind());
+            assertTrue(q.getCause().getMessage().contains("queued"), q.getCause().getMessage());
+            assertEquals(ErrorKind.DEADLINE_EXCEEDED, ((ServingException) r.getCause()).kind());
+            assertEquals(0, pool.queueDepth(), "the expired request left the queue at once");
+            CompletableFuture<Integer> later = pool.submit(new Job(3), Deadline.after(Duration.ofSeconds(10)));
+            gate.countDown();
+            assertEquals(30, later.get(5, TimeUnit.SECONDS));
+        }
+        assertTrue(batches.stream().flatMap(List::stream).noneMatch(v -> v == 2), "the expired request never ran");
+    }
+
+    @Test
+    void aPoisonedRequestFailsAloneAndItsBatchNeighboursAreServed() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        try (var pool = batcher(10, 8, 1000, Duration.ofMillis(50), 1, gate)) {
+            List<CompletableFuture<Integer>> futures = new ArrayList<>();
+            for (int i = 1; i <= 5; i++) {
+                futures.add(pool.submit(new Job(i == 3 ? -3 : i)));
+            }
+            gate.countDown();
+            for (int i = 1; i <= 5; i++) {
+                if (i == 3) {
+                    int index = i - 1;
+                    ExecutionException e = assertThrows(ExecutionException.class,
+                            () -> futures.get(index).get(5, TimeUnit.SECONDS));
+                    assertEquals(ErrorKind.ENGINE_FAILURE, ((ServingException) e.getCause()).kind());
+                    assertTrue(e.getCause().getMessage().contains("'fake'"), "names the model");
+                } else {
+                    assertEquals(i * 10, futures.get(i - 1).get(5, TimeUnit.SECONDS));
+                }
+            }
+            assertTrue(batches.get(0).size() > 1, "they were batched together first: " + batches);
+            assertTrue(closed.get() >= 2, "the processor was replaced after each failure");
+        }
     }
 }

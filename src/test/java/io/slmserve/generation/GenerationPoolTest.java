@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slmserve.core.Deadline;
 import io.slmserve.core.ErrorKind;
 import io.slmserve.core.FinishReason;
 import io.slmserve.core.GenerationParams;
@@ -252,5 +253,31 @@ class GenerationPoolTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> await(failed));
         assertEquals(ErrorKind.ENGINE_FAILURE, ((ServingException) e.getCause()).kind());
         assertEquals(FinishReason.LENGTH, await(run(new long[] {1}, params(5).build())).reason());
+    }
+
+    @Test
+    void deadlinesEndRunningAndWaitingSequencesWith504AndFreeTheirPlaces() throws Exception {
+        start(1, 10_000, 4, HASHING);
+        fake.delayMillis = 2;
+        Deadline soon = Deadline.after(java.time.Duration.ofMillis(300));
+        FakeDecoder.Recorder running = new FakeDecoder.Recorder();
+        pool.submit(new GenerationRequest(new long[] {1}, params(10_000).build(), running, soon));
+        FakeDecoder.Recorder waiting = new FakeDecoder.Recorder();
+        pool.submit(new GenerationRequest(new long[] {2}, params(10_000).build(), waiting, soon));
+        long start = System.nanoTime();
+        ExecutionException ran = assertThrows(ExecutionException.class, () -> await(running));
+        ExecutionException queued = assertThrows(ExecutionException.class, () -> await(waiting));
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(ErrorKind.DEADLINE_EXCEEDED, ((ServingException) ran.getCause()).kind());
+        assertTrue(ran.getCause().getMessage().contains("generating"), ran.getCause().getMessage());
+        assertEquals(ErrorKind.DEADLINE_EXCEEDED, ((ServingException) queued.getCause()).kind());
+        assertTrue(queued.getCause().getMessage().contains("queued"), queued.getCause().getMessage());
+        assertTrue(tookMs < 1_000, "ended within a step of the deadline, took " + tookMs + " ms");
+        assertEquals(List.of("error"), running.terminals);
+        assertEquals(List.of("error"), waiting.terminals);
+        assertEquals(0, pool.running());
+        assertEquals(0, pool.waiting());
+        assertTrue(running.tokens.size() > 0 && running.tokens.size() < 10_000, "it ran, then stopped");
+        assertEquals(FinishReason.LENGTH, await(run(new long[] {3}, params(3).build())).reason(), "slot reused");
     }
 }

@@ -3,6 +3,7 @@ package io.slmserve.api.dto;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
+import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** OpenAI {@code POST /v1/chat/completions} body, with the vLLM extras. */
@@ -18,7 +19,7 @@ public record ChatCompletionRequest(
         Integer n,
         Boolean stream,
         @JsonProperty("stream_options") StreamOptions streamOptions,
-        @Schema(oneOf = {String.class, String[].class}) JsonNode stop,
+        @Schema(description = "A string or up to 4 strings", oneOf = {String.class, String[].class}) JsonNode stop,
         Long seed,
         Boolean logprobs,
         @JsonProperty("top_logprobs") Integer topLogprobs,
@@ -30,7 +31,9 @@ public record ChatCompletionRequest(
         @JsonProperty("min_tokens") Integer minTokens,
         @JsonProperty("repetition_penalty") Double repetitionPenalty,
         @JsonProperty("stop_token_ids") List<Long> stopTokenIds,
-        @JsonProperty("ignore_eos") Boolean ignoreEos) {
+        @JsonProperty("ignore_eos") Boolean ignoreEos,
+        @JsonProperty("logit_bias") @Schema(description = "Token id (as a string) -> bias in [-100, 100] added to "
+                + "its logit") Map<String, Double> logitBias) {
 
     /** One chat message. */
     @Schema(name = "ChatMessage")

@@ -3,6 +3,7 @@ package io.slmserve.api.dto;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
+import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** OpenAI {@code POST /v1/completions} body, with the vLLM extras. */
@@ -30,6 +31,10 @@ public record CompletionRequest(
         @JsonProperty("repetition_penalty") @Schema(description = "vLLM extra") Double repetitionPenalty,
         @JsonProperty("stop_token_ids") @Schema(description = "vLLM extra") List<Long> stopTokenIds,
         @JsonProperty("ignore_eos") @Schema(description = "vLLM extra") Boolean ignoreEos,
+        @JsonProperty("logit_bias") @Schema(description = "Token id (as a string) -> bias in [-100, 100] added to "
+                + "its logit") Map<String, Double> logitBias,
+        @JsonProperty("best_of") @Schema(description = "Must equal n when given (every choice is returned)")
+        Integer bestOf,
         @JsonProperty("num_beams") @Schema(description = "Extra: beam search width (1-16, default 1); greedy unless "
                 + "temperature is given; n must be 1; a stream sends the best beam's tokens once the search ends",
                 example = "4") Integer numBeams,

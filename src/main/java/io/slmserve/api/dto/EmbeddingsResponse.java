@@ -16,7 +16,11 @@ public record EmbeddingsResponse(
     public record Item(
             @Schema(example = "embedding") String object,
             @Schema(example = "0") int index,
-            @Schema(oneOf = {float[].class, String.class}, example = "[0.0123, -0.0456, 0.0789]") Object embedding) {
+            // Described like the polymorphic request fields (AnyJson plus its oneOf): a oneOf holding an array
+            // alone breaks openapi-generator's Java client (it emits List<Float>.class).
+            @Schema(ref = "AnyJson", oneOf = {float[].class, String.class},
+                    description = "The vector as floats, or as base64 of little-endian float32 per encoding_format",
+                    example = "[0.0123, -0.0456, 0.0789]") Object embedding) {
     }
 
     /** Token accounting. */

@@ -1,0 +1,122 @@
+package io.slmserve.clients;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
+import dev.langchain4j.model.openai.OpenAiLanguageModel;
+import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
+import dev.langchain4j.model.output.Response;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.net.URL;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** LangChain4j's OpenAI models (langchain4j-open-ai, JDK HTTP client) against this server's /v1 endpoints. */
+@QuarkusTest
+class LangChain4jClientTest {
+
+    private static final String PROMPT = "Blessed are the meek";
+    private static final Duration TIMEOUT = Duration.ofSeconds(120);
+
+    @TestHTTPResource("/v1")
+    URL v1;
+
+    @BeforeEach
+    void ready() {
+        ServiceReady.await();
+    }
+
+    @Test
+    void embeddingModelMatchesTheNativeEmbedEndpoint() {
+        List<String> texts = List.of("The cat sits on the mat.", "A dog plays in the park.");
+        OpenAiEmbeddingModel model = OpenAiEmbeddingModel.builder().baseUrl(v1.toString()).apiKey("unused")
+                .modelName("all-minilm-l6-v2").timeout(TIMEOUT).maxRetries(0).build();
+        Response<List<Embedding>> response = model.embedAll(texts.stream().map(TextSegment::from).toList());
+        float[][] expected = given().contentType(ContentType.JSON).body(Map.of("inputs", texts))
+                .post("/embed").then().statusCode(200).extract().as(float[][].class);
+        assertEquals(2, response.content().size());
+        for (int i = 0; i < texts.size(); i++) {
+            float[] got = response.content().get(i).vector();
+            assertEquals(384, got.length);
+            assertEquals(1.0, cosine(got, expected[i]), 1e-5, "text " + i);
+        }
+        assertEquals(384, model.dimension(), "dimension(), learnt from the server");
+        assertTrue(response.tokenUsage().inputTokenCount() > 0, "usage reported");
+    }
+
+    @Test
+    void chatModelAndStreamingChatModelAgree() throws Exception {
+        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(v1.toString()).apiKey("unused")
+                .modelName("nano-gpt").temperature(0.0).maxTokens(20).timeout(TIMEOUT).maxRetries(0).build();
+        String reply = chat.chat(PROMPT);
+        assertFalse(reply.isEmpty(), "non-empty reply");
+
+        OpenAiStreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(v1.toString())
+                .apiKey("unused").modelName("nano-gpt").temperature(0.0).maxTokens(20).timeout(TIMEOUT).build();
+        List<String> tokens = new CopyOnWriteArrayList<>();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        streaming.chat(PROMPT, new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String partialResponse) {
+                tokens.add(partialResponse);
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse completeResponse) {
+                done.complete(completeResponse);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                done.completeExceptionally(error);
+            }
+        });
+        ChatResponse complete = done.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        assertFalse(tokens.isEmpty(), "partial responses arrived");
+        assertEquals(complete.aiMessage().text(), String.join("", tokens), "tokens concatenate to the response");
+        assertEquals(reply, complete.aiMessage().text(), "greedy: streamed equals non-streamed");
+        assertTrue(complete.tokenUsage() != null && complete.tokenUsage().outputTokenCount() > 0, "usage chunk");
+    }
+
+    @Test
+    void languageModelUsesCompletions() {
+        OpenAiLanguageModel model = OpenAiLanguageModel.builder().baseUrl(v1.toString()).apiKey("unused")
+                .modelName("nano-gpt").temperature(0.0).timeout(TIMEOUT).maxRetries(0).build();
+        Response<String> response = model.generate("In the beginning");
+        // The same request without the client: max_tokens left to the server's default (16), greedy.
+        String expected = given().contentType(ContentType.JSON)
+                .body(Map.of("model", "nano-gpt", "prompt", "In the beginning", "temperature", 0))
+                .post("/v1/completions").then().statusCode(200).extract().path("choices[0].text");
+        assertFalse(response.content().isEmpty());
+        assertEquals(expected, response.content());
+        assertTrue(response.tokenUsage().outputTokenCount() > 0);
+    }
+
+    private static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * (double) b[i];
+            na += a[i] * (double) a[i];
+            nb += b[i] * (double) b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+}
