@@ -117,6 +117,7 @@ final class GenerationWorker implements Runnable {
                 return;
             }
             if (next.cancelled()) {
+                running.decrementAndGet(); // counted by pollIf, but it never takes the slot
                 if (next.terminate()) {
                     safely(() -> next.listener().onCancelled());
                 }
@@ -126,7 +127,6 @@ final class GenerationWorker implements Runnable {
             next.slot = free;
             slots[free] = next;
             budgetUsed += next.budget();
-            running.incrementAndGet();
             free = freeSlot();
         }
     }
