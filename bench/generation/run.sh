@@ -73,7 +73,7 @@ trap 'stop_service; exit 130' INT TERM
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "settings: $TOKENS new tokens per request (greedy, ignore_eos), $SECONDS_PER_POINT s per point, intra-op threads $THREADS"
+  echo "settings: $TOKENS new tokens per request (greedy, ignore_eos), $SECONDS_PER_POINT s per point, intra-op threads $THREADS, OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-unset}"
 } > "$RUN_DIR/meta.txt"
 
 IFS=, read -r -a MODELS <<< "$MODELS_LIST"
