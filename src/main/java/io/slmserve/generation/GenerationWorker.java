@@ -131,6 +131,7 @@ final class GenerationWorker implements Runnable {
                 return;
             }
             if (next.cancelled()) {
+                running.decrementAndGet(); // counted by pollIf, but it never takes the slot
                 if (next.terminate()) {
                     safely(() -> next.listener().onCancelled());
                 }
@@ -140,7 +141,6 @@ final class GenerationWorker implements Runnable {
             next.slot = free;
             slots[free] = next;
             budgetUsed += next.budget();
-            running.incrementAndGet();
             free = freeSlot();
         }
     }
