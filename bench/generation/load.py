@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Generation throughput of a running slm-serve: C clients each send /v1/completions requests back to back
-(greedy, ignore_eos, a fixed number of new tokens) for a fixed time; prints generated tokens/s, requests/s
-and latency percentiles. Standard library only.
+(greedy, ignore_eos, a fixed number of new tokens) for a fixed time; prints one JSON line per concurrency:
+generated tokens/s, latency percentiles, ms_per_token_c (median request latency / tokens: what one client
+sees per token, prefill included) and, with --server-pid, the cores used by the server, by this client and
+by everything else on the machine during the point. Standard library only.
 
     python3 bench/generation/load.py --url http://localhost:8080 --concurrency 1 4 16 --tokens 64 --seconds 20
 """
 import argparse
 import json
+import os
 import statistics
 import threading
 import time
@@ -25,7 +28,27 @@ def one(url, model, prompt, tokens):
     return out["usage"]["completion_tokens"]
 
 
-def run(url, model, concurrency, tokens, seconds):
+def machine_ticks():
+    """Busy and total jiffies of the whole machine (/proc/stat)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v[:8]) - idle
+
+
+def process_ticks(pid):
+    """utime + stime of one process, in jiffies (0 when it is unknown or gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def run(url, model, concurrency, tokens, seconds, server_pid=None):
+    hz = os.sysconf("SC_CLK_TCK")
+    cpu0 = (machine_ticks(), process_ticks(server_pid) if server_pid else 0, process_ticks(os.getpid()))
     stop = time.time() + seconds
     lock = threading.Lock()
     lat, gen = [], [0]
@@ -47,10 +70,18 @@ def run(url, model, concurrency, tokens, seconds):
     for t in threads:
         t.join()
     wall = time.time() - t0
+    cpu1 = (machine_ticks(), process_ticks(server_pid) if server_pid else 0, process_ticks(os.getpid()))
+    machine, server, client = ((b - a) / hz / wall for a, b in zip(cpu0, cpu1))
     lat.sort()
-    return {"concurrency": concurrency, "requests": len(lat), "tokens": gen[0], "seconds": round(wall, 2),
-            "tokens_per_s": round(gen[0] / wall, 1), "p50_s": round(statistics.median(lat), 3),
-            "p90_s": round(lat[int(0.9 * (len(lat) - 1))], 3)}
+    out = {"concurrency": concurrency, "requests": len(lat), "tokens": gen[0], "seconds": round(wall, 2),
+           "tokens_per_s": round(gen[0] / wall, 1), "ms_per_token_c": round(1000 * statistics.median(lat) / tokens, 2),
+           "p50_s": round(statistics.median(lat), 3), "p90_s": round(lat[int(0.9 * (len(lat) - 1))], 3)}
+    # Cores used on average: the machine, the server, this client; the rest is other work on the box.
+    out.update({"machine_cores": round(machine, 2), "client_cores": round(client, 2)})
+    if server_pid:
+        out.update({"server_cores": round(server, 2), "other_cores": round(max(0.0, machine - server - client), 2),
+                    "server_cpu_ms_per_token": round(1000 * server * wall / max(1, gen[0]), 2)})
+    return out
 
 
 def main():
@@ -60,10 +91,15 @@ def main():
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--server-pid", type=int, help="report the server's CPU and what else ran on the machine")
+    ap.add_argument("--print-prompts", action="store_true", help="print the prompts, one a line, and exit")
     args = ap.parse_args()
+    if args.print_prompts:
+        print("\n".join(PROMPTS))
+        return
     one(args.url, args.model, PROMPTS[0], 4)  # warm-up
     for c in args.concurrency:
-        print(json.dumps(run(args.url, args.model, c, args.tokens, args.seconds)), flush=True)
+        print(json.dumps(run(args.url, args.model, c, args.tokens, args.seconds, args.server_pid)), flush=True)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ public final class GenerationPool implements AutoCloseable {
         this.info = info;
         this.tokenizer = tokenizer;
         this.limits = limits;
-        this.queue = new WaitingQueue(limits.queueSize());
+        this.queue = new WaitingQueue(limits.queueSize(), limits.slots() * limits.workers(), running);
         metrics.sequenceGauges(model, running::get, queue::size);
         for (int i = 0; i < limits.workers(); i++) {
             GenerationWorker worker = new GenerationWorker(model, sessions, queue, limits, info.vocabularySize(),

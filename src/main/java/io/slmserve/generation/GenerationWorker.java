@@ -145,6 +145,7 @@ final class GenerationWorker implements Runnable {
                 return;
             }
             if (next.cancelled()) {
+                running.decrementAndGet(); // counted by pollIf, but it never takes the slot
                 if (next.terminate()) {
                     safely(() -> next.listener().onCancelled());
                 }
@@ -163,7 +164,6 @@ final class GenerationWorker implements Runnable {
                 next.beams().assign(taken);
             }
             budgetUsed += next.budget();
-            running.incrementAndGet();
             free = freeSlots();
         }
     }

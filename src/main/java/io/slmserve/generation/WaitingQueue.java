@@ -2,26 +2,41 @@ package io.slmserve.generation;
 
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
  * The bounded FIFO of sequences waiting for a cache slot, shared by a model's workers. One lock guards it, so
  * a worker can look at the head, check it against its token budget and take it in one move; a request's
  * several sequences (n > 1) enter together or not at all.
+ *
+ * <p>The capacity bounds the sequences that must wait for a slot, not those about to take an idle one: a
+ * burst that arrives before a worker wakes up is not refused while slots sit idle. So the count of running
+ * sequences is raised here, under the same lock as the capacity check, when a worker takes one; the worker
+ * lowers it when the sequence leaves its slot.
  */
 final class WaitingQueue {
 
     private final ArrayDeque<Sequence> queue = new ArrayDeque<>();
     private final int capacity;
+    private final int slots;
+    private final AtomicInteger running;
     private boolean closed;
 
-    WaitingQueue(int capacity) {
+    /**
+     * @param slots   cache slots over all workers
+     * @param running sequences holding a slot, shared with the workers
+     */
+    WaitingQueue(int capacity, int slots, AtomicInteger running) {
         this.capacity = capacity;
+        this.slots = slots;
+        this.running = running;
     }
 
-    /** False when the sequences do not all fit (or the queue is closed): the caller answers 429. */
+    /** False when more than the capacity would still wait once idle slots are taken (or closed): 429. */
     synchronized boolean offerAll(List<Sequence> sequences) {
-        if (closed || queue.size() + sequences.size() > capacity) {
+        int idle = Math.max(0, slots - running.get());
+        if (closed || queue.size() + sequences.size() > capacity + idle) {
             return false;
         }
         queue.addAll(sequences);
@@ -29,10 +44,17 @@ final class WaitingQueue {
         return true;
     }
 
-    /** The head, if it fits (token budget, free slots); null otherwise (order is kept: nothing jumps the queue). */
+    /**
+     * The head, if it fits (token budget, free slots); null otherwise (order is kept: nothing jumps the queue). A
+     * sequence taken counts as running from here on: the caller gives it its slots, or lowers the count itself.
+     */
     synchronized Sequence pollIf(Predicate<Sequence> fits) {
         Sequence head = queue.peek();
-        return head != null && fits.test(head) ? queue.poll() : null;
+        if (head == null || !fits.test(head)) {
+            return null;
+        }
+        running.incrementAndGet();
+        return queue.poll();
     }
 
     /** Blocks until something waits, the timeout passes or the queue closes. */

@@ -210,6 +210,38 @@ class GenerationPoolTest {
         assertTrue(running.terminals.size() == 1 && waiting.terminals.equals(List.of("error")));
     }
 
+    /**
+     * A burst that arrives while the worker is busy in a forward call (so it has not taken anything yet) may
+     * fill the idle slots and the queue: the capacity bounds what must wait, not what is about to run.
+     */
+    @Test
+    void aBurstIsNotRefusedWhileSlotsAreIdle() throws Exception {
+        start(3, 10_000, 2, HASHING);
+        fake.delayMillis = 400;
+        run(new long[] {1}, params(400).build());
+        while (pool.running() == 0) {
+            Thread.sleep(1);
+        }
+        Thread.sleep(50); // the worker is now inside a 400 ms forward call with two slots idle
+        List<FakeDecoder.Recorder> burst = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            burst.add(run(new long[] {(long) (2 + i)}, params(5).build()));
+        }
+        ServingException e = assertThrows(ServingException.class, () -> run(new long[] {9}, params(5).build()));
+        assertEquals(ErrorKind.QUEUE_FULL, e.kind(), "two idle slots plus a queue of two hold four, not five");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while ((pool.running() < 3 || pool.waiting() > 2) && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertEquals(3, pool.running(), "the idle slots were taken at the next step");
+        assertEquals(2, pool.waiting());
+        assertThrows(ServingException.class, () -> run(new long[] {10}, params(5).build()), "slots full, queue full");
+        fake.delayMillis = 0;
+        for (FakeDecoder.Recorder r : burst) {
+            assertEquals(FinishReason.LENGTH, await(r).reason());
+        }
+    }
+
     @Test
     void cancellingFreesTheSlotWithinAStep() throws Exception {
         start(1, 10_000, 4, HASHING);
