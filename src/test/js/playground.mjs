@@ -129,6 +129,16 @@ try {
     await page.waitForSelector(`${cls}[data-state="done"]`, { timeout: 30000 });
   }
 
+  // Seq2seq (an encoder-decoder such as nano-bart): digits in, words out.
+  const s2s = '#panel-text2text-generation';
+  if (await page.$(s2s)) {
+    await page.fill(`${s2s} input[name=inputs]`, '4817');
+    await page.click(`${s2s} button.run`);
+    await page.waitForSelector(`${s2s}[data-state="done"]`, { timeout: 30000 });
+    const words = await page.$eval(`${s2s} .generated`, (e) => e.textContent);
+    check(words === 'four thousand eight hundred seventeen', `the seq2seq panel spells 4817 out ("${words}")`);
+  }
+
   check(outside.length === 0, `nothing was requested outside the server ${outside.join(' ')}`);
   check(pageErrors.length === 0, `no script error on the page ${pageErrors.join(' | ')}`);
   mkdirSync(dirname(screenshot), { recursive: true });

@@ -36,8 +36,7 @@ final class GenerationWorker implements Runnable {
     private final ServingMetrics metrics;
     private final AtomicInteger running;
     private final int vocab;
-    private final Sequence[] slots;
-    private int budgetUsed;
+    private final SlotTable slots;
     private volatile boolean stopping;
 
     GenerationWorker(String model, Supplier<DecoderSession> sessions, WaitingQueue queue, SchedulerLimits limits,
@@ -50,7 +49,7 @@ final class GenerationWorker implements Runnable {
         this.tokenizer = tokenizer;
         this.metrics = metrics;
         this.running = running;
-        this.slots = new Sequence[limits.slots()];
+        this.slots = new SlotTable(limits.slots(), running);
     }
 
     void stop() {
@@ -84,7 +83,7 @@ final class GenerationWorker implements Runnable {
         admit();
         List<Sequence> prefill = new ArrayList<>();
         List<Sequence> decode = new ArrayList<>();
-        for (Sequence s : running()) {
+        for (Sequence s : slots.sequences()) {
             (s.prefilled() ? decode : prefill).add(s);
         }
         if (prefill.isEmpty() && decode.isEmpty()) {
@@ -100,21 +99,10 @@ final class GenerationWorker implements Runnable {
         }
     }
 
-    /** Each running sequence once (a beam search holds several slots; its first one stands for it). */
-    private List<Sequence> running() {
-        List<Sequence> out = new ArrayList<>();
-        for (int i = 0; i < slots.length; i++) {
-            if (slots[i] != null && slots[i].slot == i) {
-                out.add(slots[i]);
-            }
-        }
-        return out;
-    }
-
     private void retireCancelled() {
-        for (Sequence s : running()) {
+        for (Sequence s : slots.sequences()) {
             if (s.cancelled()) {
-                release(s);
+                slots.release(s);
                 if (s.terminate()) {
                     safely(() -> s.listener().onCancelled());
                 }
@@ -125,7 +113,7 @@ final class GenerationWorker implements Runnable {
     /** Sequences past their deadline, running or still waiting, end with a 504 and free their slot or place. */
     private void retireExpired() {
         long now = System.nanoTime();
-        for (Sequence s : running()) {
+        for (Sequence s : slots.sequences()) {
             if (s.expired(now)) {
                 fail(s, s.deadline().exceeded(model, "generating"));
             }
@@ -136,11 +124,11 @@ final class GenerationWorker implements Runnable {
     }
 
     private void admit() {
-        int free = freeSlots();
+        int free = slots.free();
         while (free > 0) {
             int room = free;
             Sequence next = queue.pollIf(s -> s.width() <= room
-                    && (budgetUsed == 0 || budgetUsed + s.budget() <= limits.maxBatchTotalTokens()));
+                    && slots.fits(s.budget(), limits.maxBatchTotalTokens()));
             if (next == null) {
                 return;
             }
@@ -152,19 +140,8 @@ final class GenerationWorker implements Runnable {
                 continue;
             }
             metrics.queueWait(model, System.nanoTime() - next.submittedAt());
-            int[] taken = new int[next.width()];
-            for (int i = 0, n = 0; n < taken.length; i++) {
-                if (slots[i] == null) {
-                    slots[i] = next;
-                    taken[n++] = i;
-                }
-            }
-            next.slot = taken[0];
-            if (next.beams() != null) {
-                next.beams().assign(taken);
-            }
-            budgetUsed += next.budget();
-            free = freeSlots();
+            slots.take(next);
+            free = slots.free();
         }
     }
 
@@ -260,7 +237,7 @@ final class GenerationWorker implements Runnable {
         s.lastTokenAt = now;
         safely(() -> s.listener().onToken(event));
         if (s.finish() != null) {
-            release(s);
+            slots.release(s);
             metrics.generatedTokens(model, s.generated());
             if (s.terminate()) {
                 GenerationResult result = s.result();
@@ -270,40 +247,16 @@ final class GenerationWorker implements Runnable {
     }
 
     private void fail(Sequence s, ServingException error) {
-        release(s);
+        slots.release(s);
         if (s.terminate()) {
             safely(() -> s.listener().onError(error));
         }
     }
 
     private void failAll(ServingException error) {
-        for (Sequence s : running()) {
+        for (Sequence s : slots.sequences()) {
             fail(s, error);
         }
-    }
-
-    private void release(Sequence s) {
-        boolean held = false;
-        for (int i = 0; i < slots.length; i++) {
-            if (slots[i] == s) {
-                slots[i] = null;
-                held = true;
-            }
-        }
-        if (held) {
-            budgetUsed -= s.budget();
-            running.decrementAndGet();
-        }
-    }
-
-    private int freeSlots() {
-        int free = 0;
-        for (Sequence s : slots) {
-            if (s == null) {
-                free++;
-            }
-        }
-        return free;
     }
 
     /** A listener that throws must not take the worker (and every other sequence) down with it. */

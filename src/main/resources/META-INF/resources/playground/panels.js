@@ -155,7 +155,8 @@ function classification() {
 
 function seq2seq() {
   const text = h('input', { name: 'inputs', value: '1987' });
-  const maxTokens = number('max_new_tokens', 40, 1, 512, 1);
+  // nano-bart generates at most 32 tokens (max_total_tokens - max_input_tokens); its longest answer takes 17.
+  const maxTokens = number('max_new_tokens', 32, 1, 512, 1);
   const inputs = h('div', { class: 'fields' }, field('Input', text, true), field('Max new tokens', maxTokens));
   return panel('text2text-generation', 'Sequence to sequence', 'An encoder-decoder rewrites the input '
     + '(/generate), e.g. nano-bart spells numbers out in words.', inputs, async (model, output) => {
