@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.slmserve.api.ModelWait;
 import io.slmserve.client.ApiClient;
 import io.slmserve.client.ApiException;
 import io.slmserve.client.api.NativeApi;
@@ -46,7 +47,7 @@ class GeneratedJavaClientTest {
 
     @BeforeEach
     void client() {
-        ServiceReady.await();
+        ModelWait.ready();
         ApiClient client = new ApiClient();
         client.updateBaseUri(root.toString().replaceAll("/$", ""));
         openAi = new OpenAiApi(client);

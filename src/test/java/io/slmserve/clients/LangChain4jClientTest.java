@@ -17,6 +17,7 @@ import dev.langchain4j.model.output.Response;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.slmserve.api.ModelWait;
 import java.net.URL;
 import java.time.Duration;
 import java.util.List;
@@ -39,7 +40,7 @@ class LangChain4jClientTest {
 
     @BeforeEach
     void ready() {
-        ServiceReady.await();
+        ModelWait.ready();
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.slmserve.api.ModelWait;
 import java.net.URL;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +23,7 @@ class OpenAiNodeClientTest {
     @Test
     void officialOpenAiClientWorks() {
         NodeTools.requirePackage("openai");
-        ServiceReady.await();
+        ModelWait.ready();
         NodeTools.Result result = NodeTools.run(300, "node", NodeTools.JS.resolve("openai-client.mjs").toString(),
                 v1.toString());
         assertEquals(0, result.exitCode(), "openai-client.mjs failed:\n" + result.output());
