@@ -4,13 +4,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import io.slmserve.config.ServerConfig;
 import io.slmserve.core.DecoderInfo;
-import io.slmserve.core.DecoderSession;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelLoadException;
 import io.slmserve.core.ModelSpec;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
@@ -30,11 +27,7 @@ final class TorchDecoderLoader {
 
     LoadedModel load(ModelSpec spec) throws ModelLoadException {
         Path dir = spec.dir();
-        for (String name : List.of("model.pt", "tokenizer.json")) {
-            if (!Files.isRegularFile(dir.resolve(name))) {
-                throw new ModelLoadException("missing " + name + " in " + dir);
-            }
-        }
+        TorchScriptLoader.requireFiles(dir, "model.pt", "tokenizer.json");
         ZooModel<NDList, NDList> model = null;
         HfTextTokenizer tokenizer = null;
         try {
@@ -56,7 +49,7 @@ final class TorchDecoderLoader {
             DecoderInfo info = new DecoderInfo(folder.vocabSize(), spec.batchSize(), maxTotal, folder.eosTokenId(),
                     folder.eosToken(), folder.bosToken(), folder.chatTemplate());
             TorchCausalLm decoder = new TorchCausalLm(model, settings.intraOpThreads(), info);
-            warmUp(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
+            GenerativeWarmUp.run(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
             LOG.infof("model %s: TorchScript decoder on %s in %s, loaded and warmed in %d ms (%d slots x %d tokens, "
                     + "vocab %d)", spec.id(), target.device(), target.dtype(), (System.nanoTime() - start) / 1_000_000,
                     info.slots(), maxTotal, info.vocabularySize());
@@ -70,19 +63,6 @@ final class TorchDecoderLoader {
         } catch (Exception | LinkageError e) {
             TorchScriptLoader.release(model, tokenizer);
             throw new ModelLoadException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** A prefill and one decode step in the last slot; checks the logits width against config.json. */
-    private static void warmUp(TorchCausalLm decoder, long[] prompt, int vocab) throws ModelLoadException {
-        int slot = decoder.info().slots() - 1;
-        try (DecoderSession session = decoder.openSession()) {
-            float[] logits = session.forward(List.of(new DecoderSession.DecoderRow(slot, 0, prompt)));
-            if (logits.length != vocab) {
-                throw new ModelLoadException("model.pt returns " + logits.length + " logits but config.json says "
-                        + "vocab_size " + vocab);
-            }
-            session.forward(List.of(new DecoderSession.DecoderRow(slot, prompt.length, new long[] {prompt[0]})));
         }
     }
 }

@@ -10,7 +10,6 @@ import io.slmserve.core.ModelLoadException;
 import io.slmserve.core.ModelSpec;
 import io.slmserve.core.ModelTask;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.jboss.logging.Logger;
@@ -54,8 +53,7 @@ public class TorchScriptBackendFactory implements BackendFactory {
         }
         DjlRuntime.configure(settings.interOpThreads(), settings.intraOpThreads());
         Path dir = spec.dir();
-        requireFile(dir, "model.pt");
-        requireFile(dir, "tokenizer.json");
+        TorchScriptLoader.requireFiles(dir, "model.pt", "tokenizer.json");
         ZooModel<NDList, NDList> model = null;
         HfTextTokenizer tokenizer = null;
         try {
@@ -128,11 +126,5 @@ public class TorchScriptBackendFactory implements BackendFactory {
             }
         }
         throw new ModelLoadException("the tokenizer does not keep the mask token as one token");
-    }
-
-    private static void requireFile(Path dir, String name) throws ModelLoadException {
-        if (!Files.isRegularFile(dir.resolve(name))) {
-            throw new ModelLoadException("missing " + name + " in " + dir);
-        }
     }
 }

@@ -10,7 +10,9 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
+import io.slmserve.core.ModelLoadException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jboss.logging.Logger;
 
@@ -60,6 +62,15 @@ final class TorchScriptLoader {
                         + dtype + ": " + e.getMessage(), e);
             }
             LOG.debugf("%s: no cast method; serving weights as stored", model.getName());
+        }
+    }
+
+    /** A clear load failure naming the first required file the folder lacks. */
+    static void requireFiles(Path dir, String... names) throws ModelLoadException {
+        for (String name : names) {
+            if (!Files.isRegularFile(dir.resolve(name))) {
+                throw new ModelLoadException("missing " + name + " in " + dir);
+            }
         }
     }
 

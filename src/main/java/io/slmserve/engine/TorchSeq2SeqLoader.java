@@ -4,14 +4,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import io.slmserve.config.ServerConfig;
 import io.slmserve.core.DecoderInfo;
-import io.slmserve.core.DecoderSession;
-import io.slmserve.core.DecoderSession.DecoderRow;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelLoadException;
 import io.slmserve.core.ModelSpec;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
@@ -32,11 +28,7 @@ final class TorchSeq2SeqLoader {
 
     LoadedModel load(ModelSpec spec) throws ModelLoadException {
         Path dir = spec.dir();
-        for (String name : List.of("model.pt", "tokenizer.json")) {
-            if (!Files.isRegularFile(dir.resolve(name))) {
-                throw new ModelLoadException("missing " + name + " in " + dir);
-            }
-        }
+        TorchScriptLoader.requireFiles(dir, "model.pt", "tokenizer.json");
         ZooModel<NDList, NDList> model = null;
         HfTextTokenizer tokenizer = null;
         try {
@@ -60,7 +52,7 @@ final class TorchSeq2SeqLoader {
             Seq2SeqShape shape = new Seq2SeqShape(spec.batchSize(), maxInput, maxNew + 1,
                     folder.decoderStartTokenId(), folder.padTokenId());
             TorchSeq2SeqLm seq2seq = new TorchSeq2SeqLm(model, settings.intraOpThreads(), info, shape);
-            warmUp(seq2seq, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
+            GenerativeWarmUp.run(seq2seq, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
             LOG.infof("model %s: TorchScript encoder-decoder on %s in %s, loaded and warmed in %d ms (%d slots, %d "
                     + "source + %d new tokens, vocab %d)", spec.id(), target.device(), target.dtype(),
                     (System.nanoTime() - start) / 1_000_000, info.slots(), maxInput, maxNew, info.vocabularySize());
@@ -74,19 +66,6 @@ final class TorchSeq2SeqLoader {
         } catch (Exception | LinkageError e) {
             TorchScriptLoader.release(model, tokenizer);
             throw new ModelLoadException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Encode and start step, then one decode step, in the last slot; checks the logits width. */
-    private static void warmUp(TorchSeq2SeqLm seq2seq, long[] source, int vocab) throws ModelLoadException {
-        int slot = seq2seq.info().slots() - 1;
-        try (DecoderSession session = seq2seq.openSession()) {
-            float[] logits = session.forward(List.of(new DecoderRow(slot, 0, source)));
-            if (logits.length != vocab) {
-                throw new ModelLoadException("model.pt returns " + logits.length + " logits but config.json says "
-                        + "vocab_size " + vocab);
-            }
-            session.forward(List.of(new DecoderRow(slot, source.length, new long[] {source[0]})));
         }
     }
 }
