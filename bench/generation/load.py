@@ -46,9 +46,9 @@ def process_ticks(pid):
         return 0
 
 
-def run(url, model, concurrency, tokens, seconds, server_pid=None):
-    hz = os.sysconf("SC_CLK_TCK")
-    cpu0 = (machine_ticks(), process_ticks(server_pid) if server_pid else 0, process_ticks(os.getpid()))
+def closed_loop(concurrency, seconds, send):
+    """C clients send back to back until the time is up; client i sends items i, i + C, ... (send(k) returns the
+    tokens generated). Returns the sorted latencies in seconds, the tokens generated and the wall time."""
     stop = time.time() + seconds
     lock = threading.Lock()
     lat, gen = [], [0]
@@ -57,7 +57,7 @@ def run(url, model, concurrency, tokens, seconds, server_pid=None):
         k = i
         while time.time() < stop:
             t0 = time.time()
-            n = one(url, model, PROMPTS[k % len(PROMPTS)], tokens)
+            n = send(k)
             with lock:
                 lat.append(time.time() - t0)
                 gen[0] += n
@@ -69,18 +69,25 @@ def run(url, model, concurrency, tokens, seconds, server_pid=None):
         t.start()
     for t in threads:
         t.join()
-    wall = time.time() - t0
+    lat.sort()
+    return lat, gen[0], time.time() - t0
+
+
+def run(url, model, concurrency, tokens, seconds, server_pid=None):
+    hz = os.sysconf("SC_CLK_TCK")
+    cpu0 = (machine_ticks(), process_ticks(server_pid) if server_pid else 0, process_ticks(os.getpid()))
+    lat, generated, wall = closed_loop(concurrency, seconds,
+                                       lambda k: one(url, model, PROMPTS[k % len(PROMPTS)], tokens))
     cpu1 = (machine_ticks(), process_ticks(server_pid) if server_pid else 0, process_ticks(os.getpid()))
     machine, server, client = ((b - a) / hz / wall for a, b in zip(cpu0, cpu1))
-    lat.sort()
-    out = {"concurrency": concurrency, "requests": len(lat), "tokens": gen[0], "seconds": round(wall, 2),
-           "tokens_per_s": round(gen[0] / wall, 1), "ms_per_token_c": round(1000 * statistics.median(lat) / tokens, 2),
+    out = {"concurrency": concurrency, "requests": len(lat), "tokens": generated, "seconds": round(wall, 2),
+           "tokens_per_s": round(generated / wall, 1), "ms_per_token_c": round(1000 * statistics.median(lat) / tokens, 2),
            "p50_s": round(statistics.median(lat), 3), "p90_s": round(lat[int(0.9 * (len(lat) - 1))], 3)}
     # Cores used on average: the machine, the server, this client; the rest is other work on the box.
     out.update({"machine_cores": round(machine, 2), "client_cores": round(client, 2)})
     if server_pid:
         out.update({"server_cores": round(server, 2), "other_cores": round(max(0.0, machine - server - client), 2),
-                    "server_cpu_ms_per_token": round(1000 * server * wall / max(1, gen[0]), 2)})
+                    "server_cpu_ms_per_token": round(1000 * server * wall / max(1, generated), 2)})
     return out
 
 

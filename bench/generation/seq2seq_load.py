@@ -14,6 +14,8 @@ import threading
 import time
 import urllib.request
 
+from load import closed_loop
+
 
 def call(url, model, source, beams):
     params = {"details": True}
@@ -50,30 +52,10 @@ def accuracy(url, model, rows, beams, clients=16):
 
 
 def run(url, model, inputs, concurrency, seconds, beams):
-    stop = time.time() + seconds
-    lock = threading.Lock()
-    lat, gen = [], [0]
-
-    def client(i):
-        k = i
-        while time.time() < stop:
-            t0 = time.time()
-            n = one(url, model, inputs[k % len(inputs)], beams)
-            with lock:
-                lat.append(time.time() - t0)
-                gen[0] += n
-            k += concurrency
-
-    t0 = time.time()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.time() - t0
-    lat.sort()
+    lat, generated, wall = closed_loop(concurrency, seconds,
+                                       lambda k: one(url, model, inputs[k % len(inputs)], beams))
     return {"concurrency": concurrency, "num_beams": beams, "requests": len(lat), "seconds": round(wall, 2),
-            "requests_per_s": round(len(lat) / wall, 1), "tokens_per_s": round(gen[0] / wall, 1),
+            "requests_per_s": round(len(lat) / wall, 1), "tokens_per_s": round(generated / wall, 1),
             "p50_s": round(statistics.median(lat), 3), "p90_s": round(lat[int(0.9 * (len(lat) - 1))], 3)}
 
 
