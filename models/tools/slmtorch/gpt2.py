@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
+from slmtorch.layers import Embedding, LayerNorm, dtype_of, to_buffers  # noqa: F401  (to_buffers: callers)
 
 
 class GPT2Config:
@@ -98,16 +99,6 @@ class GPT2Config:
             return cls.from_hf_dict(json.load(f))
 
 
-def _dtype_of(name: str) -> torch.dtype:
-    if name == "float16":
-        return torch.float16
-    if name == "bfloat16":
-        return torch.bfloat16
-    if name == "float32":
-        return torch.float32
-    raise ValueError("dtype must be float32, float16 or bfloat16")
-
-
 class Conv1D(nn.Module):
     """HF Conv1D: y = x @ weight + bias with weight stored [in, out]."""
 
@@ -123,40 +114,9 @@ class Conv1D(nn.Module):
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
-        dt = _dtype_of(dtype)
+        dt = dtype_of(dtype)
         self.weight = self.weight.to(dt)
         self.bias = self.bias.to(dt)
-
-
-class LayerNorm(nn.Module):
-    def __init__(self, n: int, eps: float):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(n))
-        self.bias = nn.Parameter(torch.zeros(n))
-        self.eps = eps
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.layer_norm(x, [self.weight.shape[0]], self.weight, self.bias, self.eps)
-
-    @torch.jit.export
-    def cast(self, dtype: str) -> None:
-        dt = _dtype_of(dtype)
-        self.weight = self.weight.to(dt)
-        self.bias = self.bias.to(dt)
-
-
-class Embedding(nn.Module):
-    def __init__(self, n: int, d: int):
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(n, d))
-        nn.init.normal_(self.weight, std=0.02)
-
-    def forward(self, ids: Tensor) -> Tensor:
-        return F.embedding(ids, self.weight)
-
-    @torch.jit.export
-    def cast(self, dtype: str) -> None:
-        self.weight = self.weight.to(_dtype_of(dtype))
 
 
 class Attention(nn.Module):
@@ -355,18 +315,6 @@ def load_hf_state_dict(model: GPT2LMHeadModel, sd: Dict[str, Tensor]) -> None:
     if missing:
         raise KeyError(f"missing weights: {sorted(missing)[:5]}")
     model.load_state_dict(fixed)
-
-
-def to_buffers(model: nn.Module) -> nn.Module:
-    """Turns every parameter into a buffer of the same name (so TorchScript methods may reassign it, which
-    `cast` does). state_dict keys are unchanged. The tied head reads wte.weight, so tying is preserved."""
-    for mod in model.modules():
-        for name, p in list(mod._parameters.items()):
-            if p is None:
-                continue
-            del mod._parameters[name]
-            mod.register_buffer(name, p.detach().clone())
-    return model
 
 
 def script_for_serving(model: GPT2LMHeadModel) -> torch.jit.ScriptModule:

@@ -1,0 +1,59 @@
+"""Layers the slot-cache models (gpt2.py, bart.py) share: LayerNorm and Embedding with Hugging Face parameter
+names plus a TorchScript-exported ``cast``, the dtype names ``cast`` accepts, and ``to_buffers``, which lets the
+scripted ``cast`` methods reassign weights."""
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def dtype_of(name: str) -> torch.dtype:
+    if name == "float16":
+        return torch.float16
+    if name == "bfloat16":
+        return torch.bfloat16
+    if name == "float32":
+        return torch.float32
+    raise ValueError("dtype must be float32, float16 or bfloat16")
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, n: int, eps: float = 1e-5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(n))
+        self.bias = nn.Parameter(torch.zeros(n))
+        self.eps = eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.layer_norm(x, [self.weight.shape[0]], self.weight, self.bias, self.eps)
+
+    @torch.jit.export
+    def cast(self, dtype: str) -> None:
+        dt = dtype_of(dtype)
+        self.weight = self.weight.to(dt)
+        self.bias = self.bias.to(dt)
+
+
+class Embedding(nn.Module):
+    def __init__(self, n: int, d: int, std: float = 0.02):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(n, d))
+        nn.init.normal_(self.weight, std=std)
+
+    def forward(self, ids: Tensor) -> Tensor:
+        return F.embedding(ids, self.weight)
+
+    @torch.jit.export
+    def cast(self, dtype: str) -> None:
+        self.weight = self.weight.to(dtype_of(dtype))
+
+
+def to_buffers(model: nn.Module) -> nn.Module:
+    """Turns every parameter into a buffer of the same name (TorchScript methods may then reassign it, which
+    `cast` does); state_dict keys are unchanged."""
+    for mod in model.modules():
+        for name, p in list(mod._parameters.items()):
+            if p is None:
+                continue
+            del mod._parameters[name]
+            mod.register_buffer(name, p.detach().clone())
+    return model
