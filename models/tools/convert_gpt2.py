@@ -10,6 +10,11 @@ tokenizer.json, tokenizer_config.json)::
     /usr/bin/python3 models/tools/convert_gpt2.py export-hf --ckpt /tmp/nano-gpt-work/ckpt.pt \
         --config models/nano-gpt/config.json --tokenizer models/nano-gpt/tokenizer.json --out /tmp/nano-gpt-hf
 
+Re-script a served folder's model.pt with the current serving graph (same weights, other files untouched;
+checks the new archive's logits against the old one)::
+
+    /usr/bin/python3 models/tools/convert_gpt2.py upgrade --dir models/nano-gpt
+
 Write a GPT-2-small-shaped served folder with random weights (124M parameters, 12 layers, d=768,
 vocab 50257, n_positions 1024), for benchmarks only, never committed::
 
@@ -171,6 +176,34 @@ def write_served_folder(model: gpt2.GPT2LMHeadModel, cfg: gpt2.GPT2Config, token
     return scripted
 
 
+@torch.no_grad()
+def upgrade_served_folder(model_dir: str) -> float:
+    """Re-scripts a served folder's model.pt with the current serving graph from the archive's own weights
+    (either Conv1D layout), other files untouched. Returns max |new - old| logits on a probe step."""
+    path = os.path.join(model_dir, "model.pt")
+    old = torch.jit.load(path, map_location="cpu")
+    cfg = gpt2.GPT2Config.load(os.path.join(model_dir, "config.json"))
+    modules = dict(old.named_modules())
+    sd = {}
+    for k, v in old.state_dict().items():
+        owner = modules[k.rsplit(".", 1)[0]]
+        out_major = k.endswith(".weight") and hasattr(owner, "out_major") and bool(owner.out_major)
+        sd[k] = v.t().contiguous() if out_major else v
+    model = gpt2.build(cfg).eval()
+    gpt2.load_hf_state_dict(model, sd)
+    scripted = gpt2.script_for_serving(copy.deepcopy(model))
+    err = check_scripted(scripted, model, cfg)
+    if err > 1e-4:
+        raise AssertionError(f"scripted model differs from eager by {err}")
+    ids = torch.randint(0, cfg.vocab_size, (2, 7), generator=torch.Generator().manual_seed(1))
+    probe = (ids, torch.arange(7).view(1, 7).expand(2, 7).contiguous(), torch.tensor([0, 1]), torch.tensor([6, 3]))
+    diff = float((scripted(*probe, *model.new_cache(2, 16)) - old(*probe, *model.new_cache(2, 16))).abs().max())
+    if diff > 1e-4:
+        raise AssertionError(f"the upgraded archive differs from the old one by {diff}")
+    scripted.save(path)
+    return diff
+
+
 # ---------------------------------------------------------------- random GPT-2 small
 def filler_tokenizer(vocab_size: int, out_path: str) -> None:
     """A byte-level BPE tokenizer.json with exactly vocab_size ids: the 256 byte symbols, merges learned on the
@@ -229,6 +262,8 @@ def main() -> None:
     e.add_argument("--config", required=True, help="config.json (HF GPT2Config fields)")
     e.add_argument("--tokenizer", required=True)
     e.add_argument("--out", required=True)
+    u = sub.add_parser("upgrade", help="re-script a served folder's model.pt with the current graph, same weights")
+    u.add_argument("--dir", required=True)
     r = sub.add_parser("random-gpt2-small", help="GPT-2-small-shaped served folder with random weights")
     r.add_argument("--out", required=True)
     r.add_argument("--seed", type=int, default=0)
@@ -246,6 +281,9 @@ def main() -> None:
         model = gpt2.build(cfg)
         gpt2.load_hf_state_dict(model, torch.load(args.ckpt, map_location="cpu"))
         export_hf_snapshot(model, cfg, args.tokenizer, args.out)
+    elif args.cmd == "upgrade":
+        diff = upgrade_served_folder(args.dir)
+        print(f"upgraded {args.dir}/model.pt (logits vs the old archive: max |diff| {diff:.2e})", file=sys.stderr)
     else:
         random_gpt2_small(args.out, args.seed)
 

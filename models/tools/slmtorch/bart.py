@@ -27,7 +27,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
-from slmtorch.layers import Embedding, LayerNorm, dtype_of, to_buffers  # noqa: F401  (to_buffers: callers)
+from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of,  # noqa: F401
+                             to_buffers)  # to_buffers: for callers
 
 _ACTS = {"gelu": 0, "gelu_new": 1, "gelu_pytorch_tanh": 1, "relu": 2}
 
@@ -390,14 +391,7 @@ class BartForConditionalGeneration(nn.Module):
                 enc_lengths: Tensor, self_k: Tensor, self_v: Tensor, cross_k: Tensor, cross_v: Tensor) -> Tensor:
         b, t = input_ids.shape[0], input_ids.shape[1]
         x = self.embed(input_ids, positions, False)
-        mu = int(positions.max()) + 1
-        fresh = int(positions[:, 0].max()) == 0
-        # one new token per row, all rows at the same position: every cached key up to it is visible
-        aligned_decode = t == 1 and int(positions.min()) == mu - 1
-        mask: Optional[Tensor] = None
-        if not fresh and not aligned_decode:
-            keys = torch.arange(mu, dtype=positions.dtype, device=positions.device)
-            mask = keys.view(1, 1, 1, mu) <= positions.view(b, 1, t, 1)  # [B, 1, T, Mu] bool
+        mu, fresh, mask = causal_cache_mask(positions)
         mx = int(enc_lengths.max())
         cross_mask: Optional[Tensor] = None
         if int(enc_lengths.min()) != mx:

@@ -24,14 +24,15 @@ hidden[b, logits_index[b]]. See docs/model-format-decoder.md.
 """
 import json
 import math
-from typing import Dict, List, Optional
+from typing import Dict, List, NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
-from slmtorch.layers import Embedding, LayerNorm, dtype_of, to_buffers  # noqa: F401  (to_buffers: callers)
+from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of,  # noqa: F401
+                             to_buffers)  # to_buffers: for callers
 
 
 class GPT2Config:
@@ -100,23 +101,59 @@ class GPT2Config:
 
 
 class Conv1D(nn.Module):
-    """HF Conv1D: y = x @ weight + bias with weight stored [in, out]."""
+    """HF Conv1D: y = x @ weight + bias with weight stored [in, out] (training, HF snapshots).
+
+    A served archive stores the weight transposed, [out, in] (``out_major``, set by ``script_for_serving``),
+    and computes y^T = weight @ x^T: for the few rows of a decode step libtorch 2.7.1's MKL runs that form
+    about 1.5x faster on these machines than x @ weight (bench/generation/README.md, decode-step GEMMs)."""
 
     def __init__(self, n_in: int, n_out: int):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(n_in, n_out))
         self.bias = nn.Parameter(torch.zeros(n_out))
+        self.out_major = False
         nn.init.normal_(self.weight, std=0.02)
 
     def forward(self, x: Tensor) -> Tensor:
-        shape = x.shape[:-1] + (self.weight.shape[1],)
-        return torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight).view(shape)
+        x2 = x.reshape(-1, x.shape[-1])
+        if self.out_major:
+            # contiguous: a transposed result would reach SDPA with strided heads and miss its fused kernel
+            y = torch.addmm(self.bias.unsqueeze(1), self.weight, x2.t()).t().contiguous()
+        else:
+            y = torch.addmm(self.bias, x2, self.weight)
+        return y.reshape(x.shape[:-1] + (y.shape[1],))
+
+    def make_out_major(self) -> None:
+        """Stores the weight [out, in] for serving (a buffer by then: see to_buffers)."""
+        if not self.out_major:
+            self.weight = self.weight.t().contiguous()
+            self.out_major = True
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
         dt = dtype_of(dtype)
         self.weight = self.weight.to(dt)
         self.bias = self.bias.to(dt)
+
+
+class StepPlan(NamedTuple):
+    """Where one group of rows writes and reads the slot cache in a step (built once, used by every layer)."""
+    slots: Tensor  # [B]
+    slot_idx: Tensor  # [B, T]: each token's slot
+    positions: Tensor  # [B, T]
+    mu: int  # visible prefix: max position + 1
+    fresh: bool  # every row starts at 0: attend over the new keys only (causal)
+    mask: Optional[Tensor]  # [B, 1, T, Mu] bool; None when every query sees every key below mu
+    first_slot: int  # >= 0 when the rows hold consecutive slots: attention reads a view, no gather
+
+
+def plan_step(positions: Tensor, slots: Tensor) -> StepPlan:
+    b, t = positions.shape[0], positions.shape[1]
+    mu, fresh, mask = causal_cache_mask(positions)
+    first_slot = -1  # the server lists rows in slot order, so a full batch holds consecutive slots
+    if b == 1 or bool(((slots[1:] - slots[:-1]) == 1).all()):
+        first_slot = int(slots[0])
+    return StepPlan(slots, slots.view(b, 1).expand(b, t), positions, mu, fresh, mask, first_slot)
 
 
 class Attention(nn.Module):
@@ -127,41 +164,44 @@ class Attention(nn.Module):
         self.c_attn = Conv1D(cfg.n_embd, 3 * cfg.n_embd)
         self.c_proj = Conv1D(cfg.n_embd, cfg.n_embd)
 
-    def _qkv(self, x: Tensor):
-        b, t, c = x.shape[0], x.shape[1], x.shape[2]
-        qkv = self.c_attn(x).view(b, t, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)
+    def _heads(self, qkv: Tensor):
+        b, t = qkv.shape[0], qkv.shape[1]
+        qkv = qkv.view(b, t, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)
         return qkv[0], qkv[1], qkv[2]  # each [B, H, T, D]
 
-    def _out(self, y: Tensor) -> Tensor:
+    def _merge(self, y: Tensor) -> Tensor:
         b, t = y.shape[0], y.shape[2]
-        return self.c_proj(y.transpose(1, 2).reshape(b, t, self.n_head * self.head_dim))
+        return y.transpose(1, 2).reshape(b, t, self.n_head * self.head_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         """Plain causal self-attention over x (training and from-scratch reference)."""
-        q, k, v = self._qkv(x)
+        q, k, v = self._heads(self.c_attn(x))
         y = torch.ops.aten.scaled_dot_product_attention(q, k, v, None, 0.0, True)
-        return self._out(y)
+        return self.c_proj(self._merge(y))
 
-    def forward_cached(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, slot_idx: Tensor, pos_idx: Tensor,
-                       slots: Tensor, mu: int, fresh: bool, mask: Optional[Tensor]) -> Tensor:
-        """layer_k/layer_v: [S, H, M, D] views of one layer of the cache, updated in place."""
-        q, k, v = self._qkv(x)
+    def attend(self, qkv: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan) -> Tensor:
+        """qkv: [B, T, 3C] of the new tokens -> [B, T, C] attention output (before c_proj). Writes their keys
+        and values into layer_k/layer_v ([S, H, M, D] views of one layer of the cache) in place."""
+        q, k, v = self._heads(qkv)
         # [B,H,T,D] -> [B,T,H,D]: advanced indices (slot, position) around the head slice put B,T first.
-        layer_k[slot_idx, :, pos_idx] = k.transpose(1, 2).to(layer_k.dtype)
-        layer_v[slot_idx, :, pos_idx] = v.transpose(1, 2).to(layer_v.dtype)
-        if fresh:
+        layer_k[plan.slot_idx, :, plan.positions] = k.transpose(1, 2).to(layer_k.dtype)
+        layer_v[plan.slot_idx, :, plan.positions] = v.transpose(1, 2).to(layer_v.dtype)
+        if plan.fresh:
             # every row starts at position 0: the new keys are the whole visible prefix
             y = torch.ops.aten.scaled_dot_product_attention(q, k.to(q.dtype), v.to(q.dtype), None, 0.0, True)
         else:
-            if slots.shape[0] == 1:
-                s = int(slots[0])
-                kk = layer_k[s:s + 1, :, :mu]
-                vv = layer_v[s:s + 1, :, :mu]
+            mu = plan.mu
+            if plan.first_slot >= 0:
+                # a view of consecutive slots: no copy of every row's visible keys and values
+                s, n = plan.first_slot, plan.slots.shape[0]
+                kk = layer_k[s:s + n, :, :mu]
+                vv = layer_v[s:s + n, :, :mu]
             else:
-                kk = layer_k[:, :, :mu].index_select(0, slots)
-                vv = layer_v[:, :, :mu].index_select(0, slots)
-            y = torch.ops.aten.scaled_dot_product_attention(q, kk.to(q.dtype), vv.to(q.dtype), mask, 0.0, False)
-        return self._out(y)
+                kk = layer_k[:, :, :mu].index_select(0, plan.slots)
+                vv = layer_v[:, :, :mu].index_select(0, plan.slots)
+            y = torch.ops.aten.scaled_dot_product_attention(q, kk.to(q.dtype), vv.to(q.dtype), plan.mask, 0.0,
+                                                            False)
+        return self._merge(y)
 
 
 class MLP(nn.Module):
@@ -186,9 +226,19 @@ class Block(nn.Module):
         x = x + self.attn(self.ln_1(x))
         return x + self.mlp(self.ln_2(x))
 
-    def forward_cached(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, slot_idx: Tensor, pos_idx: Tensor,
-                       slots: Tensor, mu: int, fresh: bool, mask: Optional[Tensor]) -> Tensor:
-        x = x + self.attn.forward_cached(self.ln_1(x), layer_k, layer_v, slot_idx, pos_idx, slots, mu, fresh, mask)
+    def forward_cached(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan) -> Tensor:
+        x = x + self.attn.c_proj(self.attn.attend(self.attn.c_attn(self.ln_1(x)), layer_k, layer_v, plan))
+        return x + self.mlp(self.ln_2(x))
+
+    def forward_mixed(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, decode: StepPlan, prompts: StepPlan) -> Tensor:
+        """x: [Bd + Bp*T, C], the decode rows' tokens first. The linear layers run on every token at once
+        (one GEMM per weight for both groups); attention runs per group."""
+        bd = decode.positions.shape[0]
+        bp, t = prompts.positions.shape[0], prompts.positions.shape[1]
+        qkv = self.attn.c_attn(self.ln_1(x))
+        yd = self.attn.attend(qkv[:bd].view(bd, 1, -1), layer_k, layer_v, decode)
+        yp = self.attn.attend(qkv[bd:].view(bp, t, -1), layer_k, layer_v, prompts)
+        x = x + self.attn.c_proj(torch.cat([yd.reshape(bd, -1), yp.reshape(bp * t, -1)]))
         return x + self.mlp(self.ln_2(x))
 
     @torch.jit.export
@@ -242,25 +292,41 @@ class GPT2LMHeadModel(nn.Module):
 
     def forward(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
                 cache_k: Tensor, cache_v: Tensor) -> Tensor:
-        b, t = input_ids.shape[0], input_ids.shape[1]
+        b = input_ids.shape[0]
+        plan = plan_step(positions, slots)
         x = self.transformer.wte(input_ids) + self.transformer.wpe(positions)
-        mu = int(positions.max()) + 1
-        fresh = int(positions[:, 0].max()) == 0
-        # One new token per row, all rows at the same position: every cached key up to it is visible, so no
-        # mask is needed and SDPA may pick its flash kernel for the decode step too.
-        aligned_decode = t == 1 and int(positions.min()) == mu - 1
-        mask: Optional[Tensor] = None
-        if not fresh and not aligned_decode:
-            keys = torch.arange(mu, dtype=positions.dtype, device=positions.device)
-            mask = (keys.view(1, 1, 1, mu) <= positions.view(b, 1, t, 1))  # [B,1,T,Mu] bool
-        slot_idx = slots.view(b, 1).expand(b, t)
         i = 0
         for blk in self.transformer.h:
-            x = blk.forward_cached(x, cache_k[i], cache_v[i], slot_idx, positions, slots, mu, fresh, mask)
+            x = blk.forward_cached(x, cache_k[i], cache_v[i], plan)
             i += 1
         rows = torch.arange(b, dtype=torch.long, device=x.device)
-        h = self.transformer.ln_f(x[rows, logits_index])  # [B, C]
-        return torch.matmul(h, self.transformer.wte.weight.t()).float()
+        return self._lm_head(x[rows, logits_index])
+
+    @torch.jit.export
+    def forward_mixed(self, decode_ids: Tensor, decode_positions: Tensor, decode_slots: Tensor, input_ids: Tensor,
+                      positions: Tensor, slots: Tensor, logits_index: Tensor, cache_k: Tensor,
+                      cache_v: Tensor) -> Tensor:
+        """One step for running rows (one token each: decode_* [Bd, 1] and [Bd]) and prompt rows (as in
+        forward) together, so a new prompt costs the running rows no extra call. Slots distinct across both
+        groups. Returns [Bd + Bp, V] float32 logits, decode rows first."""
+        bd, c = decode_ids.shape[0], self.transformer.wte.weight.shape[1]
+        bp, t = input_ids.shape[0], input_ids.shape[1]
+        decode = plan_step(decode_positions, decode_slots)
+        prompts = plan_step(positions, slots)
+        x = torch.cat([(self.transformer.wte(decode_ids) + self.transformer.wpe(decode_positions)).view(bd, c),
+                       (self.transformer.wte(input_ids) + self.transformer.wpe(positions)).view(bp * t, c)])
+        i = 0
+        for blk in self.transformer.h:
+            x = blk.forward_mixed(x, cache_k[i], cache_v[i], decode, prompts)
+            i += 1
+        last = bd + torch.arange(bp, dtype=torch.long, device=x.device) * t + logits_index
+        return self._lm_head(torch.cat([x[:bd], x[last]]))
+
+    def _lm_head(self, h: Tensor) -> Tensor:
+        """[B, C] final hidden states -> [B, V] float32 logits, as (wte @ h^T)^T: the faster GEMM form for few
+        rows, as in Conv1D."""
+        h = self.transformer.ln_f(h)
+        return torch.mm(self.transformer.wte.weight, h.t()).t().float().contiguous()
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
@@ -318,5 +384,10 @@ def load_hf_state_dict(model: GPT2LMHeadModel, sd: Dict[str, Tensor]) -> None:
 
 
 def script_for_serving(model: GPT2LMHeadModel) -> torch.jit.ScriptModule:
+    """Scripts a copy-free serving module: weights become buffers and Conv1D weights are stored [out, in]
+    (modifies the model; pass a copy to keep training layout)."""
     model = to_buffers(model.eval())
+    for m in model.modules():
+        if isinstance(m, Conv1D):
+            m.make_out_major()
     return torch.jit.script(model)

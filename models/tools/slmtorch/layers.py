@@ -1,6 +1,8 @@
 """Layers the slot-cache models (gpt2.py, bart.py) share: LayerNorm and Embedding with Hugging Face parameter
 names plus a TorchScript-exported ``cast``, the dtype names ``cast`` accepts, and ``to_buffers``, which lets the
 scripted ``cast`` methods reassign weights."""
+from typing import Optional, Tuple
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -57,3 +59,20 @@ def to_buffers(model: nn.Module) -> nn.Module:
             del mod._parameters[name]
             mod.register_buffer(name, p.detach().clone())
     return model
+
+
+def causal_cache_mask(positions: Tensor) -> Tuple[int, bool, Optional[Tensor]]:
+    """For new tokens at positions [B, T] attending over a slot cache: (mu, fresh, mask). mu = max position + 1
+    (the visible prefix); fresh when every row starts at 0 (attend over the new keys only, causal); mask
+    [B, 1, T, mu] bool with key j visible to the query at position p iff j <= p, or None when not needed."""
+    b, t = positions.shape[0], positions.shape[1]
+    mu = int(positions.max()) + 1
+    fresh = int(positions[:, 0].max()) == 0
+    # One new token per row, all rows at the same position: every cached key up to it is visible, so no
+    # mask is needed and SDPA may pick its flash kernel for the decode step too.
+    aligned_decode = t == 1 and int(positions.min()) == mu - 1
+    mask: Optional[Tensor] = None
+    if not fresh and not aligned_decode:
+        keys = torch.arange(mu, dtype=positions.dtype, device=positions.device)
+        mask = keys.view(1, 1, 1, mu) <= positions.view(b, 1, t, 1)
+    return mu, fresh, mask

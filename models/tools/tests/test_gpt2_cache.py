@@ -87,6 +87,43 @@ class CacheEqualsRecompute(unittest.TestCase):
         solo, _, _ = greedy_cached_batch(self.model, prompts[:1], n, slots=[2])
         self.assertEqual(solo, want[:1])
 
+    def test_consecutive_slots_equal_recompute(self):
+        # rows in slots 1, 2, 3 read a view of the cache (no gather); slot 0 and 3's neighbours hold garbage
+        n = 12
+        want = [greedy_recompute(self.model, p, n) for p in self.prompts]
+        for m in (self.model, gpt2.script_for_serving(tiny_model())):
+            got, _, _ = greedy_cached_batch(m, self.prompts, n, slots=[1, 2, 3])
+            self.assertEqual(got, want)
+
+    def test_mixed_step_equals_recompute(self):
+        # a (slot 0) and b (slot 3) decode while prompts c (slot 1) and d (slot 2) prefill in the same call;
+        # then one ordinary step over slots 0..3 reads what the mixed call wrote
+        g = torch.Generator().manual_seed(5)
+        a, b = self.prompts[0], self.prompts[1]
+        c, d = [torch.randint(0, 97, (k,), generator=g).tolist() for k in (4, 7)]
+        for m in (self.model, gpt2.script_for_serving(tiny_model())):
+            ck, cv = torch.randn(m.cache_shape(4, 48)), torch.randn(m.cache_shape(4, 48))
+            seqs = {0: list(a), 3: list(b)}
+            for slot, p in seqs.items():
+                out = m(torch.tensor([p]), torch.arange(len(p)).view(1, -1), torch.tensor([slot]),
+                        torch.tensor([len(p) - 1]), ck, cv)
+                p.append(int(out[0].argmax()))
+            ids = torch.tensor([c + [1, 1, 1], d])
+            out = m.forward_mixed(torch.tensor([[seqs[0][-1]], [seqs[3][-1]]]),
+                                  torch.tensor([[len(seqs[0]) - 1], [len(seqs[3]) - 1]]), torch.tensor([0, 3]),
+                                  ids, torch.arange(7).view(1, 7).expand(2, 7).contiguous(), torch.tensor([1, 2]),
+                                  torch.tensor([3, 6]), ck, cv)
+            seqs[1], seqs[2] = list(c), list(d)
+            want = torch.stack([self.model.logits_all(torch.tensor([seqs[k]]))[0, -1] for k in (0, 3, 1, 2)])
+            torch.testing.assert_close(out, want, rtol=1e-5, atol=1e-5)
+            for k, row in zip((0, 3, 1, 2), out):
+                seqs[k].append(int(row.argmax()))
+            step = torch.tensor([[seqs[k][-1]] for k in range(4)])
+            pos = torch.tensor([[len(seqs[k]) - 1] for k in range(4)])
+            out = m(step, pos, torch.arange(4), torch.zeros(4, dtype=torch.long), ck, cv)
+            want = torch.stack([self.model.logits_all(torch.tensor([seqs[k]]))[0, -1] for k in range(4)])
+            torch.testing.assert_close(out, want, rtol=1e-5, atol=1e-5)
+
     def test_logits_match_recompute(self):
         m = self.model
         p = self.prompts[1]

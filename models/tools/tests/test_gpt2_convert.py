@@ -2,6 +2,7 @@
 
 Run: /usr/bin/python3 -m unittest discover -s models/tools/tests
 """
+import copy
 import json
 import os
 import struct
@@ -94,6 +95,29 @@ class ExportConvert(unittest.TestCase):
             torch.save(sd, os.path.join(d, "pytorch_model.bin"))
             back, _ = convert_gpt2.load_hf_snapshot(d)
         self.assertTrue(torch.equal(back.logits_all(ids), model.logits_all(ids)))
+
+
+class Upgrade(unittest.TestCase):
+    def test_upgrade_rescripts_an_old_layout_archive_with_the_same_logits(self):
+        model, cfg = tiny(seed=2)
+        ids = torch.randint(0, cfg.vocab_size, (1, 6), generator=torch.Generator().manual_seed(4))
+        with tempfile.TemporaryDirectory() as d:
+            tok = os.path.join(d, "tok.json")
+            tiny_tokenizer(tok, cfg.vocab_size)
+            convert_gpt2.write_served_folder(model, cfg, tok, d)
+            # an archive from before the out-major serving layout: Conv1D weights stored [in, out]
+            old = torch.jit.script(gpt2.to_buffers(copy.deepcopy(model)))
+            self.assertFalse(old.transformer.h[0].attn.c_attn.out_major)
+            old.save(os.path.join(d, "model.pt"))
+            before = {f: open(os.path.join(d, f), "rb").read() for f in os.listdir(d) if f != "model.pt"}
+            self.assertLess(convert_gpt2.upgrade_served_folder(d), 1e-5)
+            new = torch.jit.load(os.path.join(d, "model.pt"))
+            self.assertTrue(dict(new.named_modules())["transformer.h.0.attn.c_attn"].out_major)
+            self.assertTrue(hasattr(new, "forward_mixed"))
+            torch.testing.assert_close(new.logits_all(ids), model.logits_all(ids), rtol=1e-5, atol=1e-5)
+            after = {f: open(os.path.join(d, f), "rb").read() for f in os.listdir(d) if f != "model.pt"}
+            self.assertEqual(after, before)
+            self.assertEqual(convert_gpt2.upgrade_served_folder(d), 0.0)  # idempotent
 
 
 if __name__ == "__main__":
