@@ -15,10 +15,13 @@ public interface DecoderSession extends AutoCloseable {
 
     /**
      * Runs one forward call over the given rows, writing their tokens into the cache at their positions.
+     * Prompts and one-token rows may come together: one-token rows are not padded to the prompts' width.
+     * Rows listed in slot order let the graph read consecutive slots as a view of the cache.
      *
      * @param rows distinct slots; each row's tokens go to positions {@code start .. start + tokens - 1}
      * @return row-major logits, {@code rows.size() x vocabularySize} float32: for each row, the logits after its
-     *     last token (the distribution of the next one)
+     *     last token (the distribution of the next one). The array may be reused by a later call: read it
+     *     before the next one.
      */
     float[] forward(List<DecoderRow> rows);
 

@@ -34,8 +34,8 @@ public interface ServingMetrics {
     default void generatedTokens(String model, int tokens) {
     }
 
-    /** Generation: rows of one decoder forward call, and whether it was a prefill. */
-    default void decoderStep(String model, int rows, boolean prefill) {
+    /** Generation: rows of one decoder forward call; phase prefill, decode or mixed (prompts beside running rows). */
+    default void decoderStep(String model, int rows, String phase) {
     }
 
     /** A no-op, for unit tests of queue and scheduler logic. */

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.jboss.logging.Logger;
 
 /**
- * Parses device and dtype settings and decides where a model runs. A GPU that was asked for but is not
+ * Parses device, dtype and thread settings and decides where a model runs. A GPU that was asked for but is not
  * there falls back to CPU with a warning, unless a GPU is required, in which case loading is refused.
  */
 final class DevicePlacement {
@@ -28,22 +28,36 @@ final class DevicePlacement {
     record Placement(Device device, String fallbackReason) {
     }
 
-    /** Where and in which dtype one model runs. */
-    record Target(Device device, String dtype) {
+    /** Where, in which dtype and with how many libtorch intra-op threads per worker one model runs. */
+    record Target(Device device, String dtype, int intraOpThreads) {
     }
 
     /**
-     * The model's option.device / option.dtype over the server defaults; a fallback to CPU is logged with the
-     * model's id, a missing required GPU throws.
+     * The model's option.device / option.dtype / option.intra_op_threads over the server defaults; a fallback
+     * to CPU is logged with the model's id, a missing required GPU throws.
      */
     static Target forModel(ModelSpec spec, ServerConfig.Engine settings) {
         String dtype = dtype(spec.option("dtype", settings.dtype()));
+        int threads = threads(spec.option("intra_op_threads", Integer.toString(settings.intraOpThreads())));
         Placement placement = resolve(spec.option("device", settings.device()),
                 Engine.getEngine("PyTorch").getGpuCount(), settings.requireGpu());
         if (placement.fallbackReason() != null) {
             LOG.warnf("model %s: %s", spec.id(), placement.fallbackReason());
         }
-        return new Target(placement.device(), dtype);
+        return new Target(placement.device(), dtype, threads);
+    }
+
+    /** A positive thread count (a decoder's single worker may take every core while encoders keep one each). */
+    static int threads(String requested) {
+        try {
+            int threads = Integer.parseInt(requested.trim());
+            if (threads >= 1) {
+                return threads;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("intra_op_threads must be a positive integer, was '" + requested + "'");
     }
 
     /** float32, float16 or bfloat16, from any accepted spelling. */

@@ -46,9 +46,12 @@ final class TorchDecoderLoader {
             long start = System.nanoTime();
             DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
             model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
+            TorchScriptLoader.requireMethods(model, "an archive from an older converter: re-script it with "
+                    + "models/tools/convert_gpt2.py upgrade --dir " + dir, "new_cache_tensor", "logits_all",
+                    "forward_mixed");
             DecoderInfo info = new DecoderInfo(folder.vocabSize(), spec.batchSize(), maxTotal, folder.eosTokenId(),
                     folder.eosToken(), folder.bosToken(), folder.chatTemplate());
-            TorchCausalLm decoder = new TorchCausalLm(model, settings.intraOpThreads(), info);
+            TorchCausalLm decoder = new TorchCausalLm(model, target.intraOpThreads(), info);
             GenerativeWarmUp.run(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
             LOG.infof("model %s: TorchScript decoder on %s in %s, loaded and warmed in %d ms (%d slots x %d tokens, "
                     + "vocab %d)", spec.id(), target.device(), target.dtype(), (System.nanoTime() - start) / 1_000_000,

@@ -66,7 +66,7 @@ public class TorchScriptBackendFactory implements BackendFactory {
             int width = warmUp(spec.task(), model, tokenizer, config);
             LOG.infof("model %s: TorchScript encoder (%s) on %s in %s, loaded and warmed in %d ms", spec.id(),
                     spec.task().id(), target.device(), target.dtype(), (System.nanoTime() - start) / 1_000_000);
-            TorchScriptEncoder encoder = new TorchScriptEncoder(model, settings.intraOpThreads(), width,
+            TorchScriptEncoder encoder = new TorchScriptEncoder(model, target.intraOpThreads(), width,
                     config.labels());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;
@@ -88,7 +88,8 @@ public class TorchScriptBackendFactory implements BackendFactory {
      */
     private int warmUp(ModelTask task, ZooModel<NDList, NDList> model, HfTextTokenizer tokenizer,
             ModelConfigJson config) throws ModelLoadException {
-        try (EncoderSession session = new TorchEncoderSession(model, settings.intraOpThreads())) {
+        // One thread: more would leave an idle OpenMP pool on this loader thread (see GenerativeWarmUp).
+        try (EncoderSession session = new TorchEncoderSession(model, 1)) {
             switch (task) {
                 case TEXT_EMBEDDING -> {
                     int hidden = session.embed(List.of(tokenizer.encode(WARM_UP_TEXT, true).ids()))[0].length;

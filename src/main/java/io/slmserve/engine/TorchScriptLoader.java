@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
@@ -70,6 +71,17 @@ final class TorchScriptLoader {
         for (String name : names) {
             if (!Files.isRegularFile(dir.resolve(name))) {
                 throw new ModelLoadException("missing " + name + " in " + dir);
+            }
+        }
+    }
+
+    /** A clear load failure naming the first exported method the archive lacks, and what to run about it. */
+    static void requireMethods(ZooModel<NDList, NDList> model, String remedy, String... names)
+            throws ModelLoadException {
+        java.util.Set<String> have = java.util.Set.of(JniUtils.getMethodNames((PtSymbolBlock) model.getBlock()));
+        for (String name : names) {
+            if (!have.contains(name)) {
+                throw new ModelLoadException("model.pt has no method " + name + " (" + remedy + ")");
             }
         }
     }

@@ -51,7 +51,7 @@ final class TorchSeq2SeqLoader {
                     folder.eosTokenId(), folder.eosToken(), folder.bosToken(), null, true, maxNew);
             Seq2SeqShape shape = new Seq2SeqShape(spec.batchSize(), maxInput, maxNew + 1,
                     folder.decoderStartTokenId(), folder.padTokenId());
-            TorchSeq2SeqLm seq2seq = new TorchSeq2SeqLm(model, settings.intraOpThreads(), info, shape);
+            TorchSeq2SeqLm seq2seq = new TorchSeq2SeqLm(model, target.intraOpThreads(), info, shape);
             GenerativeWarmUp.run(seq2seq, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
             LOG.infof("model %s: TorchScript encoder-decoder on %s in %s, loaded and warmed in %d ms (%d slots, %d "
                     + "source + %d new tokens, vocab %d)", spec.id(), target.device(), target.dtype(),

@@ -45,12 +45,14 @@ final class TorchSeq2SeqSession implements DecoderSession {
     private final long decoderStart;
     private final long padId;
     private final int[] sourceLength;
+    private final LogitsBuffers logitsOut;
 
     /** Must be called on the worker thread that will use it: libtorch thread settings are per thread. */
     TorchSeq2SeqSession(ZooModel<NDList, NDList> model, int intraOpThreads, Seq2SeqShape shape) {
         JniUtils.setNumThreads(intraOpThreads);
         this.model = model;
         this.slots = shape.slots();
+        this.logitsOut = new LogitsBuffers(shape.slots());
         this.maxSource = shape.maxSourceTokens();
         this.maxDecoder = shape.maxDecoderTokens();
         this.decoderStart = shape.decoderStartTokenId();
@@ -113,7 +115,7 @@ final class TorchSeq2SeqSession implements DecoderSession {
                     scope.create(slotIds), scope.create(last), scope.create(encLengths), selfK, selfV, crossK, crossV);
             NDArray logits = predictor.predict(inputs).get(0);
             logits.attach(scope);
-            return logits.toType(DataType.FLOAT32, false).toFloatArray();
+            return logitsOut.read(logits, batch);
         } catch (TranslateException e) {
             throw new IllegalStateException("decoder forward failed: " + e.getMessage(), e);
         }

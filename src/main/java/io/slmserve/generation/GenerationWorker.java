@@ -16,7 +16,7 @@ import org.jboss.logging.Logger;
 /**
  * One worker thread: owns a decoder session (its predictor and KV cache) and runs the iteration-level loop.
  * Each iteration retires cancelled sequences, admits waiting ones into free slots within the token budget,
- * then runs one forward call for the new sequences' prompts and one for every other sequence's last token,
+ * then runs one forward call for the new sequences' prompts and every other sequence's last token together,
  * samples, reports and retires finished sequences at once. A request arriving mid-generation therefore joins
  * at the next step and never waits for the others to finish. A beam search holds one slot per beam: its rows
  * join the same calls, {@link BeamSearch} picks the next beams, and the session copies the slots of forked
@@ -81,21 +81,19 @@ final class GenerationWorker implements Runnable {
         retireCancelled();
         retireExpired();
         admit();
-        List<Sequence> prefill = new ArrayList<>();
-        List<Sequence> decode = new ArrayList<>();
-        for (Sequence s : slots.sequences()) {
-            (s.prefilled() ? decode : prefill).add(s);
-        }
-        if (prefill.isEmpty() && decode.isEmpty()) {
+        List<Sequence> running = slots.sequences();
+        if (running.isEmpty()) {
             queue.awaitWork(IDLE_WAIT_MS);
             return;
         }
-        // Prompts go in their own call: padding one-token decode rows to a long prompt would multiply work.
-        if (!prefill.isEmpty()) {
-            step(session, sampler, prefill, true);
-        }
-        if (!decode.isEmpty()) {
-            step(session, sampler, decode, false);
+        // New prompts ride in the running sequences' call (the session keeps one-token rows unpadded), so
+        // admitting them costs the others no extra step. A failed mixed call is retried kind by kind, so a
+        // prompt the model cannot run fails alone.
+        List<Sequence> prompts = running.stream().filter(s -> !s.prefilled()).toList();
+        boolean mixed = !prompts.isEmpty() && prompts.size() < running.size();
+        if (!step(session, sampler, running, !mixed) && mixed) {
+            step(session, sampler, prompts, true);
+            step(session, sampler, running.stream().filter(Sequence::prefilled).toList(), true);
         }
     }
 
@@ -145,23 +143,32 @@ final class GenerationWorker implements Runnable {
         }
     }
 
-    private void step(DecoderSession session, Sampler sampler, List<Sequence> group, boolean prefill) {
+    /**
+     * One forward call over the group's rows (prompts and running sequences alike), then each sequence's
+     * next token. Returns false when the call failed: the group is failed too if {@code failOnError}.
+     */
+    private boolean step(DecoderSession session, Sampler sampler, List<Sequence> group, boolean failOnError) {
         List<DecoderRow> rows = new ArrayList<>(group.size());
         int[] first = new int[group.size()];
+        int prompts = 0;
         for (int i = 0; i < group.size(); i++) {
             Sequence s = group.get(i);
             first[i] = rows.size();
-            rows.addAll(s.rows(prefill));
+            rows.addAll(s.rows());
+            prompts += s.prefilled() ? 0 : 1;
         }
         float[] logits;
         try {
             logits = session.forward(rows);
         } catch (RuntimeException e) {
             LOG.errorf(e, "model %s: forward of %d rows failed", model, rows.size());
-            failGroup(group, e);
-            return;
+            if (failOnError) {
+                failGroup(group, e);
+            }
+            return false;
         }
-        metrics.decoderStep(model, rows.size(), prefill);
+        metrics.decoderStep(model, rows.size(), prompts == 0 ? "decode" : prompts == group.size() ? "prefill"
+                : "mixed");
         long now = System.nanoTime();
         SlotCopies copies = new SlotCopies();
         List<Sequence> searching = new ArrayList<>();
@@ -184,7 +191,7 @@ final class GenerationWorker implements Runnable {
             } catch (RuntimeException e) {
                 LOG.errorf(e, "model %s: copying beam cache slots failed", model);
                 failGroup(searching, e);
-                return;
+                return true;
             }
         }
         for (Sequence s : searching) {
@@ -192,6 +199,7 @@ final class GenerationWorker implements Runnable {
                 finishBeams(s, now);
             }
         }
+        return true;
     }
 
     private void failGroup(List<Sequence> group, RuntimeException e) {

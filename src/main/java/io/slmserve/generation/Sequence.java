@@ -63,11 +63,11 @@ final class Sequence implements GenerationHandle {
     }
 
     /** Its rows of the next forward call: the prompt, or the last token (of every live beam). */
-    List<DecoderRow> rows(boolean prefill) {
+    List<DecoderRow> rows() {
         if (beams != null) {
-            return beams.rows(prefill, position, prompt());
+            return beams.rows(!prefilled(), position, prompt());
         }
-        return List.of(prefill ? new DecoderRow(slot, 0, prompt())
+        return List.of(!prefilled() ? new DecoderRow(slot, 0, prompt())
                 : new DecoderRow(slot, position, new long[] {lastToken}));
     }
 

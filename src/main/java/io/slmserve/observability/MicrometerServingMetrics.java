@@ -13,7 +13,7 @@ import java.util.function.IntSupplier;
  * Micrometer meters, named after TGI/TEI where they have a twin. In Prometheus: slm_request_duration_seconds,
  * slm_queue_size, slm_queue_wait_seconds, slm_batch_size, slm_batch_tokens, slm_input_tokens; for generation
  * slm_running_sequences, slm_waiting_sequences, slm_time_to_first_token_seconds, slm_inter_token_latency_seconds,
- * slm_generated_tokens and slm_decoder_step_rows (tagged prefill or decode).
+ * slm_generated_tokens and slm_decoder_step_rows (phase prefill, decode or mixed).
  */
 @ApplicationScoped
 public class MicrometerServingMetrics implements ServingMetrics {
@@ -104,9 +104,9 @@ public class MicrometerServingMetrics implements ServingMetrics {
     }
 
     @Override
-    public void decoderStep(String model, int rows, boolean prefill) {
+    public void decoderStep(String model, int rows, String phase) {
         DistributionSummary.builder("slm.decoder.step.rows").description("Sequences per decoder forward call")
-                .tags("model", model, "phase", prefill ? "prefill" : "decode").serviceLevelObjectives(BATCH_BUCKETS)
+                .tags("model", model, "phase", phase).serviceLevelObjectives(BATCH_BUCKETS)
                 .register(registry).record(rows);
     }
 }

@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import io.slmserve.core.ModelSpec;
+import io.slmserve.core.ModelTask;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class DevicePlacementTest {
@@ -42,5 +47,25 @@ class DevicePlacementTest {
         assertEquals("bfloat16", DevicePlacement.dtype("bf16"));
         assertEquals("bfloat16", DevicePlacement.dtype("bfloat16"));
         assertThrows(IllegalArgumentException.class, () -> DevicePlacement.dtype("int8"));
+    }
+
+    @Test
+    void parsesThreadCounts() {
+        assertEquals(2, DevicePlacement.threads(" 2 "));
+        assertEquals(1, DevicePlacement.threads("1"));
+        assertThrows(IllegalArgumentException.class, () -> DevicePlacement.threads("0"));
+        assertThrows(IllegalArgumentException.class, () -> DevicePlacement.threads("two"));
+    }
+
+    @Test
+    void aModelsThreadOptionOverridesTheServerDefault() {
+        HalfPrecisionEncoderTest.EngineDefaults defaults = new HalfPrecisionEncoderTest.EngineDefaults();
+        assertEquals(defaults.intraOpThreads(), DevicePlacement.forModel(spec(Map.of()), defaults).intraOpThreads());
+        assertEquals(2, DevicePlacement.forModel(spec(Map.of("intra_op_threads", "2")), defaults).intraOpThreads());
+    }
+
+    private static ModelSpec spec(Map<String, String> options) {
+        return new ModelSpec("m", Path.of("."), ModelTask.TEXT_GENERATION, 4, Duration.ZERO, 4096, 8, 1, 1, 128,
+                options, 256);
     }
 }

@@ -80,6 +80,69 @@ class TorchDecoderSessionTest {
     }
 
     @Test
+    void promptsJoiningRunningRowsInOneCallDecodeAsRecomputed() {
+        long[][] prompts = {ids("And"), ids("In the beginning God created the heaven and the earth."),
+            ids("Blessed are the meek"), ids("The LORD is my shepherd; I shall not want.")};
+        int vocab = model.decoder().info().vocabularySize();
+        List<List<Long>> generated = new ArrayList<>();
+        for (int slot = 0; slot < 4; slot++) {
+            generated.add(new ArrayList<>());
+        }
+        try (DecoderSession session = model.decoder().openSession()) {
+            session.forward(List.of(new DecoderRow(2, 0, ids("noise noise noise noise noise noise noise noise")),
+                    new DecoderRow(3, 0, ids("x y z w v u t s r q p o n m"))));
+            // slots 0 and 1 run three steps
+            List<DecoderRow> rows = List.of(new DecoderRow(0, 0, prompts[0]), new DecoderRow(1, 0, prompts[1]));
+            for (int step = 0; step < 4; step++) {
+                takeArgmax(session.forward(rows), rows, vocab, generated);
+                rows = List.of(next(0, prompts, generated), next(1, prompts, generated));
+            }
+            // prompts for slots 3 and 2 join them: one call whose rows interleave prompts and one-token rows
+            rows = List.of(new DecoderRow(3, 0, prompts[3]), next(1, prompts, generated),
+                    new DecoderRow(2, 0, prompts[2]), next(0, prompts, generated));
+            float[] mixed = session.forward(rows);
+            for (int b = 0; b < rows.size(); b++) {
+                DecoderRow row = rows.get(b);
+                int at = row.start() + row.tokens().length - 1;
+                float[] all = session.logitsAll(sequence(row.slot(), prompts, generated));
+                assertArrayEquals(java.util.Arrays.copyOfRange(all, at * vocab, (at + 1) * vocab),
+                        java.util.Arrays.copyOfRange(mixed, b * vocab, (b + 1) * vocab), 1e-3f, "row " + b);
+            }
+            takeArgmax(mixed, rows, vocab, generated);
+            for (int step = 0; step < 8; step++) {
+                rows = List.of(next(0, prompts, generated), next(1, prompts, generated), next(2, prompts, generated),
+                        next(3, prompts, generated));
+                takeArgmax(session.forward(rows), rows, vocab, generated);
+            }
+            for (int slot = 0; slot < 4; slot++) {
+                long[] got = generated.get(slot).stream().mapToLong(Long::longValue).toArray();
+                assertArrayEquals(recompute(session, prompts[slot], got.length, vocab), got, "slot " + slot);
+            }
+        }
+    }
+
+    private static void takeArgmax(float[] logits, List<DecoderRow> rows, int vocab, List<List<Long>> generated) {
+        for (int b = 0; b < rows.size(); b++) {
+            generated.get(rows.get(b).slot()).add(argmax(logits, b * vocab, vocab));
+        }
+    }
+
+    /** The slot's next one-token row: its last generated token at the position after it. */
+    private static DecoderRow next(int slot, long[][] prompts, List<List<Long>> generated) {
+        List<Long> mine = generated.get(slot);
+        return new DecoderRow(slot, prompts[slot].length + mine.size() - 1, new long[] {mine.get(mine.size() - 1)});
+    }
+
+    private static long[] sequence(int slot, long[][] prompts, List<List<Long>> generated) {
+        List<Long> mine = generated.get(slot);
+        long[] out = java.util.Arrays.copyOf(prompts[slot], prompts[slot].length + mine.size());
+        for (int i = 0; i < mine.size(); i++) {
+            out[prompts[slot].length + i] = mine.get(i);
+        }
+        return out;
+    }
+
+    @Test
     void singleRowLogitsMatchLogitsAll() {
         long[] prompt = ids("Blessed are the meek: for they shall inherit the earth.");
         int vocab = model.decoder().info().vocabularySize();

@@ -26,6 +26,8 @@ final class FakeDecoder implements DecoderSession {
 
     final long[][] cache;
     final List<Integer> callRows = new CopyOnWriteArrayList<>();
+    /** Calls that held a prompt (a row at 0) beside running rows. */
+    final java.util.concurrent.atomic.AtomicInteger mixedCalls = new java.util.concurrent.atomic.AtomicInteger();
     private final Function<long[], float[]> model;
     volatile long delayMillis;
     volatile boolean failNext;
@@ -58,6 +60,9 @@ final class FakeDecoder implements DecoderSession {
     @Override
     public float[] forward(List<DecoderRow> rows) {
         callRows.add(rows.size());
+        if (rows.stream().anyMatch(r -> r.start() == 0) && rows.stream().anyMatch(r -> r.start() > 0)) {
+            mixedCalls.incrementAndGet();
+        }
         if (delayMillis > 0) {
             try {
                 Thread.sleep(delayMillis);

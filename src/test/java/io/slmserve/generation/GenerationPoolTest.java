@@ -122,6 +122,28 @@ class GenerationPoolTest {
         await(longOne);
         assertEquals(reference(new long[] {3}, 5), shortOne.ids());
         assertEquals(reference(new long[] {1, 2}, 200), longOne.ids());
+        assertTrue(fake.mixedCalls.get() > 0, "the short prompt rode in the long one's step");
+    }
+
+    @Test
+    void aPromptTheModelCannotRunFailsAloneWhenItJoinsRunningSequences() throws Exception {
+        start(4, 10_000, 8, history -> {
+            if (history[0] == 99) {
+                throw new IllegalStateException("injected: the model cannot run this prompt");
+            }
+            return HASHING.apply(history);
+        });
+        fake.delayMillis = 3;
+        FakeDecoder.Recorder longOne = run(new long[] {1, 2}, params(60).build());
+        while (longOne.tokens.size() < 5) {
+            Thread.sleep(1);
+        }
+        FakeDecoder.Recorder poisoned = run(new long[] {99, 3}, params(5).build());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> await(poisoned));
+        assertEquals(ErrorKind.ENGINE_FAILURE, ((ServingException) e.getCause()).kind());
+        assertEquals(FinishReason.LENGTH, await(longOne).reason());
+        assertEquals(reference(new long[] {1, 2}, 60), longOne.ids());
+        assertTrue(fake.mixedCalls.get() > 0, "the poisoned prompt was first tried beside the running sequence");
     }
 
     @Test
