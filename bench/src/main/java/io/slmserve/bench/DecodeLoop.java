@@ -32,7 +32,7 @@ import java.util.Map;
  *
  * <pre>
  * java -cp ... io.slmserve.bench.DecodeLoop --model-dir DIR --prompts FILE --tokens 64 --threads 1 \
- *     --slots 16 --max-total 512 --seconds 20 [--batch B] [--copy-logits]
+ *     --slots 16 --max-total 512 --seconds 20 [--batch B] [--copy-logits] [--profile trace.json]
  * </pre>
  * Prints one JSON line: tokens/s, ms per token (prefill included, as a client sees it), CPU ms per token
  * (the process's CPU time: steadier than wall time on a shared machine), median prefill and decode-step
@@ -98,6 +98,12 @@ public final class DecodeLoop {
             long warmEnd = System.nanoTime() + 3_000_000_000L;
             for (int k = 0; k < 2 || System.nanoTime() < warmEnd; k++) {
                 loop.generate(batchOf(ids, k, batch), tokens);
+            }
+            if (opt.containsKey("profile")) {
+                // libtorch's own profiler over one generation (chrome trace JSON): where the step's time goes
+                JniUtils.startProfile(false, true, false);
+                loop.generate(batchOf(ids, 0, batch), tokens);
+                JniUtils.stopProfile(opt.get("profile"));
             }
             loop.prefillMs.clear();
             loop.stepMs.clear();
