@@ -20,7 +20,9 @@ the query at position p iff j <= p. Right-padded prefill rows are fine as long a
 continue past the real tokens (distinct, < M): they write garbage beyond the sequence end that is overwritten
 before it can become visible. When every row starts at position 0 (a fresh prefill) attention runs over the
 new keys only with ``is_causal=True`` and no mask (flash-eligible on CUDA). The LM head runs only on
-hidden[b, logits_index[b]]. See docs/model-format-decoder.md.
+hidden[b, logits_index[b]]. ``forward_mixed`` takes one-token decode rows and prompt rows in one call (one
+GEMM per weight for both groups). A served archive stores Conv1D weights [out, in] (``script_for_serving``).
+See docs/model-format-decoder.md.
 """
 import json
 import math
@@ -384,8 +386,8 @@ def load_hf_state_dict(model: GPT2LMHeadModel, sd: Dict[str, Tensor]) -> None:
 
 
 def script_for_serving(model: GPT2LMHeadModel) -> torch.jit.ScriptModule:
-    """Scripts a copy-free serving module: weights become buffers and Conv1D weights are stored [out, in]
-    (modifies the model; pass a copy to keep training layout)."""
+    """Scripts the model for serving: weights become buffers and Conv1D weights are stored [out, in]. Changes
+    the model it is given: pass a copy to keep the training layout."""
     model = to_buffers(model.eval())
     for m in model.modules():
         if isinstance(m, Conv1D):

@@ -15,6 +15,8 @@ import io.slmserve.core.ModelLoadException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
@@ -78,7 +80,7 @@ final class TorchScriptLoader {
     /** A clear load failure naming the first exported method the archive lacks, and what to run about it. */
     static void requireMethods(ZooModel<NDList, NDList> model, String remedy, String... names)
             throws ModelLoadException {
-        java.util.Set<String> have = java.util.Set.of(JniUtils.getMethodNames((PtSymbolBlock) model.getBlock()));
+        List<String> have = Arrays.asList(JniUtils.getMethodNames((PtSymbolBlock) model.getBlock()));
         for (String name : names) {
             if (!have.contains(name)) {
                 throw new ModelLoadException("model.pt has no method " + name + " (" + remedy + ")");
