@@ -58,6 +58,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps-short", type=int, default=450, help="steps at 256 tokens x 16 rows")
     ap.add_argument("--steps-long", type=int, default=70, help="steps at 512 tokens x 8 rows")
+    ap.add_argument("--rows-short", type=int, default=16, help="rows of the 256-token steps")
+    ap.add_argument("--rows-long", type=int, default=8, help="rows of the 512-token steps")
     ap.add_argument("--budget-s", type=float, default=0.0, help="fit the step counts to this many seconds")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--weight-decay", type=float, default=0.1)
@@ -105,7 +107,7 @@ def main() -> None:
         step = 0
         while step < n_short + n_long:
             total = n_short + n_long
-            seq, rows = (256, 16) if step < n_short else (512, 8)
+            seq, rows = (256, args.rows_short) if step < n_short else (512, args.rows_long)
             starts = rng.integers(0, len(train_ids) - seq - 1, size=rows)
             batch = torch.from_numpy(np.stack([train_ids[s:s + seq + 1] for s in starts]))
             lr = tng.lr_at(step, total, args.lr, 30, args.lr * 0.05)
@@ -131,7 +133,7 @@ def main() -> None:
             if step % 100 == 99:
                 torch.save(model.state_dict(), ckpt)
             step += 1
-        steps = [n_short, n_long]
+        steps = [n_short, n_long, args.rows_short, args.rows_long]
         train_seconds = time.time() - t_train
         torch.save(model.state_dict(), ckpt)
         with open(os.path.join(args.work, "train.json"), "w") as f:
