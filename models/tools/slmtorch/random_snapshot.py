@@ -15,7 +15,8 @@ Weights: matrices and biases normal(0, std), norm weights 1 + normal(0, 0.1); ea
 generator (seed, tensor index), written one tensor at a time, so a 1B shape needs one tensor's memory.
 The tokenizer is models/nano-gpt's byte-level BPE (8192 ids, ``<|endoftext|>`` = 8191) padded with unreachable
 ``<|unused_N|>`` tokens to vocab_size, with the config's bos/eos ids as special tokens ``<|special_ID|>``
-(every id decodes to text).
+(every id decodes to text). Real models whose bos/eos ids fall inside the stand-in's 8192 ids (SmolLM2: 1/2,
+Mistral: 1/2) use ``<|endoftext|>`` (8191) instead.
 """
 import argparse
 import copy
@@ -54,7 +55,7 @@ SHAPES: Dict[str, Dict] = {
         "intermediate_size": 1536, "num_hidden_layers": 30, "num_attention_heads": 9, "num_key_value_heads": 3,
         "head_dim": 64, "hidden_act": "silu", "max_position_embeddings": 8192, "rms_norm_eps": 1e-5,
         "rope_theta": 100000.0, "rope_scaling": None, "attention_bias": False, "mlp_bias": False,
-        "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "bfloat16"},
+        "tie_word_embeddings": True, "bos_token_id": EOT_ID, "eos_token_id": EOT_ID, "torch_dtype": "bfloat16"},
     "qwen2.5-0.5b": {
         "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 151936, "hidden_size": 896,
         "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14, "num_key_value_heads": 2,
@@ -80,11 +81,12 @@ SHAPES: Dict[str, Dict] = {
         "architectures": ["MistralForCausalLM"], "model_type": "mistral", "vocab_size": 32000, "hidden_size": 4096,
         "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
         "hidden_act": "silu", "max_position_embeddings": 32768, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
-        "sliding_window": 4096, "tie_word_embeddings": False, "bos_token_id": 1, "eos_token_id": 2,
+        "sliding_window": 4096, "tie_word_embeddings": False, "bos_token_id": EOT_ID, "eos_token_id": EOT_ID,
         "torch_dtype": "bfloat16"},
     "llama-tiny": _tiny("llama"),
     "llama-tiny-untied": _tiny("llama", num_key_value_heads=1, tie_word_embeddings=False),
-    "llama3-tiny": _tiny("llama", rope_theta=500000.0, bos_token_id=8000, eos_token_id=[8001, 8008, EOT_ID],
+    "llama3-tiny": _tiny("llama", vocab_size=8256, rope_theta=500000.0, bos_token_id=8192,
+                         eos_token_id=[8193, 8200, EOT_ID],
                          rope_scaling={"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
                                        "original_max_position_embeddings": 64, "rope_type": "llama3"}),
     "mistral-tiny": _tiny("mistral", tie_word_embeddings=False, sliding_window=96),
@@ -124,11 +126,10 @@ def write_tokenizer(cfg: Dict, out_dir: str, base: str = NANO_TOKENIZER) -> None
     if n < len(vocab):
         raise ValueError(f"vocab_size {n} is below the tokenizer's {len(vocab)} ids")
     specials = sorted(set(_ids(cfg.get("bos_token_id")) + _ids(cfg.get("eos_token_id"))) - {EOT_ID})
-    by_id = {i: t for t, i in vocab.items()}
     added = list(tok["added_tokens"])
     for s in specials:
-        if s < len(vocab) and s != EOT_ID:
-            del vocab[by_id[s]]  # a merge-made token gives its id to the special token
+        if s < len(vocab):
+            raise ValueError(f"special token id {s} collides with the stand-in tokenizer's {len(vocab)} ids")
         vocab[special_name(s)] = s
         added.append({"id": s, "content": special_name(s), "single_word": False, "lstrip": False,
                       "rstrip": False, "normalized": False, "special": True})
