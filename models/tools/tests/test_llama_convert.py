@@ -117,6 +117,19 @@ class ConvertRoundTrip(unittest.TestCase):
         m = torch.jit.load(os.path.join(out, "model.pt"))
         torch.testing.assert_close(m.logits_all(torch.tensor([IDS]))[0], want, rtol=1e-4, atol=1e-4)
 
+    def test_served_folder_exports_back_to_the_same_snapshot(self):
+        from families import llama_family
+        snap = self.snap("qwen2-tiny")
+        out = os.path.join(self.d, "served")
+        self.assertEqual(run_convert(snap, out)[0], 0)
+        back = os.path.join(self.d, "back")
+        llama_family.served_to_snapshot(out, back)
+        a = safetensors_io.load(os.path.join(snap, "model.safetensors"))
+        b = safetensors_io.load(os.path.join(back, "model.safetensors"))
+        self.assertEqual(sorted(a), sorted(b))
+        for k in a:
+            self.assertTrue(torch.equal(a[k], b[k]), k)
+
     def assert_one_line_error(self, snap, *needles):
         rc, err = run_convert(snap, os.path.join(self.d, "bad"))
         self.assertEqual(rc, 2)
