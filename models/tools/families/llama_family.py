@@ -15,8 +15,8 @@ from slmtorch.layers import dtype_of
 MODEL_TYPES = llama.MODEL_TYPES
 
 
-def load(snapshot_dir: str):
-    cfg = llama.LlamaConfig(snapshot.read_config(snapshot_dir))
+def load(snapshot_dir: str, max_total_tokens=None):
+    cfg = llama.LlamaConfig(snapshot.read_config(snapshot_dir), max_total_tokens)
     model = llama.build(cfg).eval()
     llama.load_hf_tensors(model, cfg, snapshot.iter_tensors(snapshot_dir))
     return model, cfg
@@ -63,7 +63,10 @@ def served_to_snapshot(served_dir: str, out_dir: str) -> None:
     cfg = llama.LlamaConfig(snapshot.read_config(served_dir))
     archive = torch.jit.load(os.path.join(served_dir, "model.pt"), map_location="cpu")
     want = llama.hf_shapes(cfg)
-    sd = {k: v.float().contiguous() for k, v in archive.state_dict().items() if k in want}
+    parts = llama.module_shapes(cfg)
+    sd = {k: v.float().contiguous() for k, v in archive.state_dict().items() if k in parts}
+    if cfg.fused:
+        sd = llama.fuse_names(sd)
     missing = [k for k in want if k not in sd]
     if missing:
         raise KeyError(f"missing tensor {missing[0]} in {served_dir}/model.pt")
@@ -75,7 +78,7 @@ def served_to_snapshot(served_dir: str, out_dir: str) -> None:
 
 
 def convert(snapshot_dir: str, out_dir: str, args) -> None:
-    model, cfg = load(snapshot_dir)
+    model, cfg = load(snapshot_dir, args.max_total_tokens or None)
     write_served_folder(model, cfg, snapshot_dir, out_dir, model_name=args.name or os.path.basename(out_dir),
                         max_total_tokens=args.max_total_tokens, dtype=args.dtype, batch_size=args.batch_size)
 

@@ -7,9 +7,11 @@ benchmarks. Never commit its output: the weights are noise.
 
 Shapes (config.json fields of the real models; ``--layers`` cuts the depth): smollm2-135m, qwen2.5-0.5b
 (q/k/v biases), llama-3.2-1b (llama3 rope scaling, three eos ids), qwen3-0.6b (head_dim 128 != hidden/heads,
-q/k norm), mistral-7b-v0.1 (sliding window); tiny ones for fast tests: llama-tiny (tied, GQA 4/2),
+q/k norm), mistral-7b-v0.1 (sliding window), phi-3.5-mini and phi-4-mini (fused qkv_proj / gate_up_proj,
+longrope with synthetic factors; phi-4-mini: partial rotary 0.75, GQA); tiny ones for fast tests: llama-tiny (tied, GQA 4/2),
 llama-tiny-untied (GQA 4/1), llama3-tiny (llama3 rope scaling, three eos ids), mistral-tiny (untied, sliding
-window 96), qwen2-tiny (q/k/v biases), qwen3-tiny (head_dim 32 != 64/4, q/k norm).
+window 96), qwen2-tiny (q/k/v biases), qwen3-tiny (head_dim 32 != 64/4, q/k norm), phi3-tiny (fused
+projections, partial rotary 0.5, longrope, untied).
 
 Weights: matrices and biases normal(0, std), norm weights 1 + normal(0, 0.1); each tensor from its own
 generator (seed, tensor index), written one tensor at a time, so a 1B shape needs one tensor's memory.
@@ -39,14 +41,20 @@ EOT_ID = 8191
 
 
 def _tiny(model_type: str, **kw) -> Dict:
-    d = {"architectures": [{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
-                            "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM"}[model_type]],
+    d = {"architectures": [{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM",
+                            "qwen3": "Qwen3ForCausalLM", "phi3": "Phi3ForCausalLM"}[model_type]],
          "model_type": model_type, "vocab_size": 8192, "hidden_size": 64, "intermediate_size": 128,
          "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "hidden_act": "silu",
          "max_position_embeddings": 256, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": True,
          "bos_token_id": EOT_ID, "eos_token_id": EOT_ID, "torch_dtype": "float32"}
     d.update(kw)
     return d
+
+
+def _factors(n: int, top: float) -> list:
+    """Synthetic longrope factors rising from 1 to 1 + top (the real lists are trained values; the layout is
+    what matters here)."""
+    return [round(1.0 + top * (i / (n - 1)) ** 2, 4) for i in range(n)]
 
 
 SHAPES: Dict[str, Dict] = {
@@ -83,6 +91,21 @@ SHAPES: Dict[str, Dict] = {
         "hidden_act": "silu", "max_position_embeddings": 32768, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
         "sliding_window": 4096, "tie_word_embeddings": False, "bos_token_id": EOT_ID, "eos_token_id": EOT_ID,
         "torch_dtype": "bfloat16"},
+    "phi-3.5-mini": {
+        "architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "vocab_size": 32064, "hidden_size": 3072,
+        "intermediate_size": 8192, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32,
+        "hidden_act": "silu", "max_position_embeddings": 131072, "original_max_position_embeddings": 4096,
+        "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "sliding_window": 262144, "tie_word_embeddings": False,
+        "rope_scaling": {"type": "longrope", "short_factor": _factors(48, 0.1), "long_factor": _factors(48, 40.0)},
+        "bos_token_id": EOT_ID, "eos_token_id": 32000, "torch_dtype": "bfloat16"},
+    "phi-4-mini": {
+        "architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "vocab_size": 200064, "hidden_size": 3072,
+        "intermediate_size": 8192, "num_hidden_layers": 32, "num_attention_heads": 24, "num_key_value_heads": 8,
+        "head_dim": 128, "partial_rotary_factor": 0.75, "hidden_act": "silu", "max_position_embeddings": 131072,
+        "original_max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+        "sliding_window": 262144, "tie_word_embeddings": True,
+        "rope_scaling": {"type": "longrope", "short_factor": _factors(48, 0.1), "long_factor": _factors(48, 40.0)},
+        "bos_token_id": 199999, "eos_token_id": 199999, "torch_dtype": "bfloat16"},
     "llama-tiny": _tiny("llama"),
     "llama-tiny-untied": _tiny("llama", num_key_value_heads=1, tie_word_embeddings=False),
     "llama3-tiny": _tiny("llama", vocab_size=8256, rope_theta=500000.0, bos_token_id=8192,
@@ -92,6 +115,9 @@ SHAPES: Dict[str, Dict] = {
     "mistral-tiny": _tiny("mistral", tie_word_embeddings=False, sliding_window=96),
     "qwen2-tiny": _tiny("qwen2", sliding_window=32, use_sliding_window=False),
     "qwen3-tiny": _tiny("qwen3", head_dim=32),
+    "phi3-tiny": _tiny("phi3", tie_word_embeddings=False, partial_rotary_factor=0.5, original_max_position_embeddings=64,
+                       rope_scaling={"type": "longrope", "short_factor": _factors(4, 0.3),
+                                     "long_factor": _factors(4, 8.0)}),
 }
 
 GENERATION = {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Llama-family folders converted at test time (llama tied / untied with GQA, llama3 rope scaling, mistral,
+ * Llama-family folders converted at test time (llama tied / untied with GQA, llama3 rope scaling, mistral, phi3,
  * qwen2 with q/k/v biases, qwen3 with q/k norm) through the real DJL engine: batched greedy decoding with the
  * slot cache (prompts of different lengths prefilled into dirty, scattered slots, then joined by new prompts in
  * the running rows' call) equals greedy decoding recomputed from scratch with logits_all, token for token.
