@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -49,6 +50,35 @@ class LlamaServingApiTest {
                 .body("model", org.hamcrest.Matchers.equalTo(LlamaProfile.MODEL));
         given().contentType(ContentType.JSON).body(Map.of("model", LlamaProfile.SECOND, "prompt", "And",
                 "max_tokens", 2)).post("/v1/completions").then().statusCode(200);
+    }
+
+    @Test
+    void oneBeamIsGreedyAndFourBeamsScoreAtLeastAsWell() {
+        // beams copy KV-head cache slots (cache layout [L, S, KVH, M, D])
+        for (String prompt : List.of("And", "In the beginning God created")) {
+            JsonPath greedy = beams(prompt, 0);
+            JsonPath one = beams(prompt, 1);
+            JsonPath four = beams(prompt, 4);
+            assertEquals(greedy.getList("details.tokens.id"), one.getList("details.tokens.id"), prompt);
+            assertTrue(sum(four) >= sum(greedy) - 1e-4, prompt + ": 4 beams " + sum(four) + ", greedy " + sum(greedy));
+        }
+    }
+
+    private static JsonPath beams(String prompt, int beams) {
+        Map<String, Object> params = new java.util.HashMap<>(Map.of("max_new_tokens", 10, "details", true));
+        if (beams > 0) {
+            params.put("num_beams", beams);
+        }
+        return given().contentType(ContentType.JSON).body(Map.of("model", LlamaProfile.MODEL, "inputs", prompt,
+                "parameters", params)).post("/generate").then().statusCode(200).extract().jsonPath();
+    }
+
+    private static double sum(JsonPath response) {
+        double total = 0;
+        for (float lp : response.getList("details.tokens.logprob", Float.class)) {
+            total += lp;
+        }
+        return total;
     }
 
     @Test
