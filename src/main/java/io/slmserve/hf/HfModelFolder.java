@@ -45,11 +45,8 @@ public final class HfModelFolder {
             }
             this.addedBos = tokenizer.addBosToken() ? bos : SpecialToken.NONE;
             this.bosSource = BOS_FROM_ADD_BOS_TOKEN;
-        } else if (tokenizerJson.prefixToken() != null) {
-            if (tokenizerJson.prefixId() < 0) {
-                throw new IOException("tokenizer.json post_processor adds " + tokenizerJson.prefixToken()
-                        + " but gives no id for it");
-            }
+        } else if (tokenizerJson.prefixToken() != null && tokenizerJson.prefixId() >= 0) {
+            // (An encoder's [CLS] reads the same way; only decoders act on it.)
             this.addedBos = new SpecialToken(tokenizerJson.prefixToken(), tokenizerJson.prefixId());
             this.bosSource = BOS_FROM_POST_PROCESSOR;
         } else {
