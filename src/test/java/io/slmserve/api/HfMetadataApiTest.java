@@ -114,6 +114,8 @@ class HfMetadataApiTest {
         assertNotNull(pick, "three prompts whose greedy outputs each meet a different id first: " + greedy);
         List<Long> eos = List.of(greedy.get(pick[0]).get(pick[1]), greedy.get(pick[2]).get(pick[3]),
                 greedy.get(pick[4]).get(pick[5]));
+        System.out.printf("three eos ids %s at tokens %d, %d, %d of prompts %d, %d, %d%n", eos, pick[1] + 1,
+                pick[3] + 1, pick[5] + 1, pick[0], pick[2], pick[4]);
         String config = Files.readString(GptFolder.dir().resolve("config.json"))
                 .replaceFirst("\"eos_token_id\":\\s*\\d+", "\"eos_token_id\": [" + eos.get(0) + ", " + eos.get(1)
                         + ", " + eos.get(2) + "]");
@@ -227,7 +229,23 @@ class HfMetadataApiTest {
         return post("/v1/completions", body).getString("choices[0].text");
     }
 
+    @Test
+    void aMalformedGenerationConfigFailsThatFolderAloneNamingTheField() throws Exception {
+        copy(MODELS.resolve("bad-generation-config"), Files.readString(GptFolder.dir().resolve("config.json")),
+                "{\"do_sample\": true, \"top_p\": 1.5}");
+        given().header("Authorization", ADMIN).post("/models?url=bad-generation-config").then().statusCode(202);
+        assertEquals("FAILED", awaitSettled("bad-generation-config"));
+        String reason = given().get("/models/bad-generation-config").then().extract().path("reason");
+        assertTrue(reason.contains("generation_config.json top_p must be in (0, 1]"), reason);
+        assertEquals(5, post("/v1/completions", Map.of("model", SAMPLED, "prompt", PROMPTS.get(0), "ignore_eos", true))
+                .getInt("usage.completion_tokens"), "the other folders keep serving");
+    }
+
     private static void awaitReady(String id) throws InterruptedException {
+        assertEquals("READY", awaitSettled(id), given().get("/models/" + id).asString());
+    }
+
+    private static String awaitSettled(String id) throws InterruptedException {
         long deadline = System.nanoTime() + 120_000_000_000L;
         String status = "";
         while (System.nanoTime() < deadline) {
@@ -237,7 +255,7 @@ class HfMetadataApiTest {
             }
             Thread.sleep(200);
         }
-        assertEquals("READY", status, given().get("/models/" + id).asString());
+        return status;
     }
 
     /** Picks three prompts and an id in each greedy output such that each output meets its own id first. */
