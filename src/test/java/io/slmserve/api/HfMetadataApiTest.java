@@ -126,7 +126,8 @@ class HfMetadataApiTest {
         JsonPath described = given().get("/models/three-eos").then().statusCode(200).extract().jsonPath();
         List<Long> listed = described.getList("generation.eos_token_ids", Long.class);
         assertEquals(eos, listed.subList(0, 3), "config.json's ids first, in order");
-        assertEquals(List.of(8191L), listed.subList(3, listed.size()), "then the tokenizer's <|endoftext|>");
+        assertEquals(List.of(EosTriple.NANO_GPT_EOS), listed.subList(3, listed.size()),
+                "then the tokenizer's <|endoftext|>");
         assertFalse(described.getBoolean("generation.add_bos_token"));
 
         for (int k = 0; k < 3; k++) {
@@ -256,75 +257,5 @@ class HfMetadataApiTest {
             Thread.sleep(200);
         }
         return status;
-    }
-
-    /** Picks three prompts and an id in each greedy output such that each output meets its own id first. */
-    static final class EosTriple {
-
-        private EosTriple() {
-        }
-
-        /**
-         * @return {prompt0, index0, prompt1, index1, prompt2, index2}, or null; indices at least 2 where possible,
-         *         so that each stop comes after some ordinary tokens
-         */
-        static int[] find(List<List<Long>> outputs) {
-            for (int minIndex = 2; minIndex >= 0; minIndex--) {
-                int[] found = search(outputs, minIndex);
-                if (found != null) {
-                    return found;
-                }
-            }
-            return null;
-        }
-
-        private static int[] search(List<List<Long>> out, int minIndex) {
-            int n = out.size();
-            for (int p0 = 0; p0 < n; p0++) {
-                for (int p1 = p0 + 1; p1 < n; p1++) {
-                    for (int p2 = p1 + 1; p2 < n; p2++) {
-                        int[] prompts = {p0, p1, p2};
-                        int[] at = new int[3];
-                        if (choose(out, prompts, at, 0, minIndex)) {
-                            return new int[] {p0, at[0], p1, at[1], p2, at[2]};
-                        }
-                    }
-                }
-            }
-            return null;
-        }
-
-        /** Backtracking over each prompt's first occurrences of ids not yet chosen. */
-        private static boolean choose(List<List<Long>> out, int[] prompts, int[] at, int k, int minIndex) {
-            if (k == 3) {
-                List<Long> ids = new ArrayList<>();
-                for (int i = 0; i < 3; i++) {
-                    ids.add(out.get(prompts[i]).get(at[i]));
-                }
-                if (ids.stream().distinct().count() < 3 || ids.contains(8191L)) {
-                    return false;
-                }
-                for (int i = 0; i < 3; i++) {
-                    List<Long> seq = out.get(prompts[i]);
-                    for (int j = 0; j < at[i]; j++) {
-                        if (ids.contains(seq.get(j))) {
-                            return false;
-                        }
-                    }
-                }
-                return true;
-            }
-            List<Long> seq = out.get(prompts[k]);
-            for (int i = minIndex; i < seq.size(); i++) {
-                if (seq.subList(0, i).contains(seq.get(i))) {
-                    continue;
-                }
-                at[k] = i;
-                if (choose(out, prompts, at, k + 1, minIndex)) {
-                    return true;
-                }
-            }
-            return false;
-        }
     }
 }
