@@ -34,11 +34,12 @@ class ArchitectureTest {
     void packageArrowsPointOneWay() {
         only("core");
         only("config");
-        only("engine", "core", "config");
-        only("registry", "core", "config");
+        only("hf", "core");
+        only("engine", "core", "config", "hf");
+        only("registry", "core", "config", "hf");
         only("batching", "core");
         only("generation", "core");
-        only("inference", "core", "config", "registry", "batching", "generation");
+        only("inference", "core", "config", "registry", "batching", "generation", "hf");
         only("api", "core", "config", "inference");
         only("observability", "core", "config", "registry", "inference");
     }

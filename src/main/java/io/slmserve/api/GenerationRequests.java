@@ -5,18 +5,26 @@ import io.slmserve.api.dto.ChatCompletionRequest;
 import io.slmserve.api.dto.CompletionRequest;
 import io.slmserve.api.dto.GenerateRequest;
 import io.slmserve.core.Deadline;
+import io.slmserve.core.GenerationDefaults.Field;
 import io.slmserve.core.GenerationParams;
 import io.slmserve.core.ServingException;
 import io.slmserve.inference.ChatTemplate.ChatMessage;
 import io.slmserve.inference.GenerationQuery;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Maps the three generation APIs' bodies onto one {@link GenerationQuery}, with each API's defaults: TGI
  * generates up to 100 tokens (fewer when the model's limits leave less room) greedily unless asked to sample;
  * OpenAI samples at temperature 1 and completions stop after 16 tokens; chat runs to the model's limit. Every bad
  * value is a 400 that names its field.
+ *
+ * <p>Each query also lists the parameters its request left unset, where the model's generation_config.json
+ * defaults replace the API's (as vLLM does). TGI's /generate stays greedy unless the request samples: its
+ * do_sample defaults to false whatever the model says, so a TGI client's unset do_sample keeps meaning
+ * deterministic output; a request that samples takes the model's temperature, top_p and top_k where it gives none.
  */
 final class GenerationRequests {
 
@@ -54,9 +62,13 @@ final class GenerationRequests {
         }
         optional(b, p.topK(), p.topP(), p.minP(), p.typicalP(), p.repetitionPenalty(), null, p.frequencyPenalty());
         beams(b, p.numBeams(), p.lengthPenalty(), p.earlyStopping());
+        Set<Field> unset = common(p.maxNewTokens(), p.topK(), p.topP(), p.minP(), p.repetitionPenalty());
+        if (sample && p.temperature() == null) {
+            unset.add(Field.TEMPERATURE);
+        }
         // TGI's default of 100 new tokens shrinks to what the model leaves room for (a seq2seq model may allow fewer).
         return new GenerationQuery(body.model(), body.inputs(), null, b.build(), 1, endpoint, Deadline.NONE,
-                TGI_DEFAULT_MAX_NEW_TOKENS);
+                TGI_DEFAULT_MAX_NEW_TOKENS, unset);
     }
 
     static GenerationQuery completion(CompletionRequest body) {
@@ -80,8 +92,12 @@ final class GenerationRequests {
         optional(b, body.topK(), body.topP(), body.minP(), null, body.repetitionPenalty(), body.presencePenalty(),
                 body.frequencyPenalty());
         beams(b, body.numBeams(), body.lengthPenalty(), body.earlyStopping());
+        Set<Field> unset = common(body.maxTokens(), body.topK(), body.topP(), body.minP(), body.repetitionPenalty());
+        if (body.temperature() == null && temperature == null) {
+            unset.add(Field.SAMPLING);
+        }
         return new GenerationQuery(body.model(), prompt, null, b.build(), choices(body.n()), "/v1/completions",
-                Deadline.NONE);
+                Deadline.NONE, null, unset);
     }
 
     static GenerationQuery chat(ChatCompletionRequest body) {
@@ -110,8 +126,12 @@ final class GenerationRequests {
         b.logitBias(logitBias(body.logitBias()));
         optional(b, body.topK(), body.topP(), body.minP(), null, body.repetitionPenalty(), body.presencePenalty(),
                 body.frequencyPenalty());
+        Set<Field> unset = common(max, body.topK(), body.topP(), body.minP(), body.repetitionPenalty());
+        if (body.temperature() == null) {
+            unset.add(Field.SAMPLING);
+        }
         return new GenerationQuery(body.model(), null, messages, b.build(), choices(body.n()),
-                "/v1/chat/completions", Deadline.NONE);
+                "/v1/chat/completions", Deadline.NONE, null, unset);
     }
 
     private static GenerationParams.Builder openAi(Integer maxTokens, Double temperature, Long seed, JsonNode stop,
@@ -132,6 +152,27 @@ final class GenerationRequests {
                 .minTokens(minTokens == null ? 0 : minTokens)
                 .stopTokenIds(stopTokenIds)
                 .ignoreEos(Boolean.TRUE.equals(ignoreEos));
+    }
+
+    /** The parameters every API leaves to the model's generation_config.json when the request omits them. */
+    private static Set<Field> common(Integer maxNewTokens, Integer topK, Double topP, Double minP, Double repetition) {
+        Set<Field> unset = EnumSet.noneOf(Field.class);
+        if (maxNewTokens == null) {
+            unset.add(Field.MAX_NEW_TOKENS);
+        }
+        if (topK == null) {
+            unset.add(Field.TOP_K);
+        }
+        if (topP == null) {
+            unset.add(Field.TOP_P);
+        }
+        if (minP == null) {
+            unset.add(Field.MIN_P);
+        }
+        if (repetition == null) {
+            unset.add(Field.REPETITION_PENALTY);
+        }
+        return unset;
     }
 
     /** Optional filters and penalties; an absent value keeps the neutral default (-1 top_k also means off). */

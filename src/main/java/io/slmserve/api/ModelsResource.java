@@ -2,6 +2,8 @@ package io.slmserve.api;
 
 import io.slmserve.api.dto.ModelDescription;
 import io.slmserve.api.dto.Problem;
+import io.slmserve.core.DecoderInfo;
+import io.slmserve.core.GenerationDefaults;
 import io.slmserve.core.ModelSpec;
 import io.slmserve.inference.ModelCatalog;
 import io.slmserve.inference.ModelInfo;
@@ -123,6 +125,17 @@ public class ModelsResource {
                 info.state().name(), info.reason(),
                 info.pool() == null ? null : info.pool().workers(),
                 info.pool() == null ? null : info.pool().queueDepth(),
-                batching);
+                batching, generation(info.decoder()));
+    }
+
+    private static ModelDescription.Generation generation(DecoderInfo d) {
+        if (d == null) {
+            return null;
+        }
+        GenerationDefaults g = d.generationDefaults();
+        return new ModelDescription.Generation(d.eosTokenIds(), d.eosToken(), d.bosToken(), d.bos().add(),
+                d.bos().add() ? Long.valueOf(d.bos().id()) : null, d.bos().declaredBy(), d.chatTemplate() != null,
+                d.maxTotalTokens(), new ModelDescription.GenerationDefaults(g.doSample(), g.temperature(), g.topP(),
+                        g.topK(), g.minP(), g.repetitionPenalty(), g.maxNewTokens()));
     }
 }

@@ -2,6 +2,7 @@ package io.slmserve.engine;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.slmserve.core.BosPolicy;
 import io.slmserve.core.ErrorKind;
 import io.slmserve.core.ServingException;
 import io.slmserve.core.TextTokenizer;
@@ -12,6 +13,11 @@ import java.nio.file.Path;
 /**
  * The model folder's tokenizer.json through DJL's Rust-backed Hugging Face tokenizer. Truncation is set to
  * the model's token limit, so one encode both truncates and tells whether anything was dropped.
+ *
+ * <p>A decoder's prompts ({@link #forPrompts}) are encoded without tokenizer.json's post-processor specials and
+ * get the BOS the folder declares ({@link BosPolicy}) prepended here, once: a prompt that already starts with it
+ * (a chat template writing {@code bos_token}) gets no second one, and a tokenizer_config.json that says
+ * add_bos_token false is obeyed even where tokenizer.json's post-processor would add one.
  */
 final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
 
@@ -21,10 +27,25 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
     private final String maskToken;
     private final long maskTokenId;
 
+    private final BosPolicy bos;
+    private final String bosText;
+
+    /** Encodes with tokenizer.json's own special tokens (encoders; an encoder-decoder's source). */
     HfTextTokenizer(Path tokenizerJson, int maxTokens, int vocabularySize, String maskToken) throws IOException {
+        this(tokenizerJson, maxTokens, vocabularySize, maskToken, null);
+    }
+
+    /** A decoder's prompt tokenizer: no post-processor specials, the declared BOS at most once. */
+    static HfTextTokenizer forPrompts(Path tokenizerJson, int maxTokens, int vocabularySize, BosPolicy bos)
+            throws IOException {
+        return new HfTextTokenizer(tokenizerJson, maxTokens, vocabularySize, null, bos);
+    }
+
+    private HfTextTokenizer(Path tokenizerJson, int maxTokens, int vocabularySize, String maskToken, BosPolicy bos)
+            throws IOException {
         this.tokenizer = HuggingFaceTokenizer.builder()
                 .optTokenizerPath(tokenizerJson)
-                .optAddSpecialTokens(true)
+                .optAddSpecialTokens(bos == null)
                 .optPadding(false)
                 .optTruncation(true)
                 .optMaxLength(maxTokens)
@@ -33,6 +54,11 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
         this.vocabularySize = vocabularySize;
         this.maskToken = maskToken;
         this.maskTokenId = maskToken == null ? -1 : singleId(maskToken);
+        this.bos = bos == null ? BosPolicy.NONE : bos;
+        if (this.bos.add() && this.bos.id() >= vocabularySize) {
+            throw new IOException("the BOS token id " + this.bos.id() + " is outside the vocabulary");
+        }
+        this.bosText = this.bos.add() ? tokenizer.decode(new long[] {this.bos.id()}, false) : null;
     }
 
     private long singleId(String token) throws IOException {
@@ -56,12 +82,34 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
     @Override
     public TokenizedText encode(String text, boolean truncate) {
         Encoding encoding = tokenizer.encode(text);
+        long[] ids = encoding.getIds();
+        String[] tokens = encoding.getTokens();
         boolean exceeded = encoding.exceedMaxLength();
+        if (bos.add() && (ids.length == 0 || ids[0] != bos.id())) {
+            ids = prepend(ids, bos.id(), maxTokens);
+            tokens = prepend(tokens, bosText, maxTokens);
+            exceeded |= encoding.getIds().length + 1 > maxTokens;
+        }
         if (exceeded && !truncate) {
             throw new ServingException(ErrorKind.INPUT_TOO_LONG, "input is longer than the model's limit of "
                     + maxTokens + " tokens; shorten it or set truncate", "input");
         }
-        return new TokenizedText(encoding.getIds(), encoding.getTokens(), exceeded);
+        return new TokenizedText(ids, tokens, exceeded);
+    }
+
+    /** The value in front, then as many of the others as fit in {@code limit}. */
+    private static long[] prepend(long[] ids, long first, int limit) {
+        long[] out = new long[Math.min(ids.length + 1, limit)];
+        out[0] = first;
+        System.arraycopy(ids, 0, out, 1, out.length - 1);
+        return out;
+    }
+
+    private static String[] prepend(String[] tokens, String first, int limit) {
+        String[] out = new String[Math.min(tokens.length + 1, limit)];
+        out[0] = first;
+        System.arraycopy(tokens, 0, out, 1, out.length - 1);
+        return out;
     }
 
     @Override

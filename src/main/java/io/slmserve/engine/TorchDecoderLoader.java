@@ -3,10 +3,12 @@ package io.slmserve.engine;
 import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import io.slmserve.config.ServerConfig;
+import io.slmserve.core.BosPolicy;
 import io.slmserve.core.DecoderInfo;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelLoadException;
 import io.slmserve.core.ModelSpec;
+import io.slmserve.hf.HfModelFolder;
 import java.nio.file.Path;
 import org.jboss.logging.Logger;
 
@@ -31,26 +33,38 @@ final class TorchDecoderLoader {
         ZooModel<NDList, NDList> model = null;
         HfTextTokenizer tokenizer = null;
         try {
-            DecoderFolder folder = DecoderFolder.read(dir);
+            HfModelFolder folder = HfModelFolder.read(dir);
+            int positions = folder.config().maxPositions();
+            if (positions <= 0) {
+                throw new ModelLoadException("config.json needs n_positions or max_position_embeddings");
+            }
             int maxTotal = spec.maxTotalTokens();
-            if (maxTotal > folder.positions()) {
+            if (maxTotal > positions) {
                 throw new ModelLoadException("max_total_tokens " + maxTotal + " exceeds the model's n_positions "
-                        + folder.positions());
+                        + "(max_position_embeddings) " + positions);
             }
             if (spec.maxInputTokens() >= maxTotal) {
                 throw new ModelLoadException("max_input_tokens (" + spec.maxInputTokens()
                         + ") must be below max_total_tokens (" + maxTotal + ") to leave room to generate");
             }
-            tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), spec.maxInputTokens(), folder.vocabSize(),
-                    null);
+            int vocab = folder.config().vocabSize();
+            BosPolicy bos = folder.addsBos() ? new BosPolicy(true, folder.addedBos().id(), folder.bosSource())
+                    : new BosPolicy(false, -1, folder.bosSource());
+            for (long id : folder.eosTokenIds()) {
+                if (id >= vocab) {
+                    throw new ModelLoadException("eos_token_id " + id + " is outside the vocabulary [0, " + vocab + ")");
+                }
+            }
+            tokenizer = HfTextTokenizer.forPrompts(dir.resolve("tokenizer.json"), spec.maxInputTokens(), vocab, bos);
             long start = System.nanoTime();
             DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
             model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
             TorchScriptLoader.requireMethods(model, "an archive from an older converter: re-script it with "
                     + "models/tools/convert_gpt2.py upgrade --dir " + dir, "new_cache_tensor", "logits_all",
                     "forward_mixed");
-            DecoderInfo info = new DecoderInfo(folder.vocabSize(), spec.batchSize(), maxTotal, folder.eosTokenId(),
-                    folder.eosToken(), folder.bosToken(), folder.chatTemplate());
+            DecoderInfo info = new DecoderInfo(vocab, spec.batchSize(), maxTotal, folder.eosTokenIds(),
+                    folder.eosToken().textOrEmpty(), folder.bosToken().textOrEmpty(), folder.chatTemplate(), false,
+                    maxTotal, bos, folder.generationDefaults());
             TorchCausalLm decoder = new TorchCausalLm(model, target.intraOpThreads(), info);
             GenerativeWarmUp.run(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
             LOG.infof("model %s: TorchScript decoder on %s in %s, loaded and warmed in %d ms (%d slots x %d tokens, "

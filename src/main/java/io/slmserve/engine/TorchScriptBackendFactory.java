@@ -9,6 +9,8 @@ import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelLoadException;
 import io.slmserve.core.ModelSpec;
 import io.slmserve.core.ModelTask;
+import io.slmserve.hf.HfModelFolder;
+import io.slmserve.hf.ModelConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
 import java.util.List;
@@ -57,9 +59,10 @@ public class TorchScriptBackendFactory implements BackendFactory {
         ZooModel<NDList, NDList> model = null;
         HfTextTokenizer tokenizer = null;
         try {
-            ModelConfigJson config = ModelConfigJson.read(dir);
+            HfModelFolder folder = HfModelFolder.read(dir);
+            ModelConfig config = folder.config();
             tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), spec.maxInputTokens(), config.vocabSize(),
-                    config.maskToken());
+                    folder.maskToken().text());
             long start = System.nanoTime();
             DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
             model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
@@ -87,7 +90,7 @@ public class TorchScriptBackendFactory implements BackendFactory {
      * @return the embedding width for embedding models, otherwise the output width
      */
     private int warmUp(ModelTask task, ZooModel<NDList, NDList> model, HfTextTokenizer tokenizer,
-            ModelConfigJson config) throws ModelLoadException {
+            ModelConfig config) throws ModelLoadException {
         // One thread: more would leave an idle OpenMP pool on this loader thread (see GenerativeWarmUp).
         try (EncoderSession session = new TorchEncoderSession(model, 1)) {
             switch (task) {

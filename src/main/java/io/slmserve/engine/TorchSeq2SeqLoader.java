@@ -3,10 +3,12 @@ package io.slmserve.engine;
 import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import io.slmserve.config.ServerConfig;
+import io.slmserve.core.BosPolicy;
 import io.slmserve.core.DecoderInfo;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelLoadException;
 import io.slmserve.core.ModelSpec;
+import io.slmserve.hf.HfModelFolder;
 import java.nio.file.Path;
 import org.jboss.logging.Logger;
 
@@ -32,25 +34,34 @@ final class TorchSeq2SeqLoader {
         ZooModel<NDList, NDList> model = null;
         HfTextTokenizer tokenizer = null;
         try {
-            Seq2SeqFolder folder = Seq2SeqFolder.read(dir);
+            HfModelFolder folder = HfModelFolder.read(dir);
+            int vocab = folder.config().vocabSize();
+            int positions = folder.config().maxPositions();
+            long decoderStart = folder.config().decoderStartTokenId();
+            if (positions <= 0 || decoderStart < 0 || decoderStart >= vocab) {
+                throw new ModelLoadException("config.json needs max_position_embeddings and a decoder_start_token_id "
+                        + "inside the vocabulary");
+            }
             int maxInput = spec.maxInputTokens();
             int maxNew = spec.maxTotalTokens() - maxInput;
             if (maxNew < 1) {
                 throw new ModelLoadException("max_total_tokens (" + spec.maxTotalTokens() + ") must exceed "
                         + "max_input_tokens (" + maxInput + ") to leave room to generate");
             }
-            if (maxInput > folder.positions() || maxNew + 1 > folder.positions()) {
+            if (maxInput > positions || maxNew + 1 > positions) {
                 throw new ModelLoadException("max_input_tokens " + maxInput + " and max new tokens " + maxNew
-                        + " (+1 start token) must fit the model's max_position_embeddings " + folder.positions());
+                        + " (+1 start token) must fit the model's max_position_embeddings " + positions);
             }
-            tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), maxInput, folder.vocabSize(), null);
+            tokenizer = new HfTextTokenizer(dir.resolve("tokenizer.json"), maxInput, vocab, null);
             long start = System.nanoTime();
             DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
             model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
-            DecoderInfo info = new DecoderInfo(folder.vocabSize(), spec.batchSize(), spec.maxTotalTokens(),
-                    folder.eosTokenId(), folder.eosToken(), folder.bosToken(), null, true, maxNew);
+            // The source keeps the tokenizer's own special tokens (<s> ... </s>): BosPolicy.NONE says no extra BOS.
+            DecoderInfo info = new DecoderInfo(vocab, spec.batchSize(), spec.maxTotalTokens(),
+                    folder.eosTokenIds(), folder.eosToken().textOrEmpty(), folder.bosToken().textOrEmpty(),
+                    null, true, maxNew, BosPolicy.NONE, folder.generationDefaults());
             Seq2SeqShape shape = new Seq2SeqShape(spec.batchSize(), maxInput, maxNew + 1,
-                    folder.decoderStartTokenId(), folder.padTokenId());
+                    decoderStart, Math.max(0, folder.config().padTokenId()));
             TorchSeq2SeqLm seq2seq = new TorchSeq2SeqLm(model, target.intraOpThreads(), info, shape);
             GenerativeWarmUp.run(seq2seq, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
             LOG.infof("model %s: TorchScript encoder-decoder on %s in %s, loaded and warmed in %d ms (%d slots, %d "

@@ -15,7 +15,8 @@ import java.util.List;
 final class BeamSearch {
 
     private final int width;
-    private final long eos;
+    /** Every end-of-sequence id (Llama-3.2 has three): any of them finishes a hypothesis. */
+    private final long[] eos;
     private final int minTokens;
     private final int maxNewTokens;
     private final BeamHypotheses finished;
@@ -25,9 +26,9 @@ final class BeamSearch {
     private int generated;
     private boolean done;
 
-    BeamSearch(int width, double lengthPenalty, boolean earlyStopping, long eos, int minTokens, int maxNewTokens) {
+    BeamSearch(int width, double lengthPenalty, boolean earlyStopping, long[] eos, int minTokens, int maxNewTokens) {
         this.width = width;
-        this.eos = eos;
+        this.eos = eos.clone();
         this.minTokens = minTokens;
         this.maxNewTokens = maxNewTokens;
         this.finished = new BeamHypotheses(width, lengthPenalty, earlyStopping);
@@ -35,6 +36,15 @@ final class BeamSearch {
 
     int width() {
         return width;
+    }
+
+    private boolean isEos(long token) {
+        for (long id : eos) {
+            if (id == token) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Takes the request's slots; the prompt goes into the first, the others fill as beams fork. */
@@ -70,7 +80,7 @@ final class BeamSearch {
             int row = offset + b * vocab;
             double lse = TokenScores.logSumExp(logits, row, vocab);
             for (int v = 0; v < vocab; v++) {
-                if (v == eos && generated < minTokens) {
+                if (generated < minTokens && isEos(v)) {
                     continue;
                 }
                 double logprob = logits[row + v] - lse;
@@ -85,7 +95,7 @@ final class BeamSearch {
             Beam parent = parents.get(top.beam[rank]);
             long[] tokens = append(parent.tokens, top.token[rank]);
             double[] logprobs = append(parent.logprobs, top.logprob[rank]);
-            if (top.token[rank] == eos) {
+            if (isEos(top.token[rank])) {
                 if (rank < width) {
                     finished.add(tokens, logprobs, top.score[rank], generated);
                 }

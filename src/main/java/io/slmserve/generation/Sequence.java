@@ -28,7 +28,8 @@ final class Sequence implements GenerationHandle {
     private final StopMatcher stopMatcher;
     private final StringBuilder text = new StringBuilder();
     private final Set<Long> stopIds;
-    private final long eos;
+    /** Every end-of-sequence id of the model: any of them ends the sequence. */
+    private final long[] eos;
     private final AtomicBoolean terminated = new AtomicBoolean();
     private final Consumer<Sequence> onCancel;
     private final BeamSearch beams;
@@ -51,7 +52,7 @@ final class Sequence implements GenerationHandle {
         this.detokenizer = new IncrementalDetokenizer(tokenizer);
         this.stopMatcher = new StopMatcher(p.stop());
         this.stopIds = new HashSet<>(p.stopTokenIds());
-        this.eos = info.eosTokenId();
+        this.eos = info.eosTokenIds().stream().mapToLong(Long::longValue).toArray();
         this.onCancel = onCancel;
         this.beams = p.beamSearch() ? new BeamSearch(p.numBeams(), p.lengthPenalty(), p.earlyStopping(), eos,
                 p.minTokens(), p.maxNewTokens()) : null;
@@ -127,8 +128,12 @@ final class Sequence implements GenerationHandle {
 
     /** Before min_tokens: the end-of-sequence token and stop ids may not be chosen. */
     void suppressStops(float[] logits) {
-        if (eos >= 0 && eos < logits.length && !params().ignoreEos()) {
-            logits[(int) eos] = Float.NEGATIVE_INFINITY;
+        if (!params().ignoreEos()) {
+            for (long id : eos) {
+                if (id < logits.length) {
+                    logits[(int) id] = Float.NEGATIVE_INFINITY;
+                }
+            }
         }
         for (long id : stopIds) {
             if (id < logits.length) {
@@ -146,7 +151,7 @@ final class Sequence implements GenerationHandle {
         generated++;
         lastToken = token;
         penalties.record(token);
-        boolean isEos = token == eos;
+        boolean isEos = isEos(token);
         String released = stopMatcher.offer(detokenizer.next(token));
         if (stopMatcher.stopped()) {
             finish = FinishReason.STOP_SEQUENCE;
@@ -165,6 +170,15 @@ final class Sequence implements GenerationHandle {
         }
         text.append(released);
         return new GeneratedToken(token, released, logprob, isEos, piece, top);
+    }
+
+    private boolean isEos(long token) {
+        for (long id : eos) {
+            if (id == token) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Non-null once the last token was accepted. */

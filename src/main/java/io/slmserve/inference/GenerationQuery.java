@@ -1,8 +1,10 @@
 package io.slmserve.inference;
 
 import io.slmserve.core.Deadline;
+import io.slmserve.core.GenerationDefaults;
 import io.slmserve.core.GenerationParams;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A validated generation request from any API.
@@ -16,10 +18,22 @@ import java.util.List;
  * @param deadline  past it, waiting and running sequences end with a 504
  * @param defaultMaxNewTokens when params leave max_new_tokens unset: at most this many (fewer when the model's
  *                  limits leave less room), or null for as many as the limits allow
+ * @param unset     the parameters the request left unset: the model's generation_config.json defaults replace
+ *                  the API's there ({@link GenerationDefaults#applyTo}); empty keeps the API's defaults
  */
 public record GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
                               GenerationParams params, int n, String endpoint, Deadline deadline,
-                              Integer defaultMaxNewTokens) {
+                              Integer defaultMaxNewTokens, Set<GenerationDefaults.Field> unset) {
+
+    public GenerationQuery {
+        unset = Set.copyOf(unset);
+    }
+
+    public GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
+                           GenerationParams params, int n, String endpoint, Deadline deadline,
+                           Integer defaultMaxNewTokens) {
+        this(model, prompt, messages, params, n, endpoint, deadline, defaultMaxNewTokens, Set.of());
+    }
 
     public GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
                            GenerationParams params, int n, String endpoint, Deadline deadline) {
@@ -28,6 +42,6 @@ public record GenerationQuery(String model, String prompt, List<ChatTemplate.Cha
 
     /** The same query with the request's deadline. */
     public GenerationQuery withDeadline(Deadline value) {
-        return new GenerationQuery(model, prompt, messages, params, n, endpoint, value, defaultMaxNewTokens);
+        return new GenerationQuery(model, prompt, messages, params, n, endpoint, value, defaultMaxNewTokens, unset);
     }
 }

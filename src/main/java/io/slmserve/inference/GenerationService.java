@@ -3,6 +3,7 @@ package io.slmserve.inference;
 import io.slmserve.config.ServerConfig;
 import io.slmserve.core.DecoderInfo;
 import io.slmserve.core.ErrorKind;
+import io.slmserve.core.GenerationDefaults;
 import io.slmserve.core.GenerationParams;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelTask;
@@ -123,7 +124,15 @@ public class GenerationService {
             throw ServingException.invalid("n", "n must be 1 with num_beams > 1: a beam search returns its best "
                     + "hypothesis");
         }
-        GenerationParams params = resolve(query.params(), query.defaultMaxNewTokens(), ids.length, info);
+        GenerationDefaults defaults = info.generationDefaults();
+        GenerationParams requested = defaults.applyTo(query.params(), query.unset());
+        Integer defaultMaxNew = query.defaultMaxNewTokens();
+        if (query.unset().contains(GenerationDefaults.Field.MAX_NEW_TOKENS) && defaults.maxNewTokens() != null) {
+            // The model's max_new_tokens replaces the API's default; like any default it shrinks to the room left.
+            requested = requested.toBuilder().maxNewTokens(null).build();
+            defaultMaxNew = Math.max(defaults.maxNewTokens(), requested.minTokens());
+        }
+        GenerationParams params = resolve(requested, defaultMaxNew, ids.length, info);
         List<GenerationRequest> requests = new ArrayList<>(n);
         CompletionTracker tracker = new CompletionTracker(id, prompt, ids.length, n, events);
         for (int i = 0; i < n; i++) {

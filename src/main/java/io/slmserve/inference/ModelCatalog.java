@@ -2,6 +2,7 @@ package io.slmserve.inference;
 
 import io.slmserve.core.ErrorKind;
 import io.slmserve.core.ServingException;
+import io.slmserve.generation.GenerationPool;
 import io.slmserve.registry.ModelEntry;
 import io.slmserve.registry.ModelRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -32,6 +33,7 @@ public class ModelCatalog {
 
     private ModelInfo info(ModelEntry entry) {
         return new ModelInfo(entry.id(), entry.state(), entry.reason(), entry.spec().orElse(null),
-                pools.stats(entry.id()).or(() -> decoders.stats(entry.id())).orElse(null));
+                pools.stats(entry.id()).or(() -> decoders.stats(entry.id())).orElse(null),
+                decoders.pool(entry.id()).map(GenerationPool::info).orElse(null));
     }
 }

@@ -1,5 +1,6 @@
 package io.slmserve.inference;
 
+import io.slmserve.core.DecoderInfo;
 import io.slmserve.core.ModelSpec;
 import io.slmserve.core.ModelState;
 
@@ -9,6 +10,12 @@ import io.slmserve.core.ModelState;
  * @param spec   null when serving.properties could not be read
  * @param reason why it FAILED, or null
  * @param pool   live workers and queue depth, or null when the model has no running pool
+ * @param decoder a generative model's metadata (end-of-sequence ids, BOS, generation defaults), or null
  */
-public record ModelInfo(String id, ModelState state, String reason, ModelSpec spec, ModelPools.PoolStats pool) {
+public record ModelInfo(String id, ModelState state, String reason, ModelSpec spec, ModelPools.PoolStats pool,
+                        DecoderInfo decoder) {
+
+    public ModelInfo(String id, ModelState state, String reason, ModelSpec spec, ModelPools.PoolStats pool) {
+        this(id, state, reason, spec, pool, null);
+    }
 }

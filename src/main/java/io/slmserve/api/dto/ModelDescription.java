@@ -2,6 +2,7 @@ package io.slmserve.api.dto;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Native {@code GET /models/{id}}: a model folder's state, settings and live pool numbers. */
@@ -15,7 +16,48 @@ public record ModelDescription(
         @Schema(description = "Why the model FAILED", nullable = true) String reason,
         @Schema(example = "2", nullable = true) Integer workers,
         @JsonProperty("queue_depth") @Schema(example = "0", nullable = true) Integer queueDepth,
-        @Schema(nullable = true) Batching batching) {
+        @Schema(nullable = true) Batching batching,
+        @Schema(description = "A generative model's metadata from its folder, once it is READY", nullable = true)
+        Generation generation) {
+
+    public ModelDescription(String id, String task, String family, String status, String reason, Integer workers,
+                            Integer queueDepth, Batching batching) {
+        this(id, task, family, status, reason, workers, queueDepth, batching, null);
+    }
+
+    /** What a text-generation or text2text-generation model read from config.json and its neighbours. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @Schema(name = "GenerationMetadata")
+    public record Generation(
+            @JsonProperty("eos_token_ids") @Schema(description = "Generation stops at any of these ids",
+                    example = "[128001, 128008, 128009]") List<Long> eosTokenIds,
+            @JsonProperty("eos_token") @Schema(example = "<|eot_id|>") String eosToken,
+            @JsonProperty("bos_token") @Schema(example = "<|begin_of_text|>") String bosToken,
+            @JsonProperty("add_bos_token") @Schema(description = "Whether the tokenizer puts bos_token_id in front "
+                    + "of every prompt (never twice)") boolean addBosToken,
+            @JsonProperty("bos_token_id") @Schema(description = "The id prepended when add_bos_token is true",
+                    nullable = true) Long bosTokenId,
+            @JsonProperty("bos_declared_by") @Schema(description = "The file and field that decided add_bos_token",
+                    example = "tokenizer.json post_processor", nullable = true) String bosDeclaredBy,
+            @JsonProperty("chat_template") @Schema(description = "Whether the folder has a chat template")
+            boolean chatTemplate,
+            @JsonProperty("max_total_tokens") @Schema(example = "512") int maxTotalTokens,
+            @JsonProperty("generation_defaults") @Schema(description = "generation_config.json's values, used where "
+                    + "a request leaves the parameter unset") GenerationDefaults generationDefaults) {
+    }
+
+    /** generation_config.json's sampling defaults; absent fields are not set by the model. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @Schema(name = "GenerationDefaults")
+    public record GenerationDefaults(
+            @JsonProperty("do_sample") @Schema(nullable = true) Boolean doSample,
+            @Schema(nullable = true, example = "0.6") Double temperature,
+            @JsonProperty("top_p") @Schema(nullable = true, example = "0.9") Double topP,
+            @JsonProperty("top_k") @Schema(nullable = true) Integer topK,
+            @JsonProperty("min_p") @Schema(nullable = true) Double minP,
+            @JsonProperty("repetition_penalty") @Schema(nullable = true) Double repetitionPenalty,
+            @JsonProperty("max_new_tokens") @Schema(nullable = true) Integer maxNewTokens) {
+    }
 
     /** The batch settings from serving.properties. */
     @Schema(name = "BatchSettings")
