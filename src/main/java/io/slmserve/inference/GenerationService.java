@@ -57,8 +57,9 @@ public class GenerationService {
      * A named model of either generative task; without a name the text-generation model answers, and a
      * text2text-generation model only when no decoder is loaded (so adding a seq2seq model keeps old callers working).
      */
-    private LoadedModel resolve(String requested) {
-        if (requested != null && !requested.isBlank()) {
+    private LoadedModel resolve(String model) {
+        String requested = ModelResolver.requested(model);
+        if (requested != null) {
             return resolver.resolve(requested, TASKS);
         }
         try {
