@@ -38,8 +38,9 @@ class ArchitectureTest {
         only("registry", "core", "config");
         only("batching", "core");
         only("generation", "core");
-        only("inference", "core", "config", "registry", "batching", "generation");
-        only("api", "core", "config", "inference");
+        only("tools");
+        only("inference", "core", "config", "registry", "batching", "generation", "tools");
+        only("api", "core", "config", "inference", "tools");
         only("observability", "core", "config", "registry", "inference");
     }
 
