@@ -35,11 +35,12 @@ class ArchitectureTest {
         only("core");
         only("config");
         only("engine", "core", "config");
-        only("registry", "core", "config");
+        only("tools");
+        only("chat");
+        only("registry", "core", "config", "tools");
         only("batching", "core");
         only("generation", "core");
-        only("tools");
-        only("inference", "core", "config", "registry", "batching", "generation", "tools");
+        only("inference", "core", "config", "registry", "batching", "generation", "tools", "chat");
         only("api", "core", "config", "inference", "tools");
         only("observability", "core", "config", "registry", "inference");
     }

@@ -7,10 +7,10 @@ import io.slmserve.api.dto.GenerateRequest;
 import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationParams;
 import io.slmserve.core.ServingException;
-import io.slmserve.inference.ChatTemplate.ChatMessage;
 import io.slmserve.inference.GenerationQuery;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Maps the three generation APIs' bodies onto one {@link GenerationQuery}, with each API's defaults: TGI
@@ -91,14 +91,19 @@ final class GenerationRequests {
         if (body.messages() == null || body.messages().isEmpty()) {
             throw ServingException.invalid("messages", "'messages' must be a non-empty array");
         }
-        List<ChatMessage> messages = new ArrayList<>();
+        List<Map<String, Object>> messages = new ArrayList<>();
         for (int i = 0; i < body.messages().size(); i++) {
             ChatCompletionRequest.Message m = body.messages().get(i);
             if (m == null || m.role() == null || m.role().isBlank()) {
                 throw ServingException.invalid("messages", "messages[" + i + "].role is required");
             }
-            messages.add(new ChatMessage(m.role(), content(m.content(), i)));
+            // An assistant turn that only called tools has no content.
+            boolean callsOnly = m.content() == null || m.content().isNull();
+            callsOnly &= m.toolCalls() != null && !m.toolCalls().isEmpty();
+            messages.add(ChatToolRequests.message(m, callsOnly ? null : content(m.content(), i), i));
         }
+        List<Map<String, Object>> tools = ChatToolRequests.tools(body.tools());
+        ToolChoice choice = ChatToolRequests.choice(body.toolChoice(), tools);
         Integer max = body.maxCompletionTokens() != null ? body.maxCompletionTokens() : body.maxTokens();
         boolean logprobs = Boolean.TRUE.equals(body.logprobs());
         if (body.topLogprobs() != null && !logprobs) {
@@ -110,8 +115,14 @@ final class GenerationRequests {
         b.logitBias(logitBias(body.logitBias()));
         optional(b, body.topK(), body.topP(), body.minP(), null, body.repetitionPenalty(), body.presencePenalty(),
                 body.frequencyPenalty());
+        // tool_choice none: the tools stay out of the prompt, as vLLM does, so the model answers in words.
         return new GenerationQuery(body.model(), null, messages, b.build(), choices(body.n()),
-                "/v1/chat/completions", Deadline.NONE);
+                "/v1/chat/completions", Deadline.NONE, null, choice.parsesCalls() ? tools : null);
+    }
+
+    /** A chat request's tool_choice (the request was checked by {@link #chat}). */
+    static ToolChoice toolChoice(ChatCompletionRequest body) {
+        return ChatToolRequests.choice(body.toolChoice(), ChatToolRequests.tools(body.tools()));
     }
 
     private static GenerationParams.Builder openAi(Integer maxTokens, Double temperature, Long seed, JsonNode stop,

@@ -148,6 +148,21 @@ class OutputParserTest {
         assertTrue(parser.calledTools());
     }
 
+    /** The committed real templates (src/test/resources/chat-templates): the families trained to call tools. */
+    @Test
+    void realTemplatesGetTheirFamilysFormat() throws java.io.IOException {
+        java.nio.file.Path dir = java.nio.file.Path.of("src/test/resources/chat-templates");
+        java.util.Map<String, ToolCallFormat> expected = java.util.Map.of(
+                "qwen2.5", ToolCallFormat.HERMES, "qwen3", ToolCallFormat.HERMES,
+                "llama3.2", ToolCallFormat.LLAMA3_JSON, "smollm2", ToolCallFormat.NONE,
+                "gemma2", ToolCallFormat.NONE, "phi3.5", ToolCallFormat.NONE, "tinyllama", ToolCallFormat.NONE,
+                "mistral-v0.1", ToolCallFormat.NONE, "deepseek-r1-distill-qwen", ToolCallFormat.NONE);
+        for (java.util.Map.Entry<String, ToolCallFormat> e : expected.entrySet()) {
+            String template = java.nio.file.Files.readString(dir.resolve(e.getKey() + ".jinja"));
+            assertEquals(e.getValue(), ToolCallFormat.detect(template), e.getKey());
+        }
+    }
+
     @Test
     void theFormatIsReadFromTheTemplate() {
         assertEquals(ToolCallFormat.HERMES, ToolCallFormat.detect(
