@@ -34,11 +34,12 @@ class ArchitectureTest {
     void packageArrowsPointOneWay() {
         only("core");
         only("config");
+        only("chat");
         only("engine", "core", "config");
         only("registry", "core", "config");
         only("batching", "core");
         only("generation", "core");
-        only("inference", "core", "config", "registry", "batching", "generation");
+        only("inference", "core", "config", "registry", "batching", "generation", "chat");
         only("api", "core", "config", "inference");
         only("observability", "core", "config", "registry", "inference");
     }

@@ -7,10 +7,12 @@ import io.slmserve.api.dto.GenerateRequest;
 import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationParams;
 import io.slmserve.core.ServingException;
-import io.slmserve.inference.ChatTemplate.ChatMessage;
+import io.slmserve.inference.ChatInput;
 import io.slmserve.inference.GenerationQuery;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Maps the three generation APIs' bodies onto one {@link GenerationQuery}, with each API's defaults: TGI
@@ -91,13 +93,9 @@ final class GenerationRequests {
         if (body.messages() == null || body.messages().isEmpty()) {
             throw ServingException.invalid("messages", "'messages' must be a non-empty array");
         }
-        List<ChatMessage> messages = new ArrayList<>();
+        List<Map<String, Object>> messages = new ArrayList<>();
         for (int i = 0; i < body.messages().size(); i++) {
-            ChatCompletionRequest.Message m = body.messages().get(i);
-            if (m == null || m.role() == null || m.role().isBlank()) {
-                throw ServingException.invalid("messages", "messages[" + i + "].role is required");
-            }
-            messages.add(new ChatMessage(m.role(), content(m.content(), i)));
+            messages.add(message(body.messages().get(i), i));
         }
         Integer max = body.maxCompletionTokens() != null ? body.maxCompletionTokens() : body.maxTokens();
         boolean logprobs = Boolean.TRUE.equals(body.logprobs());
@@ -110,8 +108,8 @@ final class GenerationRequests {
         b.logitBias(logitBias(body.logitBias()));
         optional(b, body.topK(), body.topP(), body.minP(), null, body.repetitionPenalty(), body.presencePenalty(),
                 body.frequencyPenalty());
-        return new GenerationQuery(body.model(), null, messages, b.build(), choices(body.n()),
-                "/v1/chat/completions", Deadline.NONE);
+        return new GenerationQuery(body.model(), null, new ChatInput(messages, null, body.chatTemplateKwargs()),
+                b.build(), choices(body.n()), "/v1/chat/completions", Deadline.NONE);
     }
 
     private static GenerationParams.Builder openAi(Integer maxTokens, Double temperature, Long seed, JsonNode stop,
@@ -222,6 +220,23 @@ final class GenerationRequests {
             return out;
         }
         throw ServingException.invalid("stop", "'stop' must be a string or an array of strings");
+    }
+
+    /**
+     * One message as the chat template sees it: role, content (text parts joined into one string, as vLLM's
+     * "string" content format; null stays null, as for an assistant turn that only calls tools) and name.
+     */
+    static Map<String, Object> message(ChatCompletionRequest.Message m, int i) {
+        if (m == null || m.role() == null || m.role().isBlank()) {
+            throw ServingException.invalid("messages", "messages[" + i + "].role is required");
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("role", m.role());
+        out.put("content", m.content() == null || m.content().isNull() ? null : content(m.content(), i));
+        if (m.name() != null) {
+            out.put("name", m.name());
+        }
+        return out;
     }
 
     /** A string, or an array of {"type": "text", "text": ...} parts joined. */

@@ -2,14 +2,13 @@ package io.slmserve.inference;
 
 import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationParams;
-import java.util.List;
 
 /**
  * A validated generation request from any API.
  *
  * @param model     model id, or null for the only text-generation model
  * @param prompt    prompt text (null when messages are given)
- * @param messages  chat messages, rendered with the model's chat template (null for a plain prompt)
+ * @param chat      a conversation, rendered with the model's chat template (null for a plain prompt)
  * @param params    sampling and stopping; max_new_tokens null means up to the model's limit
  * @param n         independent choices for the same prompt (seeds seed, seed + 1, ...)
  * @param endpoint  the API path, for metrics
@@ -17,17 +16,17 @@ import java.util.List;
  * @param defaultMaxNewTokens when params leave max_new_tokens unset: at most this many (fewer when the model's
  *                  limits leave less room), or null for as many as the limits allow
  */
-public record GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
+public record GenerationQuery(String model, String prompt, ChatInput chat,
                               GenerationParams params, int n, String endpoint, Deadline deadline,
                               Integer defaultMaxNewTokens) {
 
-    public GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
+    public GenerationQuery(String model, String prompt, ChatInput chat,
                            GenerationParams params, int n, String endpoint, Deadline deadline) {
-        this(model, prompt, messages, params, n, endpoint, deadline, null);
+        this(model, prompt, chat, params, n, endpoint, deadline, null);
     }
 
     /** The same query with the request's deadline. */
     public GenerationQuery withDeadline(Deadline value) {
-        return new GenerationQuery(model, prompt, messages, params, n, endpoint, value, defaultMaxNewTokens);
+        return new GenerationQuery(model, prompt, chat, params, n, endpoint, value, defaultMaxNewTokens);
     }
 }

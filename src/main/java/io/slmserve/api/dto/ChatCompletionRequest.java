@@ -33,7 +33,10 @@ public record ChatCompletionRequest(
         @JsonProperty("stop_token_ids") List<Long> stopTokenIds,
         @JsonProperty("ignore_eos") Boolean ignoreEos,
         @JsonProperty("logit_bias") @Schema(description = "Token id (as a string) -> bias in [-100, 100] added to "
-                + "its logit") Map<String, Double> logitBias) {
+                + "its logit") Map<String, Double> logitBias,
+        @JsonProperty("chat_template_kwargs") @Schema(description = "Extra variables for the model's chat template, "
+                + "e.g. {\"enable_thinking\": false} for Qwen3 (vLLM's extension)", nullable = true)
+        Map<String, Object> chatTemplateKwargs) {
 
     /** One chat message. */
     @Schema(name = "ChatMessage")
