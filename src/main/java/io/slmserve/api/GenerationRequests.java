@@ -224,7 +224,7 @@ final class GenerationRequests {
 
     /**
      * One message as the chat template sees it: role, content (text parts joined into one string, as vLLM's
-     * "string" content format; null stays null, as for an assistant turn that only calls tools) and name.
+     * "string" content format; null only for an assistant turn, which may just call tools) and name.
      */
     static Map<String, Object> message(ChatCompletionRequest.Message m, int i) {
         if (m == null || m.role() == null || m.role().isBlank()) {
@@ -232,7 +232,11 @@ final class GenerationRequests {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("role", m.role());
-        out.put("content", m.content() == null || m.content().isNull() ? null : content(m.content(), i));
+        boolean absent = m.content() == null || m.content().isNull();
+        if (absent && !m.role().equals("assistant")) {
+            throw ServingException.invalid("messages", "messages[" + i + "].content is required");
+        }
+        out.put("content", absent ? null : content(m.content(), i));
         if (m.name() != null) {
             out.put("name", m.name());
         }

@@ -116,7 +116,8 @@ public class NativeEncoderResource {
         }
         ChatInput chat = new ChatInput(messages, request.tools(), request.chatTemplateKwargs(),
                 !Boolean.FALSE.equals(request.addGenerationPrompt()));
-        TokenizeService.ChatPrompt rendered = tokenizer.tokenizeChat(request.model(), chat);
+        TokenizeService.ChatPrompt rendered = tokenizer.tokenizeChat(request.model(), chat,
+                Boolean.TRUE.equals(request.truncate()));
         TokenizedText tokens = rendered.tokens();
         return new ChatTokenizeResponse(rendered.model(), rendered.prompt(), tokens.length(), tokens.ids(),
                 List.of(tokens.tokens()));

@@ -50,7 +50,8 @@ public class ChatTemplates implements ModelActivation {
         try {
             templates.put(id, checked(model.decoder().info()));
         } catch (TemplateSyntaxException | TemplateRenderException e) {
-            String why = "chat_template cannot render a sample conversation: " + e.getMessage();
+            String why = (e instanceof TemplateSyntaxException ? "chat_template does not compile: "
+                    : "chat_template cannot render a sample conversation: ") + e.getMessage();
             if (onError.equals("fail")) {
                 throw new ModelLoadException(why);
             }

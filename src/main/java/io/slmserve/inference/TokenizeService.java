@@ -27,11 +27,14 @@ public class TokenizeService {
         this.limits = config.limits();
     }
 
-    /** A prompt rendered by a decoder's chat template, and its tokens exactly as generation would encode them. */
+    /**
+     * A prompt rendered by a decoder's chat template, and its tokens exactly as generation would encode them (a
+     * prompt over max_input_tokens is a 422 as in generation, unless {@code truncate}).
+     */
     public record ChatPrompt(String model, String prompt, TokenizedText tokens) {
     }
 
-    public ChatPrompt tokenizeChat(String model, ChatInput chat) {
+    public ChatPrompt tokenizeChat(String model, ChatInput chat, boolean truncate) {
         LoadedModel loaded = resolver.resolve(model, Set.of(ModelTask.TEXT_GENERATION));
         if (loaded.decoder() == null) {
             throw ServingException.invalid("messages", "model '" + loaded.spec().id() + "' has no chat template");
@@ -41,7 +44,7 @@ public class TokenizeService {
             throw ServingException.invalid("messages", "the rendered prompt has " + prompt.length()
                     + " characters; the limit is " + limits.maxInputChars());
         }
-        return new ChatPrompt(loaded.spec().id(), prompt, loaded.tokenizer().encode(prompt, false));
+        return new ChatPrompt(loaded.spec().id(), prompt, loaded.tokenizer().encode(prompt, truncate));
     }
 
     public List<TokenizedText> tokenize(String model, List<String> texts, boolean truncate) {
