@@ -34,9 +34,9 @@ class ArchitectureTest {
     void packageArrowsPointOneWay() {
         only("core");
         only("config");
+        only("chat");
         only("engine", "core", "config");
         only("tools");
-        only("chat");
         only("registry", "core", "config", "tools");
         only("batching", "core");
         only("generation", "core");

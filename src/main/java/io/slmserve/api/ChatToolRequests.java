@@ -9,7 +9,6 @@ import io.slmserve.api.dto.ChatCompletionRequest;
 import io.slmserve.core.ServingException;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -119,14 +118,8 @@ final class ChatToolRequests {
         return ToolChoice.named(name);
     }
 
-    /** One message as the template takes it: role, content, and tool_calls / tool_call_id / name when given. */
-    static Map<String, Object> message(ChatCompletionRequest.Message m, String content, int index) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("role", m.role());
-        out.put("content", content);
-        if (m.name() != null) {
-            out.put("name", m.name());
-        }
+    /** Adds a message's tool_call_id and tool_calls (arguments as a mapping) to its template form. */
+    static void addToolFields(ChatCompletionRequest.Message m, Map<String, Object> out, int index) {
         if (m.toolCallId() != null) {
             out.put("tool_call_id", m.toolCallId());
         }
@@ -145,7 +138,6 @@ final class ChatToolRequests {
             }
             out.put("tool_calls", calls);
         }
-        return out;
     }
 
     private static Map<String, Object> call(JsonNode call, String at) {

@@ -7,8 +7,10 @@ import io.slmserve.api.dto.GenerateRequest;
 import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationParams;
 import io.slmserve.core.ServingException;
+import io.slmserve.inference.ChatInput;
 import io.slmserve.inference.GenerationQuery;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -93,14 +95,9 @@ final class GenerationRequests {
         }
         List<Map<String, Object>> messages = new ArrayList<>();
         for (int i = 0; i < body.messages().size(); i++) {
-            ChatCompletionRequest.Message m = body.messages().get(i);
-            if (m == null || m.role() == null || m.role().isBlank()) {
-                throw ServingException.invalid("messages", "messages[" + i + "].role is required");
-            }
-            // An assistant turn that only called tools has no content.
-            boolean callsOnly = m.content() == null || m.content().isNull();
-            callsOnly &= m.toolCalls() != null && !m.toolCalls().isEmpty();
-            messages.add(ChatToolRequests.message(m, callsOnly ? null : content(m.content(), i), i));
+            Map<String, Object> message = message(body.messages().get(i), i);
+            ChatToolRequests.addToolFields(body.messages().get(i), message, i);
+            messages.add(message);
         }
         List<Map<String, Object>> tools = ChatToolRequests.tools(body.tools());
         ToolChoice choice = ChatToolRequests.choice(body.toolChoice(), tools);
@@ -116,8 +113,9 @@ final class GenerationRequests {
         optional(b, body.topK(), body.topP(), body.minP(), null, body.repetitionPenalty(), body.presencePenalty(),
                 body.frequencyPenalty());
         // tool_choice none: the tools stay out of the prompt, as vLLM does, so the model answers in words.
-        return new GenerationQuery(body.model(), null, messages, b.build(), choices(body.n()),
-                "/v1/chat/completions", Deadline.NONE, null, choice.parsesCalls() ? tools : null);
+        ChatInput chat = new ChatInput(messages, choice.parsesCalls() ? tools : null, body.chatTemplateKwargs());
+        return new GenerationQuery(body.model(), null, chat, b.build(), choices(body.n()), "/v1/chat/completions",
+                Deadline.NONE);
     }
 
     /** A chat request's tool_choice (the request was checked by {@link #chat}). */
@@ -233,6 +231,27 @@ final class GenerationRequests {
             return out;
         }
         throw ServingException.invalid("stop", "'stop' must be a string or an array of strings");
+    }
+
+    /**
+     * One message as the chat template sees it: role, content (text parts joined into one string, as vLLM's
+     * "string" content format; null only for an assistant turn, which may just call tools) and name.
+     */
+    static Map<String, Object> message(ChatCompletionRequest.Message m, int i) {
+        if (m == null || m.role() == null || m.role().isBlank()) {
+            throw ServingException.invalid("messages", "messages[" + i + "].role is required");
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("role", m.role());
+        boolean absent = m.content() == null || m.content().isNull();
+        if (absent && !m.role().equals("assistant")) {
+            throw ServingException.invalid("messages", "messages[" + i + "].content is required");
+        }
+        out.put("content", absent ? null : content(m.content(), i));
+        if (m.name() != null) {
+            out.put("name", m.name());
+        }
+        return out;
     }
 
     /** A string, or an array of {"type": "text", "text": ...} parts joined. */

@@ -7,7 +7,7 @@ import io.slmserve.api.dto.CompletionRequest;
 import io.slmserve.api.dto.CompletionResponse;
 import io.slmserve.api.dto.OpenAiError;
 import io.slmserve.api.dto.StreamOptions;
-import io.slmserve.inference.ChatPrompts;
+import io.slmserve.inference.ChatReplyFormats;
 import io.slmserve.inference.GenerationQuery;
 import io.slmserve.inference.GenerationService;
 import io.smallrye.common.annotation.Blocking;
@@ -51,12 +51,12 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class OpenAiGenerationResource {
 
     private final GenerationService generation;
-    private final ChatPrompts chatPrompts;
+    private final ChatReplyFormats replyFormats;
     private final ObjectMapper json;
 
-    public OpenAiGenerationResource(GenerationService generation, ChatPrompts chatPrompts, ObjectMapper json) {
+    public OpenAiGenerationResource(GenerationService generation, ChatReplyFormats replyFormats, ObjectMapper json) {
         this.generation = generation;
-        this.chatPrompts = chatPrompts;
+        this.replyFormats = replyFormats;
         this.json = json;
     }
 
@@ -126,7 +126,7 @@ public class OpenAiGenerationResource {
     }
 
     private void formats(ChatReplies replies, String model) {
-        ChatPrompts.ReplyFormat format = chatPrompts.replyFormat(model);
+        ChatReplyFormats.ReplyFormat format = replyFormats.of(model);
         replies.formats(format.tools(), format.reasoning());
     }
 

@@ -47,12 +47,14 @@ final class Operators {
                     return ints ? (Object) (PyValues.asLong(a) * PyValues.asLong(b))
                             : (Object) (PyValues.asDouble(a) * PyValues.asDouble(b));
                 }
-                if (a instanceof String s && PyValues.isIntLike(b)) {
-                    return s.repeat((int) Math.max(0, PyValues.asLong(b)));
+                Object seq = PyValues.isIntLike(a) ? b : a;
+                Object times = PyValues.isIntLike(a) ? a : b;
+                if (seq instanceof String s && PyValues.isIntLike(times)) {
+                    return s.repeat((int) Math.max(0, PyValues.asLong(times)));
                 }
-                if (a instanceof List<?> l && PyValues.isIntLike(b)) {
+                if (seq instanceof List<?> l && PyValues.isIntLike(times)) {
                     List<Object> out = new ArrayList<>();
-                    for (long i = 0; i < PyValues.asLong(b); i++) {
+                    for (long i = 0; i < PyValues.asLong(times); i++) {
                         out.addAll(l);
                     }
                     return out;

@@ -107,6 +107,7 @@ final class TemplateLexer {
         out.add(new Token(block ? Kind.BLOCK_BEGIN : Kind.VAR_BEGIN, block ? "{%" : "{{", null, lineOf(tag), colOf(tag)));
         String end = block ? "%}" : "}}";
         int p = from;
+        int depth = 0;
         while (true) {
             while (p < src.length() && PyStrings.isSpace(src.charAt(p))) {
                 p++;
@@ -115,6 +116,12 @@ final class TemplateLexer {
                 throw error("tag " + (block ? "{%" : "{{") + " is never closed", tag);
             }
             Kind endKind = block ? Kind.BLOCK_END : Kind.VAR_END;
+            if (depth > 0) {
+                // as jinja2: inside open brackets "}}" closes a dict, not the tag
+                p = expressionToken(p);
+                depth += bracket(out.get(out.size() - 1));
+                continue;
+            }
             if (block && src.startsWith("+" + end, p)) {
                 out.add(new Token(endKind, end, null, lineOf(p), colOf(p)));
                 finishTag(p + 3, false, false);
@@ -131,7 +138,19 @@ final class TemplateLexer {
                 return;
             }
             p = expressionToken(p);
+            depth += bracket(out.get(out.size() - 1));
         }
+    }
+
+    private static int bracket(Token t) {
+        if (t.kind() != Kind.OP) {
+            return 0;
+        }
+        return switch (t.text()) {
+            case "(", "[", "{" -> 1;
+            case ")", "]", "}" -> -1;
+            default -> 0;
+        };
     }
 
     /** Moves past a closing delimiter, eating whitespace after {@code -} or the newline trim_blocks removes. */

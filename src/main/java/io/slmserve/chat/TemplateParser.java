@@ -51,8 +51,8 @@ final class TemplateParser {
             switch (t.kind()) {
                 case EOF -> {
                     if (!ends.isEmpty()) {
-                        throw expressions.error("missing {% " + String.join(" or ", ends.stream().sorted().toList())
-                                + " %} before the end of the template", t);
+                        String closer = ends.stream().filter(e -> e.startsWith("end")).findFirst().orElse("end");
+                        throw expressions.error("missing {% " + closer + " %} before the end of the template", t);
                     }
                     return nodes;
                 }

@@ -35,12 +35,12 @@ public class GenerationService {
     private final DecoderPools pools;
     private final ServingMetrics metrics;
     private final ServerConfig.Limits limits;
-    private final ChatPrompts chat;
+    private final ChatTemplates templates;
 
-    public GenerationService(ModelResolver resolver, DecoderPools pools, ServingMetrics metrics, ServerConfig config,
-                             ChatPrompts chat) {
+    public GenerationService(ModelResolver resolver, DecoderPools pools, ChatTemplates templates, ServingMetrics metrics,
+                             ServerConfig config) {
+        this.templates = templates;
         this.resolver = resolver;
-        this.chat = chat;
         this.pools = pools;
         this.metrics = metrics;
         this.limits = config.limits();
@@ -106,13 +106,12 @@ public class GenerationService {
         GenerationPool pool = pools.pool(id)
                 .orElseThrow(() -> ServingException.notReady(id, "no generation pool", limits.retryAfterSeconds()));
         DecoderInfo info = pool.info();
-        if (query.messages() != null && info.encoderDecoder()) {
+        if (query.chat() != null && info.encoderDecoder()) {
             throw ServingException.invalid("model", "model '" + id + "' is an encoder-decoder ("
                     + model.spec().task().id() + ") model: it maps a source text to a target and has no chat "
                     + "template; send the source to /v1/completions or /generate");
         }
-        String prompt = query.messages() != null ? chat.render(model, info, query.messages(), query.tools())
-                : query.prompt();
+        String prompt = query.chat() != null ? templates.render(id, info, query.chat()) : query.prompt();
         long[] ids = tokenize(model, prompt);
         int n = query.n();
         int maxChoices = Math.min(limits.maxChoices(), pool.limits().queueSize());

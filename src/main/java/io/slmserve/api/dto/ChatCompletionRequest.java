@@ -41,7 +41,10 @@ public record ChatCompletionRequest(
                 + "tools), required, or {type: function, function: {name}} naming a declared tool",
                 oneOf = {String.class, Object.class}) JsonNode toolChoice,
         @JsonProperty("parallel_tool_calls") @Schema(description = "Default true; false keeps the first call only")
-        Boolean parallelToolCalls) {
+        Boolean parallelToolCalls,
+        @JsonProperty("chat_template_kwargs") @Schema(description = "Extra variables for the model's chat template, "
+                + "e.g. {\"enable_thinking\": false} for Qwen3 (vLLM's extension)", nullable = true)
+        Map<String, Object> chatTemplateKwargs) {
 
     /** One chat message. */
     @Schema(name = "ChatMessage")
