@@ -39,7 +39,7 @@ public record ChatCompletionRequest(
         List<JsonNode> tools,
         @JsonProperty("tool_choice") @Schema(description = "none (tools are not rendered), auto (default with "
                 + "tools), required, or {type: function, function: {name}} naming a declared tool",
-                oneOf = {String.class, Object.class}) JsonNode toolChoice,
+                oneOf = {String.class, Map.class}) JsonNode toolChoice,
         @JsonProperty("parallel_tool_calls") @Schema(description = "Default true; false keeps the first call only")
         Boolean parallelToolCalls,
         @JsonProperty("chat_template_kwargs") @Schema(description = "Extra variables for the model's chat template, "
