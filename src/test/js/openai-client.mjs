@@ -108,6 +108,38 @@ await step('chat completions: plain and streamed with include_usage', async () =
     [plain.usage.prompt_tokens, plain.usage.completion_tokens, plain.usage.total_tokens]);
 });
 
+await step('chat completions: tools are accepted, bad tools are a 400 naming the field', async () => {
+  const tools = [{
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Current weather in a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
+  }];
+  const messages = [
+    { role: 'user', content: 'Weather in Paris?' },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function',
+      function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }] },
+    { role: 'tool', tool_call_id: 'call_1', content: '{"temperature": 21}' },
+  ];
+  // nano-gpt's template has no tool format: the reply is plain content, the request path is the real one.
+  const reply = await client.chat.completions.create({ model: DECODER, messages, tools, tool_choice: 'auto',
+    max_tokens: 8, temperature: 0 });
+  assert.equal(typeof reply.choices[0].message.content, 'string');
+  assert.ok(['length', 'stop'].includes(reply.choices[0].finish_reason), reply.choices[0].finish_reason);
+  const broken = [{ type: 'function', function: { name: 'get_weather', parameters: 'not a schema' } }];
+  await assert.rejects(client.chat.completions.create({ model: DECODER, messages, tools: broken, max_tokens: 2 }),
+    (err) => {
+      assert.ok(err instanceof OpenAI.BadRequestError, `BadRequestError, got ${err?.constructor?.name}: ${err}`);
+      assert.equal(err.error.param, 'tools[0].function.parameters');
+      return true;
+    });
+  await assert.rejects(client.chat.completions.create({ model: DECODER, messages, tools,
+    tool_choice: { type: 'function', function: { name: 'get_time' } }, max_tokens: 2 }),
+    (err) => err instanceof OpenAI.BadRequestError && err.error.param === 'tool_choice');
+});
+
 await step('errors: an unknown model is an APIError in the OpenAI shape', async () => {
   await assert.rejects(
     client.completions.create({ model: 'no-such-model', prompt: 'x', max_tokens: 1 }),

@@ -35,12 +35,14 @@ class ArchitectureTest {
         only("core");
         only("config");
         only("hf", "core");
+        only("chat");
+        only("tools");
         only("engine", "core", "config", "hf");
-        only("registry", "core", "config", "hf");
+        only("registry", "core", "config", "hf", "tools");
         only("batching", "core");
         only("generation", "core");
-        only("inference", "core", "config", "registry", "batching", "generation", "hf");
-        only("api", "core", "config", "inference");
+        only("inference", "core", "config", "registry", "batching", "generation", "hf", "tools", "chat");
+        only("api", "core", "config", "inference", "tools");
         only("observability", "core", "config", "registry", "inference");
     }
 

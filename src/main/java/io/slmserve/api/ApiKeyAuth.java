@@ -54,7 +54,7 @@ public class ApiKeyAuth {
             }
             return;
         }
-        if (keys.isEmpty() || isOpen(path) || accepted(header, keys)) {
+        if (keys.isEmpty() || isOpen(rc.request().method().name(), path) || accepted(header, keys)) {
             rc.next();
             return;
         }
@@ -74,11 +74,15 @@ public class ApiKeyAuth {
         }
     }
 
-    private boolean isOpen(String path) {
+    private boolean isOpen(String method, String path) {
         if (path.startsWith("/q/health") || path.startsWith("/q/openapi")) {
             return true;
         }
-        if (path.equals("/") || path.equals("/index.html") || path.startsWith("/playground/")) {
+        // POST / is an inference route (TGI/TEI compatibility); only the page at GET / is open.
+        if (path.equals("/")) {
+            return method.equals("GET") || method.equals("HEAD");
+        }
+        if (path.equals("/index.html") || path.startsWith("/playground/")) {
             return true;
         }
         return path.startsWith("/q/metrics") && !protectMetrics;

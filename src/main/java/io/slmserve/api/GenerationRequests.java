@@ -8,11 +8,13 @@ import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationDefaults.Field;
 import io.slmserve.core.GenerationParams;
 import io.slmserve.core.ServingException;
-import io.slmserve.inference.ChatTemplate.ChatMessage;
+import io.slmserve.inference.ChatInput;
 import io.slmserve.inference.GenerationQuery;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -107,14 +109,14 @@ final class GenerationRequests {
         if (body.messages() == null || body.messages().isEmpty()) {
             throw ServingException.invalid("messages", "'messages' must be a non-empty array");
         }
-        List<ChatMessage> messages = new ArrayList<>();
+        List<Map<String, Object>> messages = new ArrayList<>();
         for (int i = 0; i < body.messages().size(); i++) {
-            ChatCompletionRequest.Message m = body.messages().get(i);
-            if (m == null || m.role() == null || m.role().isBlank()) {
-                throw ServingException.invalid("messages", "messages[" + i + "].role is required");
-            }
-            messages.add(new ChatMessage(m.role(), content(m.content(), i)));
+            Map<String, Object> message = message(body.messages().get(i), i);
+            ChatToolRequests.addToolFields(body.messages().get(i), message, i);
+            messages.add(message);
         }
+        List<Map<String, Object>> tools = ChatToolRequests.tools(body.tools());
+        ToolChoice choice = ChatToolRequests.choice(body.toolChoice(), tools);
         Integer max = body.maxCompletionTokens() != null ? body.maxCompletionTokens() : body.maxTokens();
         boolean logprobs = Boolean.TRUE.equals(body.logprobs());
         if (body.topLogprobs() != null && !logprobs) {
@@ -130,8 +132,15 @@ final class GenerationRequests {
         if (body.temperature() == null) {
             unset.add(Field.SAMPLING);
         }
-        return new GenerationQuery(body.model(), null, messages, b.build(), choices(body.n()),
-                "/v1/chat/completions", Deadline.NONE, null, unset);
+        // tool_choice none: the tools stay out of the prompt, as vLLM does, so the model answers in words.
+        ChatInput chat = new ChatInput(messages, choice.parsesCalls() ? tools : null, body.chatTemplateKwargs());
+        return new GenerationQuery(body.model(), null, chat, b.build(), choices(body.n()), "/v1/chat/completions",
+                Deadline.NONE, null, unset);
+    }
+
+    /** A chat request's tool_choice (the request was checked by {@link #chat}). */
+    static ToolChoice toolChoice(ChatCompletionRequest body) {
+        return ChatToolRequests.choice(body.toolChoice(), ChatToolRequests.tools(body.tools()));
     }
 
     private static GenerationParams.Builder openAi(Integer maxTokens, Double temperature, Long seed, JsonNode stop,
@@ -263,6 +272,27 @@ final class GenerationRequests {
             return out;
         }
         throw ServingException.invalid("stop", "'stop' must be a string or an array of strings");
+    }
+
+    /**
+     * One message as the chat template sees it: role, content (text parts joined into one string, as vLLM's
+     * "string" content format; null only for an assistant turn, which may just call tools) and name.
+     */
+    static Map<String, Object> message(ChatCompletionRequest.Message m, int i) {
+        if (m == null || m.role() == null || m.role().isBlank()) {
+            throw ServingException.invalid("messages", "messages[" + i + "].role is required");
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("role", m.role());
+        boolean absent = m.content() == null || m.content().isNull();
+        if (absent && !m.role().equals("assistant")) {
+            throw ServingException.invalid("messages", "messages[" + i + "].content is required");
+        }
+        out.put("content", absent ? null : content(m.content(), i));
+        if (m.name() != null) {
+            out.put("name", m.name());
+        }
+        return out;
     }
 
     /** A string, or an array of {"type": "text", "text": ...} parts joined. */

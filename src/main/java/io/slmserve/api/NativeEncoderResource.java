@@ -1,5 +1,6 @@
 package io.slmserve.api;
 
+import io.slmserve.api.dto.ChatTokenizeResponse;
 import io.slmserve.api.dto.DecodeRequest;
 import io.slmserve.api.dto.EmbedRequest;
 import io.slmserve.api.dto.Problem;
@@ -7,6 +8,7 @@ import io.slmserve.api.dto.Token;
 import io.slmserve.api.dto.TokenizeRequest;
 import io.slmserve.core.ServingException;
 import io.slmserve.core.TokenizedText;
+import io.slmserve.inference.ChatInput;
 import io.slmserve.inference.EmbeddingQuery;
 import io.slmserve.inference.EmbeddingService;
 import io.slmserve.inference.TokenizeService;
@@ -18,6 +20,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -81,10 +84,15 @@ public class NativeEncoderResource {
     @Path("tokenize")
     @Operation(operationId = "tokenize",
             summary = "Tokenize texts as the model sees them", description = "Special tokens included.")
-    @APIResponse(responseCode = "200", description = "Tokens per input",
-            content = @Content(schema = @Schema(implementation = Token[][].class)))
-    public List<List<Token>> tokenize(TokenizeRequest request) {
+    // One schema for both shapes: the Java client generator cannot compile a oneOf holding List<List<Token>>.
+    @APIResponse(responseCode = "200", description = "With inputs: an array per input of tokens {id, text}. With "
+            + "messages: {model, prompt, count, tokens, token_strs}, the prompt the chat template rendered and its "
+            + "token ids", content = @Content(schema = @Schema(ref = "AnyJson")))
+    public Object tokenize(TokenizeRequest request) {
         InputParser.requireBody(request);
+        if (request.messages() != null) {
+            return tokenizeChat(request);
+        }
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
         List<List<Token>> out = new ArrayList<>(texts.size());
         for (TokenizedText text : tokenizer.tokenize(request.model(), texts, Boolean.TRUE.equals(request.truncate()))) {
@@ -95,6 +103,26 @@ public class NativeEncoderResource {
             out.add(tokens);
         }
         return out;
+    }
+
+    private ChatTokenizeResponse tokenizeChat(TokenizeRequest request) {
+        if (request.inputs() != null) {
+            throw ServingException.invalid("messages", "give either inputs or messages, not both");
+        }
+        if (request.messages().isEmpty()) {
+            throw ServingException.invalid("messages", "'messages' must be a non-empty array");
+        }
+        List<Map<String, Object>> messages = new ArrayList<>();
+        for (int i = 0; i < request.messages().size(); i++) {
+            messages.add(GenerationRequests.message(request.messages().get(i), i));
+        }
+        ChatInput chat = new ChatInput(messages, request.tools(), request.chatTemplateKwargs(),
+                !Boolean.FALSE.equals(request.addGenerationPrompt()));
+        TokenizeService.ChatPrompt rendered = tokenizer.tokenizeChat(request.model(), chat,
+                Boolean.TRUE.equals(request.truncate()));
+        TokenizedText tokens = rendered.tokens();
+        return new ChatTokenizeResponse(rendered.model(), rendered.prompt(), tokens.length(), tokens.ids(),
+                List.of(tokens.tokens()));
     }
 
     @POST

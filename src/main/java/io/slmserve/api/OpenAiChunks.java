@@ -35,9 +35,16 @@ final class OpenAiChunks implements SseWriter.Renderer {
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
     private final Set<Integer> started = new HashSet<>();
+    private final ChatReplies replies;
     private volatile String model;
 
     OpenAiChunks(boolean chat, ObjectMapper json, boolean includeUsage, boolean logprobs) {
+        this(chat, json, includeUsage, logprobs, new ChatReplies(ToolChoice.NONE, null));
+    }
+
+    /** A chat request's chunks, its replies split into content, reasoning and tool calls by {@code replies}. */
+    OpenAiChunks(boolean chat, ObjectMapper json, boolean includeUsage, boolean logprobs, ChatReplies replies) {
+        this.replies = replies;
         this.chat = chat;
         this.json = json;
         this.includeUsage = includeUsage;
@@ -57,12 +64,30 @@ final class OpenAiChunks implements SseWriter.Renderer {
                 out.add(chatChunk(t.index(), new Delta("assistant", ""), null, null));
             }
             List<GeneratedToken> one = List.of(t.token());
-            out.add(chat ? chatChunk(t.index(), new Delta(null, t.token().text()), chatLogprobs(one), null)
-                    : textChunk(t.index(), t.token().text(), textLogprobs(one, 0), null));
+            if (chat) {
+                // Text that may start a tool call is held back; its token's logprobs go out with an empty delta.
+                List<Delta> deltas = replies.feed(t.index(), t.token().text());
+                ChatCompletionResponse.Logprobs lp = chatLogprobs(one);
+                if (deltas.isEmpty() && (lp != null || t.token().text().isEmpty())) {
+                    deltas = List.of(new Delta(null, ""));
+                }
+                for (Delta d : deltas) {
+                    out.add(chatChunk(t.index(), d, lp, null));
+                    lp = null;
+                }
+            } else {
+                out.add(textChunk(t.index(), t.token().text(), textLogprobs(one, 0), null));
+            }
         } else if (event instanceof GenerationEvent.ChoiceEnd end) {
             String reason = end.reason().openAi();
-            out.add(chat ? chatChunk(end.index(), new Delta(null, null), null, reason)
-                    : textChunk(end.index(), "", null, reason));
+            if (chat) {
+                for (Delta d : replies.finish(end.index())) {
+                    out.add(chatChunk(end.index(), d, null, null));
+                }
+                out.add(chatChunk(end.index(), new Delta(null, null), null, replies.finishReason(end.index(), reason)));
+            } else {
+                out.add(textChunk(end.index(), "", null, reason));
+            }
         } else if (event instanceof GenerationEvent.Done done) {
             if (includeUsage) {
                 Usage usage = usage(done.completion());
@@ -86,9 +111,11 @@ final class OpenAiChunks implements SseWriter.Renderer {
     }
 
     ChatCompletionResponse chat(Completion c) {
-        List<ChatCompletionResponse.Choice> choices = c.choices().stream().map(ch -> new ChatCompletionResponse.Choice(
-                ch.index(), new Delta("assistant", ch.text()), null, chatLogprobs(ch.tokens()),
-                ch.finishReason().openAi())).toList();
+        List<ChatCompletionResponse.Choice> choices = c.choices().stream().map(ch -> {
+            ChatCompletionResponse.Message message = replies.message(ch.text());
+            return new ChatCompletionResponse.Choice(ch.index(), message, null, chatLogprobs(ch.tokens()),
+                    ChatReplies.finishReason(ch.finishReason().openAi(), message));
+        }).toList();
         return new ChatCompletionResponse(id, "chat.completion", created, c.model(), choices, usage(c));
     }
 

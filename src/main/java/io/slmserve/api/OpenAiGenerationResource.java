@@ -7,6 +7,7 @@ import io.slmserve.api.dto.CompletionRequest;
 import io.slmserve.api.dto.CompletionResponse;
 import io.slmserve.api.dto.OpenAiError;
 import io.slmserve.api.dto.StreamOptions;
+import io.slmserve.inference.ChatReplyFormats;
 import io.slmserve.inference.GenerationQuery;
 import io.slmserve.inference.GenerationService;
 import io.smallrye.common.annotation.Blocking;
@@ -50,10 +51,12 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class OpenAiGenerationResource {
 
     private final GenerationService generation;
+    private final ChatReplyFormats replyFormats;
     private final ObjectMapper json;
 
-    public OpenAiGenerationResource(GenerationService generation, ObjectMapper json) {
+    public OpenAiGenerationResource(GenerationService generation, ChatReplyFormats replyFormats, ObjectMapper json) {
         this.generation = generation;
+        this.replyFormats = replyFormats;
         this.json = json;
     }
 
@@ -85,22 +88,31 @@ public class OpenAiGenerationResource {
     @Path("/chat/completions")
     @Blocking
     @Operation(operationId = "createChatCompletion",
-            summary = "Create a chat completion", description = "Renders the messages with the model's chat "
-            + "template (tokenizer_config.json) and continues them; stream: true sends chat.completion.chunk "
-            + "events. These are base models: the reply continues the conversation's text.")
+            summary = "Create a chat completion", description = "Renders the messages (and tools) with the model's "
+            + "chat template (tokenizer_config.json) and continues them; stream: true sends chat.completion.chunk "
+            + "events. With tools, the reply's calls (in the model's tool_call_parser format) come back as "
+            + "tool_calls with finish_reason tool_calls, streamed as tool-call deltas; a model with a "
+            + "reasoning_parser puts its thinking in reasoning_content.")
     @APIResponse(responseCode = "200", description = "A chat.completion, or a text/event-stream of chunks",
             content = {@Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = ChatCompletionResponse.class)),
                     @Content(mediaType = MediaType.SERVER_SENT_EVENTS)})
     public CompletionStage<Response> chat(ChatCompletionRequest request, RoutingContext rc) {
         GenerationQuery query = GenerationRequests.chat(request).withDeadline(RequestDeadlines.of(rc));
+        ChatReplies replies = new ChatReplies(GenerationRequests.toolChoice(request), request.parallelToolCalls());
         OpenAiChunks chunks = new OpenAiChunks(true, json, includeUsage(request.streamOptions()),
-                query.params().logprobs());
+                query.params().logprobs(), replies);
         if (Boolean.TRUE.equals(request.stream())) {
-            return stream(query, chunks, rc);
+            return CompletableFuture.completedFuture(SseWriter.start(rc, events -> generation.stream(query, events),
+                    chunks, model -> {
+                        RequestTelemetry.model(rc, model);
+                        chunks.model(model);
+                        formats(replies, model);
+                    }));
         }
         return ClientGone.cancelOnDisconnect(rc, generation.generate(query)).thenApply(c -> {
             RequestTelemetry.model(rc, c.model());
+            formats(replies, c.model());
             return Response.ok(chunks.chat(c), MediaType.APPLICATION_JSON_TYPE).build();
         });
     }
@@ -111,6 +123,11 @@ public class OpenAiGenerationResource {
                     RequestTelemetry.model(rc, model);
                     chunks.model(model);
                 }));
+    }
+
+    private void formats(ChatReplies replies, String model) {
+        ChatReplyFormats.ReplyFormat format = replyFormats.of(model);
+        replies.formats(format.tools(), format.reasoning());
     }
 
     private static boolean includeUsage(StreamOptions options) {

@@ -3,7 +3,6 @@ package io.slmserve.inference;
 import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationDefaults;
 import io.slmserve.core.GenerationParams;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -11,7 +10,7 @@ import java.util.Set;
  *
  * @param model     model id, or null for the only text-generation model
  * @param prompt    prompt text (null when messages are given)
- * @param messages  chat messages, rendered with the model's chat template (null for a plain prompt)
+ * @param chat      a conversation, rendered with the model's chat template (null for a plain prompt)
  * @param params    sampling and stopping; max_new_tokens null means up to the model's limit
  * @param n         independent choices for the same prompt (seeds seed, seed + 1, ...)
  * @param endpoint  the API path, for metrics
@@ -21,7 +20,7 @@ import java.util.Set;
  * @param unset     the parameters the request left unset: the model's generation_config.json defaults replace
  *                  the API's there ({@link GenerationDefaults#applyTo}); empty keeps the API's defaults
  */
-public record GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
+public record GenerationQuery(String model, String prompt, ChatInput chat,
                               GenerationParams params, int n, String endpoint, Deadline deadline,
                               Integer defaultMaxNewTokens, Set<GenerationDefaults.Field> unset) {
 
@@ -29,19 +28,19 @@ public record GenerationQuery(String model, String prompt, List<ChatTemplate.Cha
         unset = Set.copyOf(unset);
     }
 
-    public GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
+    public GenerationQuery(String model, String prompt, ChatInput chat,
                            GenerationParams params, int n, String endpoint, Deadline deadline,
                            Integer defaultMaxNewTokens) {
-        this(model, prompt, messages, params, n, endpoint, deadline, defaultMaxNewTokens, Set.of());
+        this(model, prompt, chat, params, n, endpoint, deadline, defaultMaxNewTokens, Set.of());
     }
 
-    public GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
+    public GenerationQuery(String model, String prompt, ChatInput chat,
                            GenerationParams params, int n, String endpoint, Deadline deadline) {
-        this(model, prompt, messages, params, n, endpoint, deadline, null);
+        this(model, prompt, chat, params, n, endpoint, deadline, null);
     }
 
     /** The same query with the request's deadline. */
     public GenerationQuery withDeadline(Deadline value) {
-        return new GenerationQuery(model, prompt, messages, params, n, endpoint, value, defaultMaxNewTokens, unset);
+        return new GenerationQuery(model, prompt, chat, params, n, endpoint, value, defaultMaxNewTokens, unset);
     }
 }

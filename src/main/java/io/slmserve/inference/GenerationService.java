@@ -14,14 +14,11 @@ import io.slmserve.generation.GenerationRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
-import org.jboss.logging.Logger;
 
 /**
  * Generates text with a decoder (the prompt is continued) or an encoder-decoder (the prompt is the source the
@@ -33,16 +30,17 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class GenerationService {
 
-    private static final Logger LOG = Logger.getLogger(GenerationService.class);
     private static final Set<ModelTask> TASKS = Set.of(ModelTask.TEXT_GENERATION, ModelTask.TEXT2TEXT_GENERATION);
 
     private final ModelResolver resolver;
     private final DecoderPools pools;
     private final ServingMetrics metrics;
     private final ServerConfig.Limits limits;
-    private final Map<String, ChatTemplate> templates = new ConcurrentHashMap<>();
+    private final ChatTemplates templates;
 
-    public GenerationService(ModelResolver resolver, DecoderPools pools, ServingMetrics metrics, ServerConfig config) {
+    public GenerationService(ModelResolver resolver, DecoderPools pools, ChatTemplates templates, ServingMetrics metrics,
+                             ServerConfig config) {
+        this.templates = templates;
         this.resolver = resolver;
         this.pools = pools;
         this.metrics = metrics;
@@ -58,8 +56,9 @@ public class GenerationService {
      * A named model of either generative task; without a name the text-generation model answers, and a
      * text2text-generation model only when no decoder is loaded (so adding a seq2seq model keeps old callers working).
      */
-    private LoadedModel resolve(String requested) {
-        if (requested != null && !requested.isBlank()) {
+    private LoadedModel resolve(String model) {
+        String requested = ModelResolver.requested(model);
+        if (requested != null) {
             return resolver.resolve(requested, TASKS);
         }
         try {
@@ -108,12 +107,12 @@ public class GenerationService {
         GenerationPool pool = pools.pool(id)
                 .orElseThrow(() -> ServingException.notReady(id, "no generation pool", limits.retryAfterSeconds()));
         DecoderInfo info = pool.info();
-        if (query.messages() != null && info.encoderDecoder()) {
+        if (query.chat() != null && info.encoderDecoder()) {
             throw ServingException.invalid("model", "model '" + id + "' is an encoder-decoder ("
                     + model.spec().task().id() + ") model: it maps a source text to a target and has no chat "
                     + "template; send the source to /v1/completions or /generate");
         }
-        String prompt = query.messages() != null ? render(id, info, query.messages()) : query.prompt();
+        String prompt = query.chat() != null ? templates.render(id, info, query.chat()) : query.prompt();
         long[] ids = tokenize(model, prompt);
         int n = query.n();
         int maxChoices = Math.min(limits.maxChoices(), pool.limits().queueSize());
@@ -207,28 +206,5 @@ public class GenerationService {
         int cap = Math.min(room, limits.maxNewTokens());
         int maxNew = requested != null ? requested : defaultMaxNew != null ? Math.min(defaultMaxNew, cap) : cap;
         return params.toBuilder().maxNewTokens(maxNew).seed(seed).build();
-    }
-
-    private String render(String model, DecoderInfo info, List<ChatTemplate.ChatMessage> messages) {
-        if (messages.isEmpty()) {
-            throw ServingException.invalid("messages", "messages must not be empty");
-        }
-        ChatTemplate template = templates.computeIfAbsent(model, m -> {
-            if (info.chatTemplate() == null) {
-                return ChatTemplate.PLAIN;
-            }
-            try {
-                return ChatTemplate.parse(info.chatTemplate());
-            } catch (IllegalArgumentException e) {
-                LOG.warnf("model %s: chat_template not supported (%s); using one message per line", m, e.getMessage());
-                return ChatTemplate.PLAIN;
-            }
-        });
-        try {
-            return template.render(messages, info.bosToken(), info.eosToken());
-        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
-            throw ServingException.invalid("messages", "the chat template cannot render these messages: "
-                    + e.getMessage());
-        }
     }
 }

@@ -29,7 +29,8 @@ public class ModelResolver {
     }
 
     public LoadedModel resolve(String modelId, Set<ModelTask> tasks) {
-        ModelEntry entry = modelId == null || modelId.isBlank() ? defaultFor(tasks) : named(modelId);
+        String requested = requested(modelId);
+        ModelEntry entry = requested == null ? defaultFor(tasks) : named(requested);
         if (entry.state() == ModelState.LOADING) {
             throw ServingException.notReady(entry.id(), "still loading", retryAfterSeconds);
         }
@@ -45,18 +46,51 @@ public class ModelResolver {
         return model;
     }
 
+    /**
+     * The model id a request names, or null when it names none. A blank id or an http(s) URL names none: Hugging
+     * Face's InferenceClient puts its endpointUrl in {@code model}, and TGI ignores the field likewise.
+     */
+    public static String requested(String modelId) {
+        if (modelId == null || modelId.isBlank()) {
+            return null;
+        }
+        String lower = modelId.trim().toLowerCase(java.util.Locale.ROOT);
+        return lower.startsWith("http://") || lower.startsWith("https://") ? null : modelId;
+    }
+
+    /**
+     * The models a request without a model id could mean, by id with their task: those serving any of the tasks,
+     * the failed ones left out unless every one failed (as for the default model).
+     */
+    public java.util.Map<String, ModelTask> candidates(Set<ModelTask> tasks) {
+        java.util.Map<String, ModelTask> out = new java.util.TreeMap<>();
+        for (ModelEntry e : healthyServing(tasks)) {
+            out.put(e.id(), e.spec().orElseThrow().task());
+        }
+        return out;
+    }
+
+    /** The task of a named model, checked as {@link #resolve} checks it (404 unknown, 503 loading or failed). */
+    public ModelTask taskOf(String modelId) {
+        return resolve(modelId, java.util.EnumSet.allOf(ModelTask.class)).spec().task();
+    }
+
     private ModelEntry named(String modelId) {
         return registry.find(modelId).orElseThrow(() -> new ServingException(ErrorKind.MODEL_NOT_FOUND,
                 "model '" + modelId + "' does not exist; GET /v1/models lists the models", "model"));
     }
 
-    private ModelEntry defaultFor(Set<ModelTask> tasks) {
+    private List<ModelEntry> healthyServing(Set<ModelTask> tasks) {
         List<ModelEntry> serving = registry.all().stream()
                 .filter(e -> e.spec().map(s -> tasks.contains(s.task())).orElse(false))
                 .toList();
         // A model that failed to load does not make the choice ambiguous; it answers only if it is the sole one.
         List<ModelEntry> healthy = serving.stream().filter(e -> e.state() != ModelState.FAILED).toList();
-        List<ModelEntry> candidates = healthy.isEmpty() ? serving : healthy;
+        return healthy.isEmpty() ? serving : healthy;
+    }
+
+    private ModelEntry defaultFor(Set<ModelTask> tasks) {
+        List<ModelEntry> candidates = healthyServing(tasks);
         if (candidates.isEmpty()) {
             throw new ServingException(ErrorKind.MODEL_NOT_FOUND, "no model serves "
                     + tasks.stream().map(ModelTask::id).sorted().toList(), "model");

@@ -18,11 +18,33 @@ public class TokenizeService {
     private static final Set<ModelTask> ANY = EnumSet.allOf(ModelTask.class);
 
     private final ModelResolver resolver;
+    private final ChatTemplates templates;
     private final ServerConfig.Limits limits;
 
-    public TokenizeService(ModelResolver resolver, ServerConfig config) {
+    public TokenizeService(ModelResolver resolver, ChatTemplates templates, ServerConfig config) {
         this.resolver = resolver;
+        this.templates = templates;
         this.limits = config.limits();
+    }
+
+    /**
+     * A prompt rendered by a decoder's chat template, and its tokens exactly as generation would encode them (a
+     * prompt over max_input_tokens is a 422 as in generation, unless {@code truncate}).
+     */
+    public record ChatPrompt(String model, String prompt, TokenizedText tokens) {
+    }
+
+    public ChatPrompt tokenizeChat(String model, ChatInput chat, boolean truncate) {
+        LoadedModel loaded = resolver.resolve(model, Set.of(ModelTask.TEXT_GENERATION));
+        if (loaded.decoder() == null) {
+            throw ServingException.invalid("messages", "model '" + loaded.spec().id() + "' has no chat template");
+        }
+        String prompt = templates.render(loaded.spec().id(), loaded.decoder().info(), chat);
+        if (prompt.length() > limits.maxInputChars()) {
+            throw ServingException.invalid("messages", "the rendered prompt has " + prompt.length()
+                    + " characters; the limit is " + limits.maxInputChars());
+        }
+        return new ChatPrompt(loaded.spec().id(), prompt, loaded.tokenizer().encode(prompt, truncate));
     }
 
     public List<TokenizedText> tokenize(String model, List<String> texts, boolean truncate) {

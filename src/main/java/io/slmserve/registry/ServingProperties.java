@@ -54,6 +54,13 @@ public final class ServingProperties {
                 options.put(key.substring("option.".length()), props.getProperty(key).trim());
             }
         }
+        // A misspelt parser fails the model at load, naming the accepted values, rather than its first chat request.
+        if (options.containsKey("tool_call_parser")) {
+            io.slmserve.tools.ToolCallFormat.fromId(options.get("tool_call_parser"));
+        }
+        if (options.containsKey("reasoning_parser")) {
+            io.slmserve.tools.ReasoningFormat.fromId(options.get("reasoning_parser"));
+        }
         return new ModelSpec(id, dir, ModelTask.fromId(task), batchSize,
                 Duration.ofMillis(intValue(props, "max_batch_delay", 5)),
                 intValue(props, "max_batch_tokens", batchSize * Math.max(maxInputTokens, maxTotalTokens)),

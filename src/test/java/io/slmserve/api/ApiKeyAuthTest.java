@@ -58,6 +58,11 @@ class ApiKeyAuthTest {
         for (String asset : new String[] {"app.js", "api.js", "dom.js", "panels.js", "style.css"}) {
             given().get("/playground/" + asset).then().statusCode(200);
         }
+        // The page is open, the inference routes at the same path are not.
+        given().contentType(ContentType.JSON).body("{\"inputs\": \"hi\", \"normalize\": true}").post("/")
+                .then().statusCode(401);
+        given().contentType(ContentType.JSON).body("{\"inputs\": \"hi\", \"normalize\": true}").post("/invocations")
+                .then().statusCode(401);
         // Sent as is (an HTTP client would collapse the dots): the check must see the path the router matches.
         assertTrue(rawGet("/playground/../models").startsWith("HTTP/1.1 401"));
         assertTrue(rawGet("/q/health/../../models").startsWith("HTTP/1.1 401"));

@@ -5,8 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
@@ -93,6 +100,40 @@ class LangChain4jClientTest {
         assertEquals(complete.aiMessage().text(), String.join("", tokens), "tokens concatenate to the response");
         assertEquals(reply, complete.aiMessage().text(), "greedy: streamed equals non-streamed");
         assertTrue(complete.tokenUsage() != null && complete.tokenUsage().outputTokenCount() > 0, "usage chunk");
+    }
+
+    /**
+     * Tools and a tool-call history as LangChain4j sends them (tools with a JSON schema, an AiMessage with a tool
+     * execution request, its result): nano-gpt calls no tools, so the reply is text, the same greedy text as the
+     * equivalent request sent by hand.
+     */
+    @Test
+    void chatModelSendsToolsAndToolHistory() {
+        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(v1.toString()).apiKey("unused")
+                .modelName("nano-gpt").temperature(0.0).maxTokens(12).timeout(TIMEOUT).maxRetries(0).build();
+        ToolSpecification weather = ToolSpecification.builder().name("get_weather").description("Current weather")
+                .parameters(JsonObjectSchema.builder().addStringProperty("city").required("city").build()).build();
+        ChatRequest request = ChatRequest.builder().toolSpecifications(weather).messages(
+                UserMessage.from("Weather in Paris?"),
+                AiMessage.from(ToolExecutionRequest.builder().id("call_1").name("get_weather")
+                        .arguments("{\"city\": \"Paris\"}").build()),
+                ToolExecutionResultMessage.from("call_1", "get_weather", "{\"temperature\": 21}")).build();
+        ChatResponse response = chat.chat(request);
+        assertFalse(response.aiMessage().hasToolExecutionRequests());
+        Map<String, Object> assistant = new java.util.HashMap<>();
+        assistant.put("role", "assistant");
+        assistant.put("content", null);
+        assistant.put("tool_calls", List.of(Map.of("id", "call_1", "type", "function", "function",
+                Map.of("name", "get_weather", "arguments", "{\"city\": \"Paris\"}"))));
+        String expected = given().contentType(ContentType.JSON).body(Map.of("model", "nano-gpt", "temperature", 0,
+                "max_tokens", 12, "messages", List.of(Map.of("role", "user", "content", "Weather in Paris?"), assistant,
+                        Map.of("role", "tool", "tool_call_id", "call_1", "content", "{\"temperature\": 21}")),
+                "tools", List.of(Map.of("type", "function", "function", Map.of("name", "get_weather",
+                        "parameters", Map.of("type", "object", "properties", Map.of("city", Map.of("type", "string")),
+                                "required", List.of("city")))))))
+                .post("/v1/chat/completions").then().statusCode(200).extract().path("choices[0].message.content");
+        assertFalse(expected.isEmpty());
+        assertEquals(expected, response.aiMessage().text());
     }
 
     @Test

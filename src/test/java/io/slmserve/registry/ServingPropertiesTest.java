@@ -48,5 +48,13 @@ class ServingPropertiesTest {
                 .contains("maxWorkers"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ServingProperties.parse("m", Path.of("m"),
                 props("engine", "OnnxRuntime", "option.task", "fill-mask"))).getMessage().contains("engine"));
+        String parser = assertThrows(IllegalArgumentException.class, () -> ServingProperties.parse("m", Path.of("m"),
+                props("option.task", "text-generation", "option.tool_call_parser", "hermes2"))).getMessage();
+        assertTrue(parser.contains("tool_call_parser") && parser.contains("llama3_json"), parser);
+        String reasoning = assertThrows(IllegalArgumentException.class, () -> ServingProperties.parse("m",
+                Path.of("m"), props("option.task", "text-generation", "option.reasoning_parser", "r1"))).getMessage();
+        assertTrue(reasoning.contains("reasoning_parser") && reasoning.contains("deepseek_r1"), reasoning);
+        assertEquals("mistral", ServingProperties.parse("m", Path.of("m"), props("option.task", "text-generation",
+                "option.tool_call_parser", "mistral")).option("tool_call_parser", null));
     }
 }

@@ -33,13 +33,28 @@ public record ChatCompletionRequest(
         @JsonProperty("stop_token_ids") List<Long> stopTokenIds,
         @JsonProperty("ignore_eos") Boolean ignoreEos,
         @JsonProperty("logit_bias") @Schema(description = "Token id (as a string) -> bias in [-100, 100] added to "
-                + "its logit") Map<String, Double> logitBias) {
+                + "its logit") Map<String, Double> logitBias,
+        @Schema(description = "Functions the model may call: [{type: function, function: {name, description?, "
+                + "parameters: a JSON schema object}}], rendered by the model's chat template")
+        List<JsonNode> tools,
+        @JsonProperty("tool_choice") @Schema(description = "none (tools are not rendered), auto (default with "
+                + "tools), required, or {type: function, function: {name}} naming a declared tool",
+                oneOf = {String.class, Map.class}) JsonNode toolChoice,
+        @JsonProperty("parallel_tool_calls") @Schema(description = "Default true; false keeps the first call only")
+        Boolean parallelToolCalls,
+        @JsonProperty("chat_template_kwargs") @Schema(description = "Extra variables for the model's chat template, "
+                + "e.g. {\"enable_thinking\": false} for Qwen3 (vLLM's extension)", nullable = true)
+        Map<String, Object> chatTemplateKwargs) {
 
     /** One chat message. */
     @Schema(name = "ChatMessage")
     public record Message(@Schema(example = "user") String role,
                           @Schema(example = "Blessed are the meek", oneOf = {String.class, Object[].class})
                           JsonNode content,
-                          String name) {
+                          String name,
+                          @JsonProperty("tool_calls") @Schema(description = "An assistant turn's calls: [{id, type: "
+                                  + "function, function: {name, arguments (a JSON string)}}]") List<JsonNode> toolCalls,
+                          @JsonProperty("tool_call_id") @Schema(description = "A tool message: the call it answers")
+                          String toolCallId) {
     }
 }
