@@ -38,7 +38,8 @@ class ArchitectureTest {
         only("registry", "core", "config");
         only("batching", "core");
         only("generation", "core");
-        only("inference", "core", "config", "registry", "batching", "generation");
+        only("constraint", "core");
+        only("inference", "core", "config", "registry", "batching", "generation", "constraint");
         only("api", "core", "config", "inference");
         only("observability", "core", "config", "registry", "inference");
     }

@@ -35,7 +35,7 @@ final class GenerationRequests {
         }
         GenerateRequest.Parameters p = body.parameters() != null ? body.parameters()
                 : new GenerateRequest.Parameters(null, null, null, null, null, null, null, null, null, null, null, null,
-                        null, null, null, null, null, null, null, null);
+                        null, null, null, null, null, null, null, null, null);
         boolean sample = p.doSample() != null ? p.doSample()
                 : p.temperature() != null || p.topK() != null || p.topP() != null || p.typicalP() != null
                         || p.seed() != null;
@@ -56,7 +56,7 @@ final class GenerationRequests {
         beams(b, p.numBeams(), p.lengthPenalty(), p.earlyStopping());
         // TGI's default of 100 new tokens shrinks to what the model leaves room for (a seq2seq model may allow fewer).
         return new GenerationQuery(body.model(), body.inputs(), null, b.build(), 1, endpoint, Deadline.NONE,
-                TGI_DEFAULT_MAX_NEW_TOKENS);
+                TGI_DEFAULT_MAX_NEW_TOKENS, ResponseFormats.grammar(p.grammar()));
     }
 
     static GenerationQuery completion(CompletionRequest body) {
@@ -81,7 +81,8 @@ final class GenerationRequests {
                 body.frequencyPenalty());
         beams(b, body.numBeams(), body.lengthPenalty(), body.earlyStopping());
         return new GenerationQuery(body.model(), prompt, null, b.build(), choices(body.n()), "/v1/completions",
-                Deadline.NONE);
+                Deadline.NONE, null, ResponseFormats.openAi(body.responseFormat(), body.guidedJson(),
+                body.guidedRegex(), body.guidedChoice(), body.structuredOutputs()));
     }
 
     static GenerationQuery chat(ChatCompletionRequest body) {
@@ -111,7 +112,8 @@ final class GenerationRequests {
         optional(b, body.topK(), body.topP(), body.minP(), null, body.repetitionPenalty(), body.presencePenalty(),
                 body.frequencyPenalty());
         return new GenerationQuery(body.model(), null, messages, b.build(), choices(body.n()),
-                "/v1/chat/completions", Deadline.NONE);
+                "/v1/chat/completions", Deadline.NONE, null, ResponseFormats.openAi(body.responseFormat(),
+                body.guidedJson(), body.guidedRegex(), body.guidedChoice(), body.structuredOutputs()));
     }
 
     private static GenerationParams.Builder openAi(Integer maxTokens, Double temperature, Long seed, JsonNode stop,

@@ -2,6 +2,7 @@ package io.slmserve.inference;
 
 import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationParams;
+import io.slmserve.core.OutputConstraint;
 import java.util.List;
 
 /**
@@ -16,18 +17,32 @@ import java.util.List;
  * @param deadline  past it, waiting and running sequences end with a 504
  * @param defaultMaxNewTokens when params leave max_new_tokens unset: at most this many (fewer when the model's
  *                  limits leave less room), or null for as many as the limits allow
+ * @param constraint what the output must match (JSON schema, regex, choice), or null
  */
 public record GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
                               GenerationParams params, int n, String endpoint, Deadline deadline,
-                              Integer defaultMaxNewTokens) {
+                              Integer defaultMaxNewTokens, OutputConstraint constraint) {
 
     public GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
                            GenerationParams params, int n, String endpoint, Deadline deadline) {
-        this(model, prompt, messages, params, n, endpoint, deadline, null);
+        this(model, prompt, messages, params, n, endpoint, deadline, null, null);
+    }
+
+    public GenerationQuery(String model, String prompt, List<ChatTemplate.ChatMessage> messages,
+                           GenerationParams params, int n, String endpoint, Deadline deadline,
+                           Integer defaultMaxNewTokens) {
+        this(model, prompt, messages, params, n, endpoint, deadline, defaultMaxNewTokens, null);
     }
 
     /** The same query with the request's deadline. */
     public GenerationQuery withDeadline(Deadline value) {
-        return new GenerationQuery(model, prompt, messages, params, n, endpoint, value, defaultMaxNewTokens);
+        return new GenerationQuery(model, prompt, messages, params, n, endpoint, value, defaultMaxNewTokens,
+                constraint);
+    }
+
+    /** The same query constrained to a language. */
+    public GenerationQuery withConstraint(OutputConstraint value) {
+        return new GenerationQuery(model, prompt, messages, params, n, endpoint, deadline, defaultMaxNewTokens,
+                value);
     }
 }

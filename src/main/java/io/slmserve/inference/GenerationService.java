@@ -8,6 +8,7 @@ import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelTask;
 import io.slmserve.core.ServingException;
 import io.slmserve.core.ServingMetrics;
+import io.slmserve.core.TokenConstraint;
 import io.slmserve.generation.GenerationPool;
 import io.slmserve.generation.GenerationRequest;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -41,7 +42,11 @@ public class GenerationService {
     private final ServerConfig.Limits limits;
     private final Map<String, ChatTemplate> templates = new ConcurrentHashMap<>();
 
-    public GenerationService(ModelResolver resolver, DecoderPools pools, ServingMetrics metrics, ServerConfig config) {
+    private final StructuredOutput structured;
+
+    public GenerationService(ModelResolver resolver, DecoderPools pools, ServingMetrics metrics, ServerConfig config,
+                             StructuredOutput structured) {
+        this.structured = structured;
         this.resolver = resolver;
         this.pools = pools;
         this.metrics = metrics;
@@ -124,11 +129,15 @@ public class GenerationService {
                     + "hypothesis");
         }
         GenerationParams params = resolve(query.params(), query.defaultMaxNewTokens(), ids.length, info);
+        // Compiled here, on the caller's thread and before admission: a slow schema never holds up a worker, and
+        // an unsatisfiable one is a 400 before anything queues.
+        TokenConstraint constraint = query.constraint() == null ? null : structured.compile(id, query.constraint(),
+                model.tokenizer(), info.vocabularySize(), info.eosTokenId(), query.deadline());
         List<GenerationRequest> requests = new ArrayList<>(n);
         CompletionTracker tracker = new CompletionTracker(id, prompt, ids.length, n, events);
         for (int i = 0; i < n; i++) {
             requests.add(new GenerationRequest(ids, params.withSeed(params.seed() + i), tracker.listener(i),
-                    query.deadline()));
+                    query.deadline(), constraint));
         }
         metrics.inputTokens(id, query.endpoint(), ids.length);
         tracker.handles(pool.submit(requests));

@@ -33,7 +33,18 @@ public record ChatCompletionRequest(
         @JsonProperty("stop_token_ids") List<Long> stopTokenIds,
         @JsonProperty("ignore_eos") Boolean ignoreEos,
         @JsonProperty("logit_bias") @Schema(description = "Token id (as a string) -> bias in [-100, 100] added to "
-                + "its logit") Map<String, Double> logitBias) {
+                + "its logit") Map<String, Double> logitBias,
+        @JsonProperty("response_format") @Schema(description = "{\"type\": \"text\"}, {\"type\": \"json_object\"} or "
+                + "{\"type\": \"json_schema\", \"json_schema\": {\"name\", \"schema\", \"strict\"}}: the output is "
+                + "constrained token by token to match") JsonNode responseFormat,
+        @JsonProperty("guided_json") @Schema(description = "vLLM extra: a JSON schema (object or JSON text) the output "
+                + "must match") JsonNode guidedJson,
+        @JsonProperty("guided_regex") @Schema(description = "vLLM extra: a regular expression the whole output must "
+                + "match") String guidedRegex,
+        @JsonProperty("guided_choice") @Schema(description = "vLLM extra: the output is exactly one of these strings")
+        List<String> guidedChoice,
+        @JsonProperty("structured_outputs") @Schema(description = "vLLM extra: {\"json\": schema} or {\"regex\": ...} "
+                + "or {\"choice\": [...]}") JsonNode structuredOutputs) {
 
     /** One chat message. */
     @Schema(name = "ChatMessage")
