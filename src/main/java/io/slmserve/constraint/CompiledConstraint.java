@@ -20,6 +20,8 @@ final class CompiledConstraint implements TokenConstraint {
     private final long eos;
     private final int width;
     private final AtomicReferenceArray<Allowed> allowed;
+    /** States from which the vocabulary can still reach acceptance; null when all can. */
+    private volatile boolean[] good;
 
     CompiledConstraint(ByteDfa dfa, TokenVocabulary vocabulary, long eos, int width) {
         this.dfa = dfa;
@@ -31,6 +33,14 @@ final class CompiledConstraint implements TokenConstraint {
 
     /** The token ids allowed in a state, either as sorted ids (sparse) or as a bitset over the logits width. */
     record Allowed(int[] ids, long[] bits, int count) {
+    }
+
+    /** Keeps tokens out of every allowed set that would lead into a state marked false. */
+    void restrictTo(boolean[] goodStates) {
+        this.good = goodStates;
+        for (int s = 0; s < dfa.states; s++) {
+            allowed.set(s, null);
+        }
     }
 
     int states() {
@@ -123,8 +133,9 @@ final class CompiledConstraint implements TokenConstraint {
     private Allowed compute(int state) {
         long[] bits = new long[(width + 63) / 64];
         int[] count = new int[1];
-        vocabulary.walk(dfa, state, id -> {
-            if (id < width && id != eos) {
+        boolean[] keep = good;
+        vocabulary.walk(dfa, state, (id, end) -> {
+            if (id < width && id != eos && (keep == null || keep[end])) {
                 bits[id >> 6] |= 1L << (id & 63);
                 count[0]++;
             }

@@ -71,6 +71,7 @@ public final class ConstraintCompiler {
         this.cache = Caffeine.newBuilder()
                 .maximumWeight(settings.cacheBytes())
                 .weigher((Key k, CompiledConstraint c) -> weight(c))
+                .executor(Runnable::run) // evict on the caller's thread, so the bound holds when compile returns
                 .build();
     }
 
@@ -194,34 +195,91 @@ public final class ConstraintCompiler {
     }
 
     /**
-     * Every DFA state must allow a token: accepting states allow the end token; a state with an outgoing byte that
-     * is itself a token is fine (the byte leads to a live state, and so on by induction); any other state is
-     * walked over the vocabulary now, and refused when nothing fits.
+     * The output must be able to end from wherever the model is allowed to go. Fast path: every DFA state reaches
+     * acceptance over single-byte tokens alone (byte-level and byte-fallback vocabularies), and every token's path
+     * stays in live states, so nothing can get stuck. Otherwise the token graph is built from the start state (a
+     * vocabulary walk per reachable state): the constraint is refused when the start cannot reach acceptance, and
+     * tokens leading into states that cannot are masked out.
      */
     private void checkSatisfiable(CompiledConstraint c, TokenVocabulary vocabulary, String field, String model,
                                   Deadline deadline) {
         ByteDfa dfa = c.dfa();
-        for (int s = 0; s < dfa.states; s++) {
-            if (dfa.accept[s] || singleByteOut(dfa, vocabulary, s)) {
-                continue;
+        int n = dfa.states;
+        List<List<Integer>> reverse = new ArrayList<>(n);
+        for (int s = 0; s < n; s++) {
+            reverse.add(new ArrayList<>());
+        }
+        for (int s = 0; s < n; s++) {
+            for (int b = 0; b < 256; b++) {
+                int t = dfa.step(s, (byte) b);
+                if (t >= 0 && vocabulary.hasSingleByte(b)) {
+                    reverse.get(t).add(s);
+                }
             }
-            if ((s & 63) == 0) {
+        }
+        if (allGood(backward(dfa, reverse))) {
+            return;
+        }
+        // Slow path: token edges of the states reachable by tokens.
+        List<List<Integer>> tokenReverse = new ArrayList<>(n);
+        for (int s = 0; s < n; s++) {
+            tokenReverse.add(new ArrayList<>());
+        }
+        boolean[] seen = new boolean[n];
+        java.util.ArrayDeque<Integer> queue = new java.util.ArrayDeque<>(List.of(dfa.start));
+        seen[dfa.start] = true;
+        int walked = 0;
+        while (!queue.isEmpty()) {
+            int s = queue.poll();
+            if ((++walked & 31) == 0) {
                 checkDeadline(deadline, model);
             }
-            if (c.allowed(s).count() == 0) {
-                throw ConstraintException.invalid(field, "model '" + model + "' cannot write this constraint: "
-                        + "at some point no token of its vocabulary continues a valid output");
+            java.util.Set<Integer> targets = new java.util.HashSet<>();
+            vocabulary.walk(dfa, s, (token, end) -> targets.add(end));
+            for (int t : targets) {
+                tokenReverse.get(t).add(s);
+                if (!seen[t]) {
+                    seen[t] = true;
+                    queue.add(t);
+                }
             }
         }
+        boolean[] good = backward(dfa, tokenReverse);
+        if (!good[dfa.start]) {
+            throw ConstraintException.invalid(field, "model '" + model + "' cannot write this constraint: no "
+                    + "sequence of its tokens forms a complete output (no token continues it at some point)");
+        }
+        c.restrictTo(good);
     }
 
-    private static boolean singleByteOut(ByteDfa dfa, TokenVocabulary vocabulary, int state) {
-        for (int b = 0; b < 256; b++) {
-            if (vocabulary.hasSingleByte(b) && dfa.step(state, (byte) b) >= 0) {
-                return true;
+    /** States from which an accepting state is reachable over the given reverse edges. */
+    private static boolean[] backward(ByteDfa dfa, List<List<Integer>> reverse) {
+        boolean[] good = new boolean[dfa.states];
+        java.util.ArrayDeque<Integer> queue = new java.util.ArrayDeque<>();
+        for (int s = 0; s < dfa.states; s++) {
+            if (dfa.accept[s]) {
+                good[s] = true;
+                queue.add(s);
             }
         }
-        return false;
+        while (!queue.isEmpty()) {
+            for (int p : reverse.get(queue.poll())) {
+                if (!good[p]) {
+                    good[p] = true;
+                    queue.add(p);
+                }
+            }
+        }
+        return good;
+    }
+
+    private static boolean allGood(boolean[] good) {
+        for (boolean g : good) {
+            if (!g) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void checkDeadline(Deadline deadline, String model) {

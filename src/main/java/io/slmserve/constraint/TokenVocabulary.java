@@ -62,8 +62,13 @@ final class TokenVocabulary {
         return singleByte[b] >= 0;
     }
 
+    /** Receives a token the DFA reads in full, with the state it ends in. */
+    interface Sink {
+        void accept(int token, int endState);
+    }
+
     /** Calls {@code sink} with every token id whose whole byte string the DFA can read from {@code state}. */
-    void walk(ByteDfa dfa, int state, java.util.function.IntConsumer sink) {
+    void walk(ByteDfa dfa, int state, Sink sink) {
         int[] stack = new int[maxLength + 1];
         stack[0] = state;
         int valid = 0;
@@ -79,7 +84,7 @@ final class TokenVocabulary {
             }
             valid = d;
             if (d == b.length) {
-                sink.accept(order[k]);
+                sink.accept(order[k], stack[d]);
             }
         }
     }
