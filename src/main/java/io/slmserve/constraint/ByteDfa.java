@@ -123,6 +123,7 @@ final class ByteDfa {
     private static Automaton toBytes(Automaton chars) {
         chars.determinize();
         Map<State, State> map = new HashMap<>();
+        Map<Suffix, State> suffixes = new HashMap<>();
         for (State s : chars.getStates()) {
             State copy = new State();
             copy.setAccept(s.isAccept());
@@ -141,12 +142,20 @@ final class ByteDfa {
                     split(Math.max(lo, 0xE000), hi, sequences);
                 }
                 for (int[][] seq : sequences) {
-                    State from = map.get(s);
-                    for (int i = 0; i < seq.length; i++) {
-                        State to = i == seq.length - 1 ? map.get(t.getDest()) : new State();
-                        from.addTransition(new Transition((char) seq[i][0], (char) seq[i][1], to));
-                        from = to;
+                    // Continuation bytes are chained through states shared by every sequence with the same
+                    // suffix and destination, so the byte NFA stays nearly deterministic and small.
+                    State to = map.get(t.getDest());
+                    for (int i = seq.length - 1; i >= 1; i--) {
+                        State target = to;
+                        int[] range = seq[i];
+                        to = suffixes.computeIfAbsent(new Suffix(target, range[0], range[1]),
+                                k -> {
+                                    State mid = new State();
+                                    mid.addTransition(new Transition((char) range[0], (char) range[1], target));
+                                    return mid;
+                                });
                     }
+                    map.get(s).addTransition(new Transition((char) seq[0][0], (char) seq[0][1], to));
                 }
             }
         }
@@ -154,6 +163,10 @@ final class ByteDfa {
         out.setInitialState(map.get(chars.getInitialState()));
         out.setDeterministic(false);
         return out;
+    }
+
+    /** A continuation-byte range into a state (brics States are equal by their unique id). */
+    private record Suffix(State target, int lo, int hi) {
     }
 
     /** Splits code points [lo, hi] into ranges whose UTF-8 encodings are products of byte ranges. */

@@ -52,27 +52,41 @@ final class JsonLexicon {
         }
     }
 
+    // Built once: brics operations copy their operands, so shared automata are never mutated.
+    private static final Automaton PLAIN_CHAR = buildPlainChar();
+    private static final Automaton STRING_UNIT = buildStringUnit();
+    private static final Automaton ANY_STRING = text("\"").concatenate(STRING_UNIT.repeat()).concatenate(text("\""));
+
     /** Characters a JSON string holds as themselves: not a quote, backslash or control, no lone surrogate. */
     static Automaton plainChar() {
+        return PLAIN_CHAR;
+    }
+
+    private static Automaton buildPlainChar() {
         return BasicOperations.union(List.of(BasicAutomata.makeCharRange('\u0020', '\u0021'),
                 BasicAutomata.makeCharRange('\u0023', '\u005b'), BasicAutomata.makeCharRange('\u005d', '\ud7ff'),
                 BasicAutomata.makeCharRange('\ue000', '\uffff')));
     }
 
     /** One decoded character of a JSON string: itself, or an escape (no surrogate \\u escapes). */
-    private static Automaton stringUnit() {
+    private static Automaton buildStringUnit() {
         Automaton hex = BasicAutomata.makeCharSet("0123456789abcdefABCDEF");
         Automaton u = text("\\u").concatenate(BasicOperations.union(List.of(
                 BasicAutomata.makeCharSet("0123456789abcABCeEfF").concatenate(hex.repeat(3, 3)),
                 BasicAutomata.makeCharSet("dD").concatenate(BasicAutomata.makeCharRange('0', '7'))
                         .concatenate(hex.repeat(2, 2)))));
         Automaton simple = text("\\").concatenate(BasicAutomata.makeCharSet("\"\\/bfnrt"));
-        return BasicOperations.union(List.of(plainChar(), simple, u));
+        Automaton unit = BasicOperations.union(List.of(buildPlainChar(), simple, u));
+        unit.minimize();
+        return unit;
     }
 
     /** A JSON string of minLength..maxLength characters (max < 0: unbounded). */
     static Automaton string(int minLength, int maxLength) {
-        Automaton unit = stringUnit();
+        if (minLength == 0 && maxLength < 0) {
+            return ANY_STRING;
+        }
+        Automaton unit = STRING_UNIT;
         Automaton body = maxLength < 0 ? unit.repeat(minLength) : unit.repeat(minLength, maxLength);
         return text("\"").concatenate(body).concatenate(text("\""));
     }

@@ -183,6 +183,44 @@ class ConstraintCompilerTest {
         assertTrue(finished > 10);
     }
 
+    /** Hermes tool calls: each block names an offered function with arguments valid against its parameters. */
+    @Test
+    void toolCallWalksNameAnOfferedFunctionWithValidArguments() throws Exception {
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        String weather = "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":8},"
+                + "\"unit\":{\"enum\":[\"C\",\"F\"]}},\"required\":[\"city\"],\"additionalProperties\":false}";
+        String add = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\",\"minimum\":0,"
+                + "\"maximum\":99},\"b\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":99}},"
+                + "\"required\":[\"a\",\"b\"],\"additionalProperties\":false}";
+        OutputConstraint spec = ToolCallLanguage.hermes(List.of(
+                new ToolCallLanguage.Tool("get_weather", mapper.readTree(weather)),
+                new ToolCallLanguage.Tool("add", mapper.readTree(add))), true, "tool_choice");
+        TokenConstraint c = compile(spec, VOCAB);
+        java.util.Map<String, Schema> validators = java.util.Map.of("get_weather",
+                SCHEMAS.getSchema(weather, InputFormat.JSON), "add", SCHEMAS.getSchema(add, InputFormat.JSON));
+        java.util.regex.Pattern block = java.util.regex.Pattern.compile("<tool_call>\n(.*?)\n</tool_call>",
+                java.util.regex.Pattern.DOTALL);
+        SplittableRandom random = new SplittableRandom(9);
+        int finished = 0;
+        for (int i = 0; i < 30; i++) {
+            String text = walk(c, VOCAB, random, 2000);
+            if (text == null) {
+                continue;
+            }
+            finished++;
+            assertTrue(text.matches("(<tool_call>\n.*?\n</tool_call>)(\n<tool_call>\n.*?\n</tool_call>)*")
+                    || text.matches("(?s)(<tool_call>\n.*?\n</tool_call>)(\n<tool_call>\n.*?\n</tool_call>)*"), text);
+            var m = block.matcher(text);
+            while (m.find()) {
+                var call = mapper.readTree(m.group(1));
+                Schema v = validators.get(call.path("name").asText());
+                assertTrue(v != null, text);
+                assertTrue(v.validate(call.get("arguments").toString(), InputFormat.JSON).isEmpty(), text);
+            }
+        }
+        assertTrue(finished > 5, "walks finished: " + finished);
+    }
+
     @Test
     void multiByteCharactersAreWalkedByteByByte() {
         List<String> choices = List.of("é", "日本", "naïve", "€5");
