@@ -19,9 +19,13 @@ PROMPTS = ["In the beginning God created", "And the LORD said unto Moses,", "Ble
            "The LORD is my shepherd; I shall not want.", "For God so loved the world,", "And it came to pass"]
 
 
-def one(url, model, prompt, tokens):
-    body = json.dumps({"model": model, "prompt": prompt, "max_tokens": tokens, "temperature": 0,
-                       "ignore_eos": True}).encode()
+def one(url, model, prompt, tokens, schema=None):
+    request = {"model": model, "prompt": prompt, "max_tokens": tokens, "temperature": 0, "ignore_eos": True}
+    if schema is not None:
+        # Constrained: the schema must be long enough that every request still generates `tokens` tokens.
+        request["guided_json"] = schema
+        del request["ignore_eos"]
+    body = json.dumps(request).encode()
     req = urllib.request.Request(url + "/v1/completions", data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=300) as r:
         out = json.load(r)
@@ -73,14 +77,14 @@ def closed_loop(concurrency, seconds, send):
     return lat, gen[0], time.time() - t0
 
 
-def run(url, model, concurrency, tokens, seconds, server_pid=None):
+def run(url, model, concurrency, tokens, seconds, server_pid=None, schema=None):
     hz = os.sysconf("SC_CLK_TCK")
     cpu0 = (machine_ticks(), process_ticks(server_pid) if server_pid else 0, process_ticks(os.getpid()))
     lat, generated, wall = closed_loop(concurrency, seconds,
-                                       lambda k: one(url, model, PROMPTS[k % len(PROMPTS)], tokens))
+                                       lambda k: one(url, model, PROMPTS[k % len(PROMPTS)], tokens, schema))
     cpu1 = (machine_ticks(), process_ticks(server_pid) if server_pid else 0, process_ticks(os.getpid()))
     machine, server, client = ((b - a) / hz / wall for a, b in zip(cpu0, cpu1))
-    out = {"concurrency": concurrency, "requests": len(lat), "tokens": generated, "seconds": round(wall, 2),
+    out = {"concurrency": concurrency, "constrained": schema is not None, "requests": len(lat), "tokens": generated, "seconds": round(wall, 2),
            "tokens_per_s": round(generated / wall, 1), "ms_per_token_c": round(1000 * statistics.median(lat) / tokens, 2),
            "p50_s": round(statistics.median(lat), 3), "p90_s": round(lat[int(0.9 * (len(lat) - 1))], 3)}
     # Cores used on average: the machine, the server, this client; the rest is other work on the box.
@@ -99,14 +103,19 @@ def main():
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--server-pid", type=int, help="report the server's CPU and what else ran on the machine")
+    ap.add_argument("--guided-json", help="a JSON schema file: every request is constrained to it (guided_json)")
     ap.add_argument("--print-prompts", action="store_true", help="print the prompts, one a line, and exit")
     args = ap.parse_args()
     if args.print_prompts:
         print("\n".join(PROMPTS))
         return
-    one(args.url, args.model, PROMPTS[0], 4)  # warm-up
+    schema = None
+    if args.guided_json:
+        with open(args.guided_json) as f:
+            schema = json.load(f)
+    one(args.url, args.model, PROMPTS[0], 4, schema)  # warm-up (and, constrained, the compile)
     for c in args.concurrency:
-        print(json.dumps(run(args.url, args.model, c, args.tokens, args.seconds, args.server_pid)), flush=True)
+        print(json.dumps(run(args.url, args.model, c, args.tokens, args.seconds, args.server_pid, schema)), flush=True)
 
 
 if __name__ == "__main__":

@@ -140,6 +140,47 @@ await step('chat completions: tools are accepted, bad tools are a 400 naming the
     (err) => err instanceof OpenAI.BadRequestError && err.error.param === 'tool_choice');
 });
 
+await step('chat completions: response_format json_schema constrains the reply', async () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      book: { type: 'string', enum: ['Genesis', 'Exodus', 'Psalms'] },
+      chapter: { type: 'integer', minimum: 1, maximum: 150 },
+      verses: { type: 'array', items: { type: 'string', maxLength: 12 }, minItems: 1, maxItems: 2 },
+    },
+    required: ['book', 'chapter', 'verses'],
+    additionalProperties: false,
+  };
+  for (const seed of [1, 2, 3]) {
+    const reply = await client.chat.completions.create({
+      model: DECODER,
+      messages: [{ role: 'user', content: 'Name a passage' }],
+      max_tokens: 120,
+      temperature: 1,
+      seed,
+      response_format: { type: 'json_schema', json_schema: { name: 'passage', schema, strict: true } },
+    });
+    assert.equal(reply.choices[0].finish_reason, 'stop');
+    const value = JSON.parse(reply.choices[0].message.content);
+    assert.deepEqual(Object.keys(value), ['book', 'chapter', 'verses']);
+    assert.ok(schema.properties.book.enum.includes(value.book), value.book);
+    assert.ok(Number.isInteger(value.chapter) && value.chapter >= 1 && value.chapter <= 150, `${value.chapter}`);
+    assert.ok(Array.isArray(value.verses) && value.verses.length >= 1 && value.verses.length <= 2);
+    assert.ok(value.verses.every((v) => typeof v === 'string' && v.length <= 12), JSON.stringify(value.verses));
+  }
+  await assert.rejects(
+    client.chat.completions.create({
+      model: DECODER,
+      messages: [{ role: 'user', content: 'x' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'bad', schema: { type: 'object', not: {} } } },
+    }),
+    (err) => {
+      assert.equal(err.status, 400);
+      assert.equal(err.error.param, 'response_format.json_schema.schema');
+      return true;
+    });
+});
+
 await step('errors: an unknown model is an APIError in the OpenAI shape', async () => {
   await assert.rejects(
     client.completions.create({ model: 'no-such-model', prompt: 'x', max_tokens: 1 }),

@@ -41,7 +41,8 @@ class ArchitectureTest {
         only("registry", "core", "config", "hf", "tools");
         only("batching", "core");
         only("generation", "core");
-        only("inference", "core", "config", "registry", "batching", "generation", "hf", "tools", "chat");
+        only("constraint", "core");
+        only("inference", "core", "config", "registry", "batching", "generation", "hf", "tools", "chat", "constraint");
         only("api", "core", "config", "inference", "tools");
         only("observability", "core", "config", "registry", "inference");
     }

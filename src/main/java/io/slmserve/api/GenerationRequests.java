@@ -45,7 +45,7 @@ final class GenerationRequests {
         }
         GenerateRequest.Parameters p = body.parameters() != null ? body.parameters()
                 : new GenerateRequest.Parameters(null, null, null, null, null, null, null, null, null, null, null, null,
-                        null, null, null, null, null, null, null, null);
+                        null, null, null, null, null, null, null, null, null);
         boolean sample = p.doSample() != null ? p.doSample()
                 : p.temperature() != null || p.topK() != null || p.topP() != null || p.typicalP() != null
                         || p.seed() != null;
@@ -70,7 +70,7 @@ final class GenerationRequests {
         }
         // TGI's default of 100 new tokens shrinks to what the model leaves room for (a seq2seq model may allow fewer).
         return new GenerationQuery(body.model(), body.inputs(), null, b.build(), 1, endpoint, Deadline.NONE,
-                TGI_DEFAULT_MAX_NEW_TOKENS, unset);
+                TGI_DEFAULT_MAX_NEW_TOKENS, unset, ResponseFormats.grammar(p.grammar()));
     }
 
     static GenerationQuery completion(CompletionRequest body) {
@@ -99,7 +99,8 @@ final class GenerationRequests {
             unset.add(Field.SAMPLING);
         }
         return new GenerationQuery(body.model(), prompt, null, b.build(), choices(body.n()), "/v1/completions",
-                Deadline.NONE, null, unset);
+                Deadline.NONE, null, unset, ResponseFormats.openAi(body.responseFormat(), body.guidedJson(),
+                body.guidedRegex(), body.guidedChoice(), body.structuredOutputs()));
     }
 
     static GenerationQuery chat(ChatCompletionRequest body) {
@@ -135,7 +136,8 @@ final class GenerationRequests {
         // tool_choice none: the tools stay out of the prompt, as vLLM does, so the model answers in words.
         ChatInput chat = new ChatInput(messages, choice.parsesCalls() ? tools : null, body.chatTemplateKwargs());
         return new GenerationQuery(body.model(), null, chat, b.build(), choices(body.n()), "/v1/chat/completions",
-                Deadline.NONE, null, unset);
+                Deadline.NONE, null, unset, ResponseFormats.openAi(body.responseFormat(),
+                body.guidedJson(), body.guidedRegex(), body.guidedChoice(), body.structuredOutputs()));
     }
 
     /** A chat request's tool_choice (the request was checked by {@link #chat}). */

@@ -63,6 +63,7 @@ public class NativeGenerationResource {
     @POST
     @Path("generate")
     @Produces(MediaType.APPLICATION_JSON)
+    @Blocking // tokenizing and compiling an output constraint happen on the caller's thread, off the event loop
     @Operation(operationId = "generate",
             summary = "Generate text (TGI)", description = "Continues the prompt. Concurrent requests share "
             + "forward steps (continuous batching): a new request joins the running batch at the next token.")

@@ -20,6 +20,35 @@ public interface ServerConfig {
 
     Auth auth();
 
+    Constraints constraints();
+
+    /** Structured output (response_format, guided_*, grammar): compile limits and the compiled-constraint cache. */
+    interface Constraints {
+        /** Whitespace characters allowed between JSON tokens; small, so a model cannot loop on spaces. */
+        @WithDefault("2")
+        int maxWhitespace();
+
+        /** Nesting depth of json_object output and of schema parts that allow any JSON value. */
+        @WithDefault("3")
+        int jsonDepth();
+
+        /** Byte-automaton states above which a constraint is refused with 400. */
+        @WithDefault("20000")
+        int maxStates();
+
+        /** Characters of a schema, regex or choice list above which it is refused with 400. */
+        @WithDefault("65536")
+        int maxSchemaChars();
+
+        /** Compiled constraints kept at most. */
+        @WithDefault("256")
+        int cacheEntries();
+
+        /** Estimated MiB of compiled constraints (automata and allowed-token sets) kept at most. */
+        @WithDefault("256")
+        int cacheMib();
+    }
+
     /** DJL / libtorch thread settings. */
     interface Engine {
         /** Intra-op threads per worker; one worker per core with one thread each beats one fat worker here. */

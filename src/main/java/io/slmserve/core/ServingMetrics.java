@@ -38,6 +38,14 @@ public interface ServingMetrics {
     default void decoderStep(String model, int rows, String phase) {
     }
 
+    /** Structured output: a constraint compiled on a cache miss (kind: JSON_SCHEMA, REGEX, ...). */
+    default void constraintCompiled(String model, String kind, long nanos) {
+    }
+
+    /** Structured output: a request whose constraint was already compiled. */
+    default void constraintCacheHit(String model, String kind) {
+    }
+
     /** A no-op, for unit tests of queue and scheduler logic. */
     ServingMetrics NONE = new ServingMetrics() {
         @Override

@@ -23,4 +23,12 @@ public interface TextTokenizer {
 
     /** Id of {@link #maskToken()}, or -1. */
     long maskTokenId();
+
+    /**
+     * The bytes each token id contributes to decoded text (index = token id), null for special tokens; or null
+     * when the vocabulary cannot be mapped to bytes. Used to constrain generation to a language of texts.
+     */
+    default byte[][] tokenBytes() {
+        return null;
+    }
 }

@@ -26,6 +26,9 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
     private final int vocabularySize;
     private final String maskToken;
     private final long maskTokenId;
+    private final Path tokenizerJson;
+    private volatile byte[][] tokenBytes;
+    private volatile boolean tokenBytesRead;
 
     private final BosPolicy bos;
     private final String bosText;
@@ -51,6 +54,7 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
                 .optMaxLength(maxTokens)
                 .build();
         this.maxTokens = maxTokens;
+        this.tokenizerJson = tokenizerJson;
         this.vocabularySize = vocabularySize;
         this.maskToken = maskToken;
         this.maskTokenId = maskToken == null ? -1 : singleId(maskToken);
@@ -125,6 +129,24 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
     @Override
     public int vocabularySize() {
         return vocabularySize;
+    }
+
+    /** Read from tokenizer.json on first use (only constrained requests need it), then kept. */
+    @Override
+    public byte[][] tokenBytes() {
+        if (!tokenBytesRead) {
+            synchronized (this) {
+                if (!tokenBytesRead) {
+                    try {
+                        tokenBytes = TokenByteStrings.read(tokenizerJson, vocabularySize);
+                    } catch (IOException e) {
+                        tokenBytes = null;
+                    }
+                    tokenBytesRead = true;
+                }
+            }
+        }
+        return tokenBytes;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.slmserve.generation;
 
 import io.slmserve.core.DecoderSession.DecoderRow;
+import io.slmserve.core.TokenConstraint;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,14 +21,17 @@ final class BeamSearch {
     private final int minTokens;
     private final int maxNewTokens;
     private final BeamHypotheses finished;
+    private final TokenConstraint constraint;
     private int[] slots = new int[0];
     /** Live beams; one (the prompt alone) until the first step, then always {@code width}. */
     private List<Beam> beams = new ArrayList<>();
     private int generated;
     private boolean done;
 
-    BeamSearch(int width, double lengthPenalty, boolean earlyStopping, long[] eos, int minTokens, int maxNewTokens) {
+    BeamSearch(int width, double lengthPenalty, boolean earlyStopping, long[] eos, int minTokens, int maxNewTokens,
+               TokenConstraint constraint) {
         this.width = width;
+        this.constraint = constraint;
         this.eos = eos.clone();
         this.minTokens = minTokens;
         this.maxNewTokens = maxNewTokens;
@@ -50,7 +54,8 @@ final class BeamSearch {
     /** Takes the request's slots; the prompt goes into the first, the others fill as beams fork. */
     void assign(int[] taken) {
         slots = taken.clone();
-        beams = new ArrayList<>(List.of(new Beam(slots[0], new long[0], new double[0], 0)));
+        beams = new ArrayList<>(List.of(new Beam(slots[0], new long[0], new double[0], 0,
+                constraint == null ? 0 : constraint.initialState())));
     }
 
     int[] slots() {
@@ -78,12 +83,18 @@ final class BeamSearch {
         Candidates top = new Candidates(want);
         for (int b = 0; b < beams.size(); b++) {
             int row = offset + b * vocab;
+            if (constraint != null) {
+                constraint.mask(beams.get(b).state, logits, row, vocab);
+            }
             double lse = TokenScores.logSumExp(logits, row, vocab);
             for (int v = 0; v < vocab; v++) {
-                if (generated < minTokens && isEos(v)) {
+                if (generated < minTokens && isEos(v) && constraint == null) {
                     continue;
                 }
                 double logprob = logits[row + v] - lse;
+                if (logprob == Double.NEGATIVE_INFINITY) {
+                    continue; // masked out
+                }
                 top.offer(beams.get(b).score + logprob, b, v, logprob);
             }
         }
@@ -100,7 +111,8 @@ final class BeamSearch {
                     finished.add(tokens, logprobs, top.score[rank], generated);
                 }
             } else {
-                next.add(new Beam(-1, tokens, logprobs, top.score[rank]));
+                int state = constraint == null ? 0 : constraint.advance(parent.state, top.token[rank]);
+                next.add(new Beam(-1, tokens, logprobs, top.score[rank], state));
                 parentOf.add(top.beam[rank]);
             }
         }
@@ -141,7 +153,7 @@ final class BeamSearch {
                 copies.add(parents.get(parentOf.get(c)).slot, slotOf[c]);
             }
             Beam child = children.get(c);
-            placed.add(new Beam(slotOf[c], child.tokens, child.logprobs, child.score));
+            placed.add(new Beam(slotOf[c], child.tokens, child.logprobs, child.score, child.state));
         }
         return placed;
     }
@@ -167,8 +179,8 @@ final class BeamSearch {
         return out;
     }
 
-    /** A live beam: its slot, generated tokens with their log-probabilities, and their sum. */
-    private record Beam(int slot, long[] tokens, double[] logprobs, double score) {
+    /** A live beam: its slot, generated tokens with their log-probabilities, their sum, its constraint state. */
+    private record Beam(int slot, long[] tokens, double[] logprobs, double score, int state) {
     }
 
     /** The n best (score, beam, token) triples seen, best first. */

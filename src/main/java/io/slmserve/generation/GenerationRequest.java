@@ -2,6 +2,7 @@ package io.slmserve.generation;
 
 import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationParams;
+import io.slmserve.core.TokenConstraint;
 import java.util.Objects;
 
 /**
@@ -11,12 +12,19 @@ import java.util.Objects;
  * @param params   validated parameters with max_new_tokens and seed resolved
  * @param listener where tokens and the outcome go
  * @param deadline past it, a waiting sequence leaves the queue and a running one stops (both 504)
+ * @param constraint the language the output must belong to (its mask applies to this sequence's rows only), or
+ *                   null for none
  */
 public record GenerationRequest(long[] prompt, GenerationParams params, GenerationListener listener,
-                                Deadline deadline) {
+                                Deadline deadline, TokenConstraint constraint) {
 
     public GenerationRequest(long[] prompt, GenerationParams params, GenerationListener listener) {
-        this(prompt, params, listener, Deadline.NONE);
+        this(prompt, params, listener, Deadline.NONE, null);
+    }
+
+    public GenerationRequest(long[] prompt, GenerationParams params, GenerationListener listener,
+                             Deadline deadline) {
+        this(prompt, params, listener, deadline, null);
     }
 
     public GenerationRequest {

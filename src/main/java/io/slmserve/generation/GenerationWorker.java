@@ -182,6 +182,9 @@ final class GenerationWorker implements Runnable {
                 s.beams().advance(logits, first[i] * vocab, vocab, copies);
                 searching.add(s);
             } else {
+                // The mask goes into the logits themselves, so sampling and the reported logprobs both see the
+                // constrained distribution; unconstrained rows are untouched.
+                s.mask(logits, first[i] * vocab, vocab);
                 emit(s, sampler.choose(s, logits, first[i] * vocab), logits, first[i] * vocab, now);
             }
         }

@@ -28,7 +28,8 @@ final class Sampler {
         GenerationParams p = seq.params();
         System.arraycopy(logits, offset, work, 0, vocab);
         seq.penalties().apply(work, p);
-        if (seq.generated() < p.minTokens()) {
+        // A constrained row's mask decides when the end token may come (only where the output is complete).
+        if (seq.generated() < p.minTokens() && seq.constraint() == null) {
             seq.suppressStops(work);
         }
         if (!p.sample()) {

@@ -6,6 +6,7 @@ import io.slmserve.core.FinishReason;
 import io.slmserve.core.GeneratedToken;
 import io.slmserve.core.GenerationParams;
 import io.slmserve.core.TextTokenizer;
+import io.slmserve.core.TokenConstraint;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -33,6 +34,7 @@ final class Sequence implements GenerationHandle {
     private final AtomicBoolean terminated = new AtomicBoolean();
     private final Consumer<Sequence> onCancel;
     private final BeamSearch beams;
+    private final TokenConstraint constraint;
     private volatile boolean cancelled;
 
     /** The first (for a beam search: the first of its) cache slot(s), -1 while waiting. */
@@ -40,6 +42,8 @@ final class Sequence implements GenerationHandle {
     int position;
     long lastToken;
     long lastTokenAt;
+    /** The constraint automaton's state after the tokens so far (unused without a constraint). */
+    int constraintState;
     private int generated;
     private FinishReason finish;
 
@@ -54,8 +58,22 @@ final class Sequence implements GenerationHandle {
         this.stopIds = new HashSet<>(p.stopTokenIds());
         this.eos = info.eosTokenIds().stream().mapToLong(Long::longValue).toArray();
         this.onCancel = onCancel;
+        this.constraint = request.constraint();
+        this.constraintState = constraint == null ? 0 : constraint.initialState();
         this.beams = p.beamSearch() ? new BeamSearch(p.numBeams(), p.lengthPenalty(), p.earlyStopping(), eos,
-                p.minTokens(), p.maxNewTokens()) : null;
+                p.minTokens(), p.maxNewTokens(), constraint) : null;
+    }
+
+    /** The output constraint, or null. */
+    TokenConstraint constraint() {
+        return constraint;
+    }
+
+    /** Masks this sequence's row (one path) with its constraint's allowed tokens; nothing without a constraint. */
+    void mask(float[] logits, int offset, int vocab) {
+        if (constraint != null) {
+            constraint.mask(constraintState, logits, offset, vocab);
+        }
     }
 
     /** The beam search this sequence runs, or null for one greedy or sampled path. */
@@ -150,6 +168,9 @@ final class Sequence implements GenerationHandle {
     GeneratedToken accept(long token, double logprob, String piece, List<GeneratedToken.TopToken> top) {
         generated++;
         lastToken = token;
+        if (constraint != null && beams == null) {
+            constraintState = constraint.advance(constraintState, token);
+        }
         penalties.record(token);
         boolean isEos = isEos(token);
         String released = stopMatcher.offer(detokenizer.next(token));

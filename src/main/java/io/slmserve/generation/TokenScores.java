@@ -29,6 +29,9 @@ final class TokenScores {
         int filled = 0;
         for (int v = 0; v < vocab; v++) {
             float x = logits[offset + v];
+            if (x == Float.NEGATIVE_INFINITY) {
+                continue; // masked out by a constraint: not an alternative
+            }
             if (filled < n || x > logits[offset + best[filled - 1]]) {
                 int i = filled < n ? filled++ : n - 1;
                 while (i > 0 && logits[offset + best[i - 1]] < x) {

@@ -3,6 +3,7 @@ package io.slmserve.inference;
 import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationDefaults;
 import io.slmserve.core.GenerationParams;
+import io.slmserve.core.OutputConstraint;
 import java.util.Set;
 
 /**
@@ -19,10 +20,12 @@ import java.util.Set;
  *                  limits leave less room), or null for as many as the limits allow
  * @param unset     the parameters the request left unset: the model's generation_config.json defaults replace
  *                  the API's there ({@link GenerationDefaults#applyTo}); empty keeps the API's defaults
+ * @param constraint what the output must match (JSON schema, regex, choice), or null
  */
 public record GenerationQuery(String model, String prompt, ChatInput chat,
                               GenerationParams params, int n, String endpoint, Deadline deadline,
-                              Integer defaultMaxNewTokens, Set<GenerationDefaults.Field> unset) {
+                              Integer defaultMaxNewTokens, Set<GenerationDefaults.Field> unset,
+                              OutputConstraint constraint) {
 
     public GenerationQuery {
         unset = Set.copyOf(unset);
@@ -31,7 +34,7 @@ public record GenerationQuery(String model, String prompt, ChatInput chat,
     public GenerationQuery(String model, String prompt, ChatInput chat,
                            GenerationParams params, int n, String endpoint, Deadline deadline,
                            Integer defaultMaxNewTokens) {
-        this(model, prompt, chat, params, n, endpoint, deadline, defaultMaxNewTokens, Set.of());
+        this(model, prompt, chat, params, n, endpoint, deadline, defaultMaxNewTokens, Set.of(), null);
     }
 
     public GenerationQuery(String model, String prompt, ChatInput chat,
@@ -41,6 +44,13 @@ public record GenerationQuery(String model, String prompt, ChatInput chat,
 
     /** The same query with the request's deadline. */
     public GenerationQuery withDeadline(Deadline value) {
-        return new GenerationQuery(model, prompt, chat, params, n, endpoint, value, defaultMaxNewTokens, unset);
+        return new GenerationQuery(model, prompt, chat, params, n, endpoint, value, defaultMaxNewTokens, unset,
+                constraint);
+    }
+
+    /** The same query constrained to a language. */
+    public GenerationQuery withConstraint(OutputConstraint value) {
+        return new GenerationQuery(model, prompt, chat, params, n, endpoint, deadline, defaultMaxNewTokens, unset,
+                value);
     }
 }

@@ -9,6 +9,7 @@ import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelTask;
 import io.slmserve.core.ServingException;
 import io.slmserve.core.ServingMetrics;
+import io.slmserve.core.TokenConstraint;
 import io.slmserve.generation.GenerationPool;
 import io.slmserve.generation.GenerationRequest;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -38,9 +39,12 @@ public class GenerationService {
     private final ServerConfig.Limits limits;
     private final ChatTemplates templates;
 
+    private final StructuredOutput structured;
+
     public GenerationService(ModelResolver resolver, DecoderPools pools, ChatTemplates templates, ServingMetrics metrics,
-                             ServerConfig config) {
+                             ServerConfig config, StructuredOutput structured) {
         this.templates = templates;
+        this.structured = structured;
         this.resolver = resolver;
         this.pools = pools;
         this.metrics = metrics;
@@ -132,11 +136,15 @@ public class GenerationService {
             defaultMaxNew = Math.max(defaults.maxNewTokens(), requested.minTokens());
         }
         GenerationParams params = resolve(requested, defaultMaxNew, ids.length, info);
+        // Compiled here, on the caller's thread and before admission: a slow schema never holds up a worker, and
+        // an unsatisfiable one is a 400 before anything queues.
+        TokenConstraint constraint = query.constraint() == null ? null : structured.compile(id, query.constraint(),
+                model.tokenizer(), info.vocabularySize(), info.eosTokenId(), query.deadline());
         List<GenerationRequest> requests = new ArrayList<>(n);
         CompletionTracker tracker = new CompletionTracker(id, prompt, ids.length, n, events);
         for (int i = 0; i < n; i++) {
             requests.add(new GenerationRequest(ids, params.withSeed(params.seed() + i), tracker.listener(i),
-                    query.deadline()));
+                    query.deadline(), constraint));
         }
         metrics.inputTokens(id, query.endpoint(), ids.length);
         tracker.handles(pool.submit(requests));

@@ -109,4 +109,17 @@ public class MicrometerServingMetrics implements ServingMetrics {
                 .tags("model", model, "phase", phase).serviceLevelObjectives(BATCH_BUCKETS)
                 .register(registry).record(rows);
     }
+
+    @Override
+    public void constraintCompiled(String model, String kind, long nanos) {
+        Timer.builder("slm.constraint.compile").description("Compiling an output constraint (cache misses)")
+                .tags("model", model, "kind", kind).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void constraintCacheHit(String model, String kind) {
+        registry.counter("slm.constraint.cache.hits", "model", model, "kind", kind).increment();
+    }
 }

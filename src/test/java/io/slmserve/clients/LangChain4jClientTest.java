@@ -150,6 +150,44 @@ class LangChain4jClientTest {
         assertTrue(response.tokenUsage().outputTokenCount() > 0);
     }
 
+    /** LangChain4j's structured output: a JSON-schema response format on a chat request, sampled at temperature 1. */
+    @Test
+    void chatModelJsonSchemaResponseFormatIsHonoured() throws Exception {
+        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(v1.toString()).apiKey("unused")
+                .modelName("nano-gpt").temperature(1.0).maxTokens(80).timeout(TIMEOUT).maxRetries(0).build();
+        dev.langchain4j.model.chat.request.json.JsonObjectSchema root =
+                dev.langchain4j.model.chat.request.json.JsonObjectSchema.builder()
+                        .addEnumProperty("book", List.of("Genesis", "Exodus", "Psalms"))
+                        .addIntegerProperty("chapter")
+                        .addBooleanProperty("poetry")
+                        .required("book", "chapter", "poetry")
+                        .additionalProperties(false)
+                        .build();
+        dev.langchain4j.model.chat.request.ResponseFormat format =
+                dev.langchain4j.model.chat.request.ResponseFormat.builder()
+                        .type(dev.langchain4j.model.chat.request.ResponseFormatType.JSON)
+                        .jsonSchema(dev.langchain4j.model.chat.request.json.JsonSchema.builder().name("Passage")
+                                .rootElement(root).build())
+                        .build();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (int i = 0; i < 3; i++) {
+            ChatResponse response = chat.chat(dev.langchain4j.model.chat.request.ChatRequest.builder()
+                    .messages(dev.langchain4j.data.message.UserMessage.from("Name a passage"))
+                    .responseFormat(format).build());
+            com.fasterxml.jackson.databind.JsonNode value = json.readTree(response.aiMessage().text());
+            assertEquals(List.of("book", "chapter", "poetry"), iterator(value.fieldNames()), value.toString());
+            assertTrue(List.of("Genesis", "Exodus", "Psalms").contains(value.get("book").asText()), value.toString());
+            assertTrue(value.get("chapter").isIntegralNumber(), value.toString());
+            assertTrue(value.get("poetry").isBoolean(), value.toString());
+        }
+    }
+
+    private static List<String> iterator(java.util.Iterator<String> names) {
+        List<String> out = new java.util.ArrayList<>();
+        names.forEachRemaining(out::add);
+        return out;
+    }
+
     private static double cosine(float[] a, float[] b) {
         double dot = 0;
         double na = 0;

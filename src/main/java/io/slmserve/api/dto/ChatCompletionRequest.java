@@ -44,7 +44,18 @@ public record ChatCompletionRequest(
         Boolean parallelToolCalls,
         @JsonProperty("chat_template_kwargs") @Schema(description = "Extra variables for the model's chat template, "
                 + "e.g. {\"enable_thinking\": false} for Qwen3 (vLLM's extension)", nullable = true)
-        Map<String, Object> chatTemplateKwargs) {
+        Map<String, Object> chatTemplateKwargs,
+        @JsonProperty("response_format") @Schema(description = "{\"type\": \"text\"}, {\"type\": \"json_object\"} or "
+                + "{\"type\": \"json_schema\", \"json_schema\": {\"name\", \"schema\", \"strict\"}}: the output is "
+                + "constrained token by token to match") JsonNode responseFormat,
+        @JsonProperty("guided_json") @Schema(description = "vLLM extra: a JSON schema (object or JSON text) the output "
+                + "must match") JsonNode guidedJson,
+        @JsonProperty("guided_regex") @Schema(description = "vLLM extra: a regular expression the whole output must "
+                + "match") String guidedRegex,
+        @JsonProperty("guided_choice") @Schema(description = "vLLM extra: the output is exactly one of these strings")
+        List<String> guidedChoice,
+        @JsonProperty("structured_outputs") @Schema(description = "vLLM extra: {\"json\": schema} or {\"regex\": ...} "
+                + "or {\"choice\": [...]}") JsonNode structuredOutputs) {
 
     /** One chat message. */
     @Schema(name = "ChatMessage")

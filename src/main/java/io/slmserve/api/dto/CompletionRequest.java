@@ -42,5 +42,16 @@ public record CompletionRequest(
                 + "sum(logprob) / length^length_penalty (default 1)") Double lengthPenalty,
         @JsonProperty("early_stopping") @Schema(description = "Extra, beam search: stop once num_beams hypotheses "
                 + "are finished (default false: once no live beam can beat them), as Hugging Face")
-        Boolean earlyStopping) {
+        Boolean earlyStopping,
+        @JsonProperty("response_format") @Schema(description = "{\"type\": \"text\"}, {\"type\": \"json_object\"} or "
+                + "{\"type\": \"json_schema\", \"json_schema\": {\"name\", \"schema\", \"strict\"}}: the output is "
+                + "constrained token by token to match") JsonNode responseFormat,
+        @JsonProperty("guided_json") @Schema(description = "vLLM extra: a JSON schema (object or JSON text) the output "
+                + "must match") JsonNode guidedJson,
+        @JsonProperty("guided_regex") @Schema(description = "vLLM extra: a regular expression the whole output must "
+                + "match") String guidedRegex,
+        @JsonProperty("guided_choice") @Schema(description = "vLLM extra: the output is exactly one of these strings")
+        List<String> guidedChoice,
+        @JsonProperty("structured_outputs") @Schema(description = "vLLM extra: {\"json\": schema} or {\"regex\": ...} "
+                + "or {\"choice\": [...]}") JsonNode structuredOutputs) {
 }

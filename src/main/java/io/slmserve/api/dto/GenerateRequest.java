@@ -46,6 +46,8 @@ public record GenerateRequest(
                     + "sum(logprob) / length^length_penalty (default 1)") Double lengthPenalty,
             @JsonProperty("early_stopping") @Schema(description = "Beam search: stop once num_beams hypotheses are "
                     + "finished (default false: once no live beam can beat them), as Hugging Face")
-            Boolean earlyStopping) {
+            Boolean earlyStopping,
+            @Schema(description = "Constrain the output: {\"type\": \"json\", \"value\": JSON schema} or "
+                    + "{\"type\": \"regex\", \"value\": \"...\"}") com.fasterxml.jackson.databind.JsonNode grammar) {
     }
 }
