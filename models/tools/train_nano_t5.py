@@ -19,6 +19,9 @@ Steps, deterministic for a given --seed:
      heldout.jsonl; README.md is written by hand from --work/metrics.json).
 
     --export-only         re-runs 4 and 5 from --work/ckpt.pt
+    --tiny-random DIR     writes an untrained, tiny folder through convert_t5.py from a random Hugging Face
+                          snapshot (--variant v1.1: gated-gelu, untied head; v1.0: relu, tied head scaled by
+                          d_model^-0.5), with nano-t5's tokenizer, for engine tests; never committed
 """
 import argparse
 import json
@@ -84,6 +87,39 @@ def config_for(args, vocab_size: int) -> t5.T5Config:
                        decoder_start_token_id=0, max_position_embeddings=args.max_positions)
 
 
+def write_tiny_random(out: str, seed: int, variant: str) -> None:
+    """A random-weight T5 snapshot in the Hugging Face layout (config.json, model.safetensors, tokenizer.json),
+    converted by convert_t5.convert into out: the real conversion path, tiny dimensions."""
+    import tempfile
+    import convert_t5  # noqa: E402
+    from slmtorch import safetensors_io  # noqa: E402
+    torch.manual_seed(seed)
+    tok = numdigits.DigitsTokenizer()
+    v10 = variant == "v1.0"
+    cfg = t5.T5Config(vocab_size=tok.vocab_size + 6, d_model=32, d_kv=12, d_ff=48, num_layers=2,
+                      num_decoder_layers=3, num_heads=3, relative_attention_num_buckets=8,
+                      relative_attention_max_distance=20, feed_forward_proj="relu" if v10 else "gated-gelu",
+                      tie_word_embeddings=v10)
+    model = t5.build(cfg)
+    with torch.no_grad():  # larger weights: peaked, input-dependent (still meaningless) outputs
+        for name, p in model.named_parameters():
+            if "relative_attention_bias" in name:
+                p.normal_(std=2.0)
+            elif p.dim() == 2 and name != "shared.weight":
+                p.mul_(3.0)
+    with tempfile.TemporaryDirectory() as hf:
+        safetensors_io.save(t5.hf_state_dict(model), os.path.join(hf, "model.safetensors"), {"format": "pt"})
+        hf_cfg = cfg.to_hf_dict()
+        del hf_cfg["max_position_embeddings"]  # a real T5 config.json has none
+        with open(os.path.join(hf, "config.json"), "w") as f:
+            json.dump(hf_cfg, f)
+        numdigits.write_tokenizer(os.path.join(hf, "tokenizer.json"))
+        convert_t5.convert(hf, out, batch_size=8, max_input_tokens=24, max_new_tokens=32)
+    with open(os.path.join(out, "README.md"), "w") as f:
+        f.write(f"# t5-tiny-random ({variant}, random weights, not committed)\n\nWritten by "
+                f"`models/tools/train_nano_t5.py --tiny-random DIR --variant {variant}`; outputs are noise.\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="models/nano-t5")
@@ -105,9 +141,14 @@ def main() -> None:
     ap.add_argument("--max-new-tokens", type=int, default=16)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--export-only", action="store_true")
+    ap.add_argument("--tiny-random", metavar="DIR")
+    ap.add_argument("--variant", choices=("v1.0", "v1.1"), default="v1.1")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)  # the machine is shared: stay at 2 threads
+    if args.tiny_random:
+        write_tiny_random(args.tiny_random, args.seed, args.variant)
+        return
     torch.manual_seed(args.seed)
     os.makedirs(args.work, exist_ok=True)
     t0 = time.time()
