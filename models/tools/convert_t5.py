@@ -108,13 +108,15 @@ def write_served_folder(model: t5.T5ForConditionalGeneration, cfg: t5.T5Config, 
     return scripted
 
 
-def convert(hf_dir: str, out: str, batch_size: int = 16, max_input_tokens: int = 0, max_new_tokens: int = 0):
+def convert(hf_dir: str, out: str, batch_size: int = 16, max_input_tokens: int = 0, max_new_tokens: int = 0,
+            dtype: str = "", name: str = ""):
     """The registry entry point: HF T5 snapshot folder -> served folder. Defaults: 512 source tokens (T5's
-    training length), max_new_tokens half of that. Returns the in-memory scripted module."""
+    training length), max_new_tokens half of that; dtype, when given, becomes serving.properties' option.dtype
+    (the archive keeps fp32 weights; the server casts at load). Returns the in-memory scripted module."""
     max_in = max_input_tokens or 512
     max_new = max_new_tokens or max(1, max_in // 2)
     model, cfg = load_hf_snapshot(hf_dir, max(max_in, max_new + 1))
-    name = os.path.basename(os.path.normpath(hf_dir))
+    name = name or os.path.basename(os.path.normpath(hf_dir))
     tc_path = os.path.join(hf_dir, "tokenizer_config.json")
     tc = None
     if os.path.exists(tc_path):
@@ -122,8 +124,10 @@ def convert(hf_dir: str, out: str, batch_size: int = 16, max_input_tokens: int =
         tc["model_max_length"] = max_in
     readme = (f"# {name}\n\nConverted from the Hugging Face T5 snapshot `{hf_dir}` by "
               "`models/tools/convert_t5.py`. See the source model card for licence and data.\n")
-    return write_served_folder(model, cfg, os.path.join(hf_dir, "tokenizer.json"), out,
-                               serving_properties(batch_size, max_in, max_in + max_new), model_name=name,
+    props = serving_properties(batch_size, max_in, max_in + max_new)
+    if dtype:
+        props["option.dtype"] = dtype
+    return write_served_folder(model, cfg, os.path.join(hf_dir, "tokenizer.json"), out, props, model_name=name,
                                readme=readme, tokenizer_config_json=tc)
 
 
