@@ -28,6 +28,7 @@ FAMILIES = {
     "qwen2": "families.llama_family",
     "qwen3": "families.llama_family",
     "phi3": "families.llama_family",
+    "t5": "families.t5_family",
 }
 
 

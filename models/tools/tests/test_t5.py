@@ -300,6 +300,30 @@ class ConvertSnapshot(unittest.TestCase):
             self.assertEqual(got_cached, [want_ref])
 
 
+class ConvertRegistry(unittest.TestCase):
+    def test_convert_py_dispatches_t5_and_reports_refusals_in_one_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            cfg = flan_t5_small_config(layers=1)
+            cfg.update({"d_model": 16, "d_ff": 16, "d_kv": 4, "num_heads": 2, "vocab_size": 160})
+            random_snapshot(d, cfg)
+            out = os.path.join(d, "out")
+            res = subprocess.run([sys.executable, os.path.join(TOOLS, "convert.py"), d, out, "--max-total-tokens",
+                                  "48", "--dtype", "bfloat16", "--batch-size", "4"], capture_output=True, text=True)
+            self.assertEqual(res.returncode, 0, res.stderr)
+            with open(os.path.join(out, "serving.properties")) as f:
+                props = dict(line.strip().split("=", 1) for line in f if "=" in line)
+            self.assertEqual((props["max_input_tokens"], props["max_total_tokens"], props["option.dtype"],
+                              props["batch_size"]), ("32", "48", "bfloat16", "4"))
+            cfg["feed_forward_proj"] = "gated-mish"
+            with open(os.path.join(d, "config.json"), "w") as f:
+                json.dump(cfg, f)
+            res = subprocess.run([sys.executable, os.path.join(TOOLS, "convert.py"), d, os.path.join(d, "bad")],
+                                 capture_output=True, text=True)
+            self.assertEqual(res.returncode, 2)
+            self.assertEqual(len(res.stderr.strip().splitlines()), 1, res.stderr)
+            self.assertIn("unsupported T5 feed_forward_proj 'gated-mish'", res.stderr)
+
+
 class Refusals(unittest.TestCase):
     def test_unknown_feed_forward_proj_is_refused_with_one_line(self):
         with tempfile.TemporaryDirectory() as d:
