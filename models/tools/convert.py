@@ -31,6 +31,7 @@ FAMILIES = {
     "gemma": "families.llama_family",
     "gemma2": "families.llama_family",
     "gemma3_text": "families.llama_family",
+    "t5": "families.t5_family",
 }
 
 

@@ -6,6 +6,10 @@ skip-special-tokens) must equal numwords.py's. Compiles a tiny Java program with
 
     /usr/bin/python3 models/tools/tokenizer_java_check.py models/nano-gpt/tokenizer.json
     /usr/bin/python3 models/tools/tokenizer_java_check.py models/nano-bart/tokenizer.json
+    /usr/bin/python3 models/tools/tokenizer_java_check.py models/nano-t5/tokenizer.json
+
+For the Unigram tokenizer.json of nano-t5 the reference is slmtorch/numdigits.py (ids with the appended
+``</s>``, and decode with and without skip-special-tokens).
 
 Exit status 0 when every sentence matches.
 """
@@ -19,7 +23,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
-from slmtorch import numwords  # noqa: E402
+from slmtorch import numdigits, numwords  # noqa: E402
 
 SENTENCES = [
     "In the beginning God created the heaven and the earth.",
@@ -34,6 +38,13 @@ SENTENCES = [
     "first<|endoftext|>second <|endoftext|> third",
     "non\u00a0breaking\u00a0space and Ωmega ÆØÅ æøå ß Straße İstanbul",
     "Lines\nwith\n\nnewlines\r\nand CRLF",
+]
+
+UNIGRAM_SENTENCES = [
+    "four thousand eight hundred seventeen", "Twenty-One", "one million one", "zero", "4817", "0",
+    "  two   hundred  ",
+    "nine hundred ninety-nine million nine hundred ninety-nine thousand nine hundred ninety-nine",
+    "seven hundreds", "fourty two", "x-ray 42", "héllo wörld", "<pad> five </s>", "",
 ]
 
 NUMBER_SENTENCES = [
@@ -90,9 +101,12 @@ def classpath() -> str:
 def main() -> int:
     tok_path = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "models/nano-gpt/tokenizer.json")
     with open(tok_path, encoding="utf-8") as f:
-        word_level = json.load(f)["model"]["type"] == "WordLevel"
-    sentences = NUMBER_SENTENCES if word_level else SENTENCES
-    tok = numwords.NumTokenizer() if word_level else bpe.ByteLevelBPE.load(tok_path)
+        kind = json.load(f)["model"]["type"]
+    word_level = kind == "WordLevel"
+    unigram = kind == "Unigram"
+    sentences = NUMBER_SENTENCES if word_level else UNIGRAM_SENTENCES if unigram else SENTENCES
+    tok = (numwords.NumTokenizer() if word_level else numdigits.DigitsTokenizer() if unigram
+           else bpe.ByteLevelBPE.load(tok_path))
     cp = classpath()
     with tempfile.TemporaryDirectory() as d:
         with open(os.path.join(d, "TokCheck.java"), "w") as f:
@@ -108,13 +122,15 @@ def main() -> int:
         ids_s, rt, dec_b64, dec_skip_b64 = line.split("\t")
         jids = [int(x) for x in ids_s.split()] if ids_s else []
         dec, dec_skip = (base64.b64decode(x).decode("utf-8") for x in (dec_b64, dec_skip_b64))
-        py = tok.encode(s)
-        if word_level:  # words and digits lose their spacing; decoding is checked against numwords.py
+        py = tok.encode(s, add_eos=True) if unigram else tok.encode(s)
+        if unigram:  # lowercasing and space runs make decode differ from the input; numdigits.py is the reference
+            ok = py == jids and dec == tok.decode(py, skip_special=False) and dec_skip == tok.decode(py)
+        elif word_level:  # words and digits lose their spacing; decoding is checked against numwords.py
             ok = py == jids and dec == tok.decode(py, skip_special=False) and dec_skip == tok.decode(py)
         else:
             ok = py == jids and rt == "RT_OK" and tok.decode(py) == s
         bad += not ok
-        print(("OK  " if ok else "BAD ") + f"{len(py):3d} tokens  {s!r}" + (f" -> {dec_skip!r}" if word_level else ""))
+        print(("OK  " if ok else "BAD ") + f"{len(py):3d} tokens  {s!r}" + (f" -> {dec_skip!r}" if word_level or unigram else ""))
         if py != jids:
             print(f"     python {py}\n     java   {jids}")
     what = "identical ids and decode" if word_level else "identical ids and decode round-trip"
