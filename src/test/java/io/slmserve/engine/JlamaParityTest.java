@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Tolerance: both engines compute in fp32 from the same fp32 weights; what differs is the order of the
  * additions (MKL's blocked GEMMs and libtorch's flash-attention kernel against Jlama's vector dot products and
  * its own attention loop). Each logit is a sum of a few hundred to a few thousand products through a few
- * layers, so rounding differences are of order sqrt(n) * 2^-24 of the terms: measured 3e-7 to 6e-7 of the
- * largest |logit| on the GPT-2 rows. {@link #TOLERANCE} (1e-4 of the largest |logit|) leaves a hundredfold
+ * layers, so rounding differences are of order sqrt(n) * 2^-24 of the terms: measured 3e-7 to 1.3e-6 of the
+ * largest |logit| over the rows below. {@link #TOLERANCE} (1e-4 of the largest |logit|) leaves a hundredfold
  * margin for other shapes and thread counts, and is far below what a wrong formula gives (a dropped bias or
  * a mis-ordered rotary half moves logits by a sizeable fraction of their scale).
  *
@@ -58,20 +58,51 @@ class JlamaParityTest {
         Path snapshot = dir.resolve("snapshot");
         Processes.python("models/tools/hf_snapshot.py", "gpt2-random", "--out", snapshot, "--layers", 2,
                 "--embd", 64, "--heads", 4, "--vocab", 320, "--std", 0.4);
-        Processes.python("models/tools/convert_gpt2.py", "convert", "--hf-dir", snapshot, "--out", dir.resolve("served"));
-        compare(snapshot, dir.resolve("served"), 11);
+        compare(snapshot, dir, 11);
     }
 
     @Test
     void nanoGptExportedBackToASnapshot(@TempDir Path dir) throws Exception {
         Path snapshot = dir.resolve("snapshot");
         Processes.python("models/tools/hf_snapshot.py", "gpt2-from-served", "--dir", "models/nano-gpt", "--out", snapshot);
-        Processes.python("models/tools/convert_gpt2.py", "convert", "--hf-dir", snapshot, "--out", dir.resolve("served"));
-        compare(snapshot, dir.resolve("served"), 12);
+        compare(snapshot, dir, 12);
     }
 
-    /** Ours (served folder through TorchDecoderLoader) against Jlama (snapshot) on one random prompt. */
-    static void compare(Path snapshot, Path served, long seed) throws Exception {
+    @Test
+    void llamaTiedEmbeddingsGroupedQueryAttention(@TempDir Path dir) throws Exception {
+        compare(llamaFamilySnapshot("llama-tiny", dir), dir, 13);  // 4 query heads over 2 KV heads, tied
+    }
+
+    @Test
+    void llamaUntiedEmbeddingsOneKvHead(@TempDir Path dir) throws Exception {
+        compare(llamaFamilySnapshot("llama-tiny-untied", dir), dir, 14);  // lm_head of its own, 4 heads over 1
+    }
+
+    @Test
+    void mistral(@TempDir Path dir) throws Exception {
+        // sliding_window 96: prompt and greedy tokens (29 positions) stay inside it, as Jlama applies none
+        compare(llamaFamilySnapshot("mistral-tiny", dir), dir, 15);
+    }
+
+    @Test
+    void qwen2WithQkvBiases(@TempDir Path dir) throws Exception {
+        compare(llamaFamilySnapshot("qwen2-tiny", dir), dir, 16);
+    }
+
+    /** A random snapshot of one of slmtorch.random_snapshot's tiny shapes (std 0.4, see the class comment). */
+    private static Path llamaFamilySnapshot(String shape, Path dir) throws Exception {
+        Path snapshot = dir.resolve("snapshot");
+        Processes.python("models/tools/slmtorch/random_snapshot.py", "--shape", shape, "--out", snapshot, "--std", 0.4);
+        return snapshot;
+    }
+
+    /**
+     * Converts the snapshot with models/tools/convert.py into dir/served, then ours (the served folder through
+     * TorchDecoderLoader) against Jlama (the snapshot) on one random prompt.
+     */
+    static void compare(Path snapshot, Path dir, long seed) throws Exception {
+        Path served = dir.resolve("served");
+        Processes.python("models/tools/convert.py", snapshot, served);
         ModelSpec spec = new ModelSpec("peer", served, ModelTask.TEXT_GENERATION, 2, Duration.ZERO, 4096, 8, 1, 1,
                 32, Map.of(), 64);
         try (LoadedModel model = new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults()).load(spec)) {
