@@ -27,6 +27,7 @@ FAMILIES = {
     "mistral": "families.llama_family",
     "qwen2": "families.llama_family",
     "qwen3": "families.llama_family",
+    "phi3": "families.llama_family",
 }
 
 

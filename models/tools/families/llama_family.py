@@ -2,19 +2,21 @@
 import json
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from typing import Optional
 
 import torch
 
 from families import snapshot
-from slmtorch import llama
+from slmtorch import llama, safetensors_io
 from slmtorch.layers import dtype_of
 
 MODEL_TYPES = llama.MODEL_TYPES
 
 
-def load(snapshot_dir: str):
-    cfg = llama.LlamaConfig(snapshot.read_config(snapshot_dir))
+def load(snapshot_dir: str, max_total_tokens=None):
+    cfg = llama.LlamaConfig(snapshot.read_config(snapshot_dir), max_total_tokens)
     model = llama.build(cfg).eval()
     llama.load_hf_tensors(model, cfg, snapshot.iter_tensors(snapshot_dir))
     return model, cfg
@@ -55,7 +57,38 @@ def write_served_folder(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, t
     print(f"{model_name}: wrote {out_dir} ({cfg.model_type}, scripted vs eager max |diff| {err:.2e})", file=sys.stderr)
 
 
+def served_to_snapshot(served_dir: str, out_dir: str) -> None:
+    """A served folder back to the Hugging Face snapshot layout (config.json, fp32 model.safetensors, the
+    tokenizer files), e.g. nano-llama for an independent engine: the archive's buffers carry the HF names."""
+    cfg = llama.LlamaConfig(snapshot.read_config(served_dir))
+    archive = torch.jit.load(os.path.join(served_dir, "model.pt"), map_location="cpu")
+    want = llama.hf_shapes(cfg)
+    parts = llama.module_shapes(cfg)
+    sd = {k: v.float().contiguous() for k, v in archive.state_dict().items() if k in parts}
+    if cfg.fused:
+        sd = llama.fuse_names(sd)
+    missing = [k for k in want if k not in sd]
+    if missing:
+        raise KeyError(f"missing tensor {missing[0]} in {served_dir}/model.pt")
+    os.makedirs(out_dir, exist_ok=True)
+    safetensors_io.save(sd, os.path.join(out_dir, "model.safetensors"), {"format": "pt"})
+    with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(dict(cfg.to_hf_dict(), torch_dtype="float32"), f, indent=2)
+    snapshot.copy_tokenizer_files(served_dir, out_dir)
+
+
 def convert(snapshot_dir: str, out_dir: str, args) -> None:
-    model, cfg = load(snapshot_dir)
+    model, cfg = load(snapshot_dir, args.max_total_tokens or None)
     write_served_folder(model, cfg, snapshot_dir, out_dir, model_name=args.name or os.path.basename(out_dir),
                         max_total_tokens=args.max_total_tokens, dtype=args.dtype, batch_size=args.batch_size)
+
+
+if __name__ == "__main__":
+    # python3 models/tools/families/llama_family.py export-hf SERVED_DIR OUT_DIR
+    import argparse
+    ap = argparse.ArgumentParser(description="served Llama-family folder -> Hugging Face snapshot layout")
+    ap.add_argument("cmd", choices=["export-hf"])
+    ap.add_argument("served_dir")
+    ap.add_argument("out_dir")
+    a = ap.parse_args()
+    served_to_snapshot(a.served_dir, a.out_dir)

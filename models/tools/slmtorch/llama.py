@@ -36,11 +36,15 @@ from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_prod
 from slmtorch.gpt2 import StepPlan, plan_step
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
 
-MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3")
+MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3", "phi3")
+# snapshot tensors stored fused (phi3) -> the module's parts, split by rows in this order
+FUSED = {"self_attn.qkv_proj": ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"),
+         "mlp.gate_up_proj": ("mlp.gate_proj", "mlp.up_proj")}
 
 
 class LlamaConfig:
-    def __init__(self, d: Dict):
+    def __init__(self, d: Dict, max_total_tokens: Optional[int] = None):
+        """``max_total_tokens``: the user's cap on the served sequence length (convert.py --max-total-tokens)."""
         mt = d.get("model_type")
         if mt not in MODEL_TYPES:
             raise ValueError(f"unsupported model_type {mt!r}; the Llama family supports: {', '.join(MODEL_TYPES)}")
@@ -69,6 +73,9 @@ class LlamaConfig:
         self.o_bias = self.attention_bias and mt != "qwen2"
         self.mlp_bias = bool(d.get("mlp_bias", False))
         self.qk_norm = mt == "qwen3"
+        self.fused = mt == "phi3"  # qkv_proj and gate_up_proj in the snapshot
+        self.original_max_position_embeddings = d.get("original_max_position_embeddings")
+        self.cap = max_total_tokens
         self.tie_word_embeddings = bool(d.get("tie_word_embeddings", False))  # transformers' default for all four
         self.bos_token_id = d.get("bos_token_id")
         self.eos_token_id = d.get("eos_token_id")
@@ -76,7 +83,11 @@ class LlamaConfig:
         if mt in ("qwen2", "qwen3") and not d.get("use_sliding_window", False):
             window = None
         self.sliding_window = int(window) if window else None
-        rope.inv_freq_for(self.rope_theta, self.rotary_dim, self.rope_scaling, self.max_position_embeddings)
+        self.rope()
+
+    def rope(self) -> Tuple[Tensor, float]:
+        return rope.inv_freq_for(self.rope_theta, self.rotary_dim, self.rope_scaling, self.max_position_embeddings,
+                                 self.original_max_position_embeddings, self.max_total_tokens(self.cap))
 
     @property
     def rotary_dim(self) -> int:
@@ -86,6 +97,9 @@ class LlamaConfig:
         """Longest sequence the folder serves: max_position_embeddings, the sliding window if one applies
         (see the module docstring), and the user's cap."""
         n = self.max_position_embeddings
+        if rope.rope_type_of(self.rope_scaling) == "longrope" and not cap:
+            # short factors (transformers' choice up to the original length) unless the user asks for more
+            n = min(n, int(self.original_max_position_embeddings or n))
         if self.sliding_window:
             n = min(n, self.sliding_window)
         return min(n, cap) if cap else n
@@ -294,11 +308,11 @@ class LlamaForCausalLM(nn.Module):
         self.cfg_n_positions = cfg.max_position_embeddings
         self.cfg_vocab_size = cfg.vocab_size
         self.tied = cfg.tie_word_embeddings
+        self.fused = cfg.fused
         self.model = LlamaModel(cfg)
         # tied: an empty lm_head (TorchScript needs the attribute; hf_state_dict leaves it out)
         self.lm_head = Linear(cfg.hidden_size, 0 if self.tied else cfg.vocab_size, False)
-        inv_freq, self.attention_factor = rope.inv_freq_for(cfg.rope_theta, cfg.rotary_dim, cfg.rope_scaling,
-                                                            cfg.max_position_embeddings)
+        inv_freq, self.attention_factor = cfg.rope()
         # float32 always (cast leaves it): bf16 frequencies would rotate far positions wrongly
         self.register_buffer("rope_inv_freq", inv_freq.to(torch.float32))
         for layer in self.model.layers:
@@ -407,11 +421,22 @@ def hf_state_dict(model: LlamaForCausalLM) -> Dict[str, Tensor]:
         if not qk and (".q_norm." in k or ".k_norm." in k):
             continue
         out[k] = v
+    return fuse_names(out) if model.fused else out
+
+
+def fuse_names(sd: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    """Module names -> phi3's snapshot names: q/k/v stacked into qkv_proj, gate/up into gate_up_proj."""
+    out = dict(sd)
+    for k in list(sd):
+        for fused, parts in FUSED.items():
+            if k.endswith("." + parts[0] + ".weight"):
+                prefix = k[: -len(parts[0] + ".weight")]
+                out[prefix + fused + ".weight"] = torch.cat([out.pop(prefix + p + ".weight") for p in parts])
     return out
 
 
-def hf_shapes(cfg: LlamaConfig) -> Dict[str, Tuple[int, ...]]:
-    """Every tensor name of the HF snapshot the config implies, with its shape (no model built)."""
+def module_shapes(cfg: LlamaConfig) -> Dict[str, Tuple[int, ...]]:
+    """The module's tensor names (q/k/v and gate/up separate) with their shapes."""
     c, i, d = cfg.hidden_size, cfg.intermediate_size, cfg.head_dim
     h, kv = cfg.num_attention_heads, cfg.num_key_value_heads
     out: Dict[str, Tuple[int, ...]] = {"model.embed_tokens.weight": (cfg.vocab_size, c), "model.norm.weight": (c,)}
@@ -438,11 +463,46 @@ def hf_shapes(cfg: LlamaConfig) -> Dict[str, Tuple[int, ...]]:
     return out
 
 
+def hf_shapes(cfg: LlamaConfig) -> Dict[str, Tuple[int, ...]]:
+    """Every tensor name of the HF snapshot the config implies, with its shape (no model built)."""
+    out = module_shapes(cfg)
+    if not cfg.fused:
+        return out
+    for k in list(out):
+        for fused, parts in FUSED.items():
+            if k.endswith("." + parts[0] + ".weight"):
+                prefix = k[: -len(parts[0] + ".weight")]
+                shapes = [out.pop(prefix + p + ".weight") for p in parts]
+                out[prefix + fused + ".weight"] = (sum(r for r, _ in shapes), shapes[0][1])
+    return out
+
+
+def _split_fused(cfg: LlamaConfig, items: Iterable[Tuple[str, Tensor]]) -> Iterable[Tuple[str, Tensor]]:
+    """phi3's fused tensors -> the module's parts (rows in q, k, v / gate, up order), others unchanged."""
+    mod = module_shapes(cfg)
+    for k, v in items:
+        done = False
+        for fused, parts in FUSED.items():
+            if k.endswith("." + fused + ".weight"):
+                prefix = k[: -len(fused + ".weight")]
+                rows = [mod[prefix + p + ".weight"][0] for p in parts]
+                if v.dim() != 2 or v.shape[0] != sum(rows):
+                    raise ValueError(f"tensor {k} has shape {list(v.shape)}, config.json implies "
+                                     f"{[sum(rows), mod[prefix + parts[0] + '.weight'][1]]}")
+                for p, piece in zip(parts, torch.split(v, rows)):
+                    yield prefix + p + ".weight", piece
+                done = True
+        if not done:
+            yield k, v
+
+
 def load_hf_tensors(model: LlamaForCausalLM, cfg: LlamaConfig, items: Iterable[Tuple[str, Tensor]]) -> None:
     """Copies HF tensors, one at a time, into the model (so a converter holds one copy of the weights plus one
     tensor). Every tensor the config implies must come, with its shape; lm_head.weight is skipped when tied and
     rotary_emb.inv_freq always (the archive computes its own)."""
-    want = hf_shapes(cfg)
+    want = module_shapes(cfg)
+    if cfg.fused:
+        items = _split_fused(cfg, items)
     dest = dict(model.named_parameters())
     dest.update(dict(model.named_buffers()))
     seen = set()

@@ -7,15 +7,18 @@ benchmarks. Never commit its output: the weights are noise.
 
 Shapes (config.json fields of the real models; ``--layers`` cuts the depth): smollm2-135m, qwen2.5-0.5b
 (q/k/v biases), llama-3.2-1b (llama3 rope scaling, three eos ids), qwen3-0.6b (head_dim 128 != hidden/heads,
-q/k norm), mistral-7b-v0.1 (sliding window); tiny ones for fast tests: llama-tiny (tied, GQA 4/2),
+q/k norm), mistral-7b-v0.1 (sliding window), phi-3.5-mini and phi-4-mini (fused qkv_proj / gate_up_proj,
+longrope with synthetic factors; phi-4-mini: partial rotary 0.75, GQA); tiny ones for fast tests: llama-tiny (tied, GQA 4/2),
 llama-tiny-untied (GQA 4/1), llama3-tiny (llama3 rope scaling, three eos ids), mistral-tiny (untied, sliding
-window 96), qwen2-tiny (q/k/v biases), qwen3-tiny (head_dim 32 != 64/4, q/k norm).
+window 96), qwen2-tiny (q/k/v biases), qwen3-tiny (head_dim 32 != 64/4, q/k norm), phi3-tiny (fused
+projections, partial rotary 0.5, longrope, untied).
 
 Weights: matrices and biases normal(0, std), norm weights 1 + normal(0, 0.1); each tensor from its own
 generator (seed, tensor index), written one tensor at a time, so a 1B shape needs one tensor's memory.
 The tokenizer is models/nano-gpt's byte-level BPE (8192 ids, ``<|endoftext|>`` = 8191) padded with unreachable
 ``<|unused_N|>`` tokens to vocab_size, with the config's bos/eos ids as special tokens ``<|special_ID|>``
-(every id decodes to text).
+(every id decodes to text). Real models whose bos/eos ids fall inside the stand-in's 8192 ids (SmolLM2: 1/2,
+Mistral: 1/2) use ``<|endoftext|>`` (8191) instead.
 """
 import argparse
 import copy
@@ -38,8 +41,8 @@ EOT_ID = 8191
 
 
 def _tiny(model_type: str, **kw) -> Dict:
-    d = {"architectures": [{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
-                            "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM"}[model_type]],
+    d = {"architectures": [{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM",
+                            "qwen3": "Qwen3ForCausalLM", "phi3": "Phi3ForCausalLM"}[model_type]],
          "model_type": model_type, "vocab_size": 8192, "hidden_size": 64, "intermediate_size": 128,
          "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "hidden_act": "silu",
          "max_position_embeddings": 256, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": True,
@@ -48,13 +51,19 @@ def _tiny(model_type: str, **kw) -> Dict:
     return d
 
 
+def _factors(n: int, top: float) -> list:
+    """Synthetic longrope factors rising from 1 to 1 + top (the real lists are trained values; the layout is
+    what matters here)."""
+    return [round(1.0 + top * (i / (n - 1)) ** 2, 4) for i in range(n)]
+
+
 SHAPES: Dict[str, Dict] = {
     "smollm2-135m": {
         "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 49152, "hidden_size": 576,
         "intermediate_size": 1536, "num_hidden_layers": 30, "num_attention_heads": 9, "num_key_value_heads": 3,
         "head_dim": 64, "hidden_act": "silu", "max_position_embeddings": 8192, "rms_norm_eps": 1e-5,
         "rope_theta": 100000.0, "rope_scaling": None, "attention_bias": False, "mlp_bias": False,
-        "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "bfloat16"},
+        "tie_word_embeddings": True, "bos_token_id": EOT_ID, "eos_token_id": EOT_ID, "torch_dtype": "bfloat16"},
     "qwen2.5-0.5b": {
         "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 151936, "hidden_size": 896,
         "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14, "num_key_value_heads": 2,
@@ -80,16 +89,35 @@ SHAPES: Dict[str, Dict] = {
         "architectures": ["MistralForCausalLM"], "model_type": "mistral", "vocab_size": 32000, "hidden_size": 4096,
         "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
         "hidden_act": "silu", "max_position_embeddings": 32768, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
-        "sliding_window": 4096, "tie_word_embeddings": False, "bos_token_id": 1, "eos_token_id": 2,
+        "sliding_window": 4096, "tie_word_embeddings": False, "bos_token_id": EOT_ID, "eos_token_id": EOT_ID,
         "torch_dtype": "bfloat16"},
+    "phi-3.5-mini": {
+        "architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "vocab_size": 32064, "hidden_size": 3072,
+        "intermediate_size": 8192, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32,
+        "hidden_act": "silu", "max_position_embeddings": 131072, "original_max_position_embeddings": 4096,
+        "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "sliding_window": 262144, "tie_word_embeddings": False,
+        "rope_scaling": {"type": "longrope", "short_factor": _factors(48, 0.1), "long_factor": _factors(48, 40.0)},
+        "bos_token_id": EOT_ID, "eos_token_id": 32000, "torch_dtype": "bfloat16"},
+    "phi-4-mini": {
+        "architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "vocab_size": 200064, "hidden_size": 3072,
+        "intermediate_size": 8192, "num_hidden_layers": 32, "num_attention_heads": 24, "num_key_value_heads": 8,
+        "head_dim": 128, "partial_rotary_factor": 0.75, "hidden_act": "silu", "max_position_embeddings": 131072,
+        "original_max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+        "sliding_window": 262144, "tie_word_embeddings": True,
+        "rope_scaling": {"type": "longrope", "short_factor": _factors(48, 0.1), "long_factor": _factors(48, 40.0)},
+        "bos_token_id": 199999, "eos_token_id": 199999, "torch_dtype": "bfloat16"},
     "llama-tiny": _tiny("llama"),
     "llama-tiny-untied": _tiny("llama", num_key_value_heads=1, tie_word_embeddings=False),
-    "llama3-tiny": _tiny("llama", rope_theta=500000.0, bos_token_id=8000, eos_token_id=[8001, 8008, EOT_ID],
+    "llama3-tiny": _tiny("llama", vocab_size=8256, rope_theta=500000.0, bos_token_id=8192,
+                         eos_token_id=[8193, 8200, EOT_ID],
                          rope_scaling={"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
                                        "original_max_position_embeddings": 64, "rope_type": "llama3"}),
     "mistral-tiny": _tiny("mistral", tie_word_embeddings=False, sliding_window=96),
     "qwen2-tiny": _tiny("qwen2", sliding_window=32, use_sliding_window=False),
     "qwen3-tiny": _tiny("qwen3", head_dim=32),
+    "phi3-tiny": _tiny("phi3", tie_word_embeddings=False, partial_rotary_factor=0.5, original_max_position_embeddings=64,
+                       rope_scaling={"type": "longrope", "short_factor": _factors(4, 0.3),
+                                     "long_factor": _factors(4, 8.0)}),
 }
 
 GENERATION = {
@@ -124,11 +152,10 @@ def write_tokenizer(cfg: Dict, out_dir: str, base: str = NANO_TOKENIZER) -> None
     if n < len(vocab):
         raise ValueError(f"vocab_size {n} is below the tokenizer's {len(vocab)} ids")
     specials = sorted(set(_ids(cfg.get("bos_token_id")) + _ids(cfg.get("eos_token_id"))) - {EOT_ID})
-    by_id = {i: t for t, i in vocab.items()}
     added = list(tok["added_tokens"])
     for s in specials:
-        if s < len(vocab) and s != EOT_ID:
-            del vocab[by_id[s]]  # a merge-made token gives its id to the special token
+        if s < len(vocab):
+            raise ValueError(f"special token id {s} collides with the stand-in tokenizer's {len(vocab)} ids")
         vocab[special_name(s)] = s
         added.append({"id": s, "content": special_name(s), "single_word": False, "lstrip": False,
                       "rstrip": False, "normalized": False, "special": True})

@@ -21,7 +21,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from torch import Tensor
 
-ROPE_TYPES = ("default", "linear", "dynamic", "llama3", "yarn")
+ROPE_TYPES = ("default", "linear", "dynamic", "llama3", "yarn", "longrope")
 
 
 def rope_type_of(scaling: Optional[Dict]) -> str:
@@ -34,15 +34,18 @@ def default_inv_freq(theta: float, dim: int) -> Tensor:
     return 1.0 / (theta ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
 
 
-def inv_freq_for(theta: float, dim: int, scaling: Optional[Dict], max_position_embeddings: int) -> Tuple[Tensor, float]:
-    """(inverse frequencies float32[dim / 2], attention factor multiplying cos and sin)."""
+def inv_freq_for(theta: float, dim: int, scaling: Optional[Dict], max_position_embeddings: int,
+                 original_max_position_embeddings: Optional[int] = None,
+                 serving_len: Optional[int] = None) -> Tuple[Tensor, float]:
+    """(inverse frequencies float32[dim / 2], attention factor multiplying cos and sin). ``serving_len``: the
+    longest sequence the archive serves (longrope picks its factors by it)."""
     kind = rope_type_of(scaling)
     if kind not in ROPE_TYPES:
         raise ValueError(f"unsupported rope_scaling type {kind!r}; supported: {', '.join(ROPE_TYPES)}")
     if kind == "default":
         return default_inv_freq(theta, dim), 1.0
     assert scaling is not None
-    factor = float(scaling["factor"])
+    factor = float(scaling.get("factor", 1.0))
     if kind == "linear":
         return default_inv_freq(theta, dim) / factor, 1.0
     if kind == "dynamic":
@@ -52,6 +55,8 @@ def inv_freq_for(theta: float, dim: int, scaling: Optional[Dict], max_position_e
         return default_inv_freq(base, dim), 1.0
     if kind == "llama3":
         return _llama3(theta, dim, scaling), 1.0
+    if kind == "longrope":
+        return _longrope(theta, dim, scaling, max_position_embeddings, original_max_position_embeddings, serving_len)
     return _yarn(theta, dim, scaling, max_position_embeddings)
 
 
@@ -105,6 +110,25 @@ def _yarn(theta: float, dim: int, s: Dict, max_position_embeddings: int) -> Tupl
     extrapolation_factor = 1 - ramp
     inv_freq = interpolation * (1 - extrapolation_factor) + extrapolation * extrapolation_factor
     return inv_freq, float(attention_factor)
+
+
+def _longrope(theta: float, dim: int, s: Dict, max_position_embeddings: int, original: Optional[int],
+              serving_len: Optional[int]) -> Tuple[Tensor, float]:
+    """Phi-3's longrope: inv_freq = 1 / (ext * theta^(2i/dim)) with ext = long_factor when the sequence is longer
+    than original_max_position_embeddings, else short_factor; attention factor sqrt(1 + ln(f) / ln(orig)),
+    f = max_position_embeddings / orig. transformers switches factors per call by the current length (re-rotating
+    cached keys differently); the archive fixes them by the longest sequence it serves (serving_len)."""
+    orig = int(original or s.get("original_max_position_embeddings") or max_position_embeddings)
+    factor = max_position_embeddings / orig
+    attention_factor = s.get("attention_factor")
+    if attention_factor is None:
+        attention_factor = 1.0 if factor <= 1.0 else math.sqrt(1 + math.log(factor) / math.log(orig))
+    longest = serving_len or max_position_embeddings
+    ext = s["long_factor"] if longest > orig else s["short_factor"]
+    if len(ext) != dim // 2:
+        raise ValueError(f"longrope factors have {len(ext)} entries, the rotary dimension needs {dim // 2}")
+    shape = torch.arange(0, dim, 2, dtype=torch.int64).float() / dim
+    return 1.0 / (torch.tensor(ext, dtype=torch.float32) * theta ** shape), float(attention_factor)
 
 
 def cos_sin(positions: Tensor, inv_freq: Tensor, attention_factor: float, dtype: torch.dtype) -> Tuple[Tensor, Tensor]:

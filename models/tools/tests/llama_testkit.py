@@ -9,7 +9,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from slmtorch import llama, random_snapshot  # noqa: E402
 
-FLAVOURS = ("llama-tiny", "llama-tiny-untied", "llama3-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny")
+FLAVOURS = ("llama-tiny", "llama-tiny-untied", "llama3-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny", "phi3-tiny")
 
 
 def tiny(shape: str, vocab: int = 97, positions: int = 64, std: float = 0.25, seed: int = 0):
@@ -17,13 +17,15 @@ def tiny(shape: str, vocab: int = 97, positions: int = 64, std: float = 0.25, se
     enough that greedy choices have clear margins."""
     d = random_snapshot.shape_config(shape)
     d.update(vocab_size=vocab, max_position_embeddings=positions, bos_token_id=0, eos_token_id=1)
-    if d.get("rope_scaling"):
+    if d.get("rope_scaling") and "original_max_position_embeddings" in d["rope_scaling"]:
         d["rope_scaling"] = dict(d["rope_scaling"], original_max_position_embeddings=16)
     cfg = llama.LlamaConfig(d)
     shapes = llama.hf_shapes(cfg)
     sd = {k: random_snapshot.random_tensor(k, shapes[k], i, seed, std) for i, k in enumerate(sorted(shapes))}
     model = llama.build(cfg).eval()
     llama.load_hf_tensors(model, cfg, sd.items())
+    if cfg.fused:  # the reference reads q/k/v and gate/up separately
+        sd = dict(llama._split_fused(cfg, sd.items()))
     return model, cfg, sd
 
 

@@ -44,10 +44,12 @@ def run_convert(*argv):
     return rc, err.getvalue()
 
 
-def snapshot_logits(snap: str):
+def snapshot_logits(snap: str, cap=None):
     with open(os.path.join(snap, "config.json")) as f:
-        cfg = llama.LlamaConfig(json.load(f))
+        cfg = llama.LlamaConfig(json.load(f), cap)
     sd = {k: v.float() for k, v in safetensors_io.load(os.path.join(snap, "model.safetensors")).items()}
+    if cfg.fused:
+        sd = dict(llama._split_fused(cfg, sd.items()))
     model = llama.build(cfg)
     inv, att = model.rope_inv_freq, model.attention_factor
     return reference_logits(cfg, sd, IDS, inv, att)
@@ -68,7 +70,8 @@ class ConvertRoundTrip(unittest.TestCase):
         return path
 
     def test_every_model_type_converts_and_matches_the_reference(self):
-        for shape in ("llama-tiny", "llama-tiny-untied", "mistral-tiny", "qwen2-tiny", "qwen3-tiny", "llama3-tiny"):
+        for shape in ("llama-tiny", "llama-tiny-untied", "mistral-tiny", "qwen2-tiny", "qwen3-tiny", "llama3-tiny",
+                      "phi3-tiny"):
             with self.subTest(shape=shape):
                 snap = self.snap(shape)
                 out = os.path.join(self.d, shape)
@@ -78,12 +81,15 @@ class ConvertRoundTrip(unittest.TestCase):
                                                            "serving.properties", "tokenizer.json",
                                                            "tokenizer_config.json"])
                 m = torch.jit.load(os.path.join(out, "model.pt"))
-                want = snapshot_logits(snap)
+                want = snapshot_logits(snap, 200)
                 torch.testing.assert_close(m.logits_all(torch.tensor([IDS]))[0], want, rtol=1e-4, atol=1e-4)
                 props = read_text(os.path.join(out, "serving.properties"))
                 self.assertIn("option.task=text-generation", props)
                 # mistral-tiny's sliding window (96) caps the sequence length: no banded mask in the graph
                 self.assertIn("max_total_tokens=%d" % (96 if shape == "mistral-tiny" else 200), props)
+                if shape == "phi3-tiny":  # 200 > original_max_position_embeddings 64: the long factors
+                    self.assertIn("model.layers.0.self_attn.qkv_proj.weight",
+                                  safetensors_io.read_header(os.path.join(snap, "model.safetensors")))
 
     def test_sharded_bf16_and_bin_snapshots(self):
         snap = self.snap("qwen2-tiny", dtype="bfloat16")
@@ -117,6 +123,19 @@ class ConvertRoundTrip(unittest.TestCase):
         m = torch.jit.load(os.path.join(out, "model.pt"))
         torch.testing.assert_close(m.logits_all(torch.tensor([IDS]))[0], want, rtol=1e-4, atol=1e-4)
 
+    def test_served_folder_exports_back_to_the_same_snapshot(self):
+        from families import llama_family
+        snap = self.snap("qwen2-tiny")
+        out = os.path.join(self.d, "served")
+        self.assertEqual(run_convert(snap, out)[0], 0)
+        back = os.path.join(self.d, "back")
+        llama_family.served_to_snapshot(out, back)
+        a = safetensors_io.load(os.path.join(snap, "model.safetensors"))
+        b = safetensors_io.load(os.path.join(back, "model.safetensors"))
+        self.assertEqual(sorted(a), sorted(b))
+        for k in a:
+            self.assertTrue(torch.equal(a[k], b[k]), k)
+
     def assert_one_line_error(self, snap, *needles):
         rc, err = run_convert(snap, os.path.join(self.d, "bad"))
         self.assertEqual(rc, 2)
@@ -131,14 +150,14 @@ class ConvertRoundTrip(unittest.TestCase):
         cfg["model_type"] = "falcon"
         write_json(os.path.join(snap, "config.json"), cfg)
         self.assert_one_line_error(snap, "unsupported model_type 'falcon'", "llama", "mistral", "qwen2", "qwen3",
-                                   "gpt2", "bart", "bert")
+                                   "phi3", "gpt2", "bart", "bert")
 
     def test_unsupported_rope_type(self):
         snap = self.snap("llama-tiny")
         cfg = read_json(os.path.join(snap, "config.json"))
-        cfg["rope_scaling"] = {"rope_type": "longrope", "factor": 2.0}
+        cfg["rope_scaling"] = {"rope_type": "mrope", "factor": 2.0}
         write_json(os.path.join(snap, "config.json"), cfg)
-        self.assert_one_line_error(snap, "unsupported rope_scaling type 'longrope'", "llama3", "yarn", "dynamic")
+        self.assert_one_line_error(snap, "unsupported rope_scaling type 'mrope'", "llama3", "yarn", "dynamic", "longrope")
 
     def test_missing_tensor(self):
         snap = self.snap("llama-tiny")

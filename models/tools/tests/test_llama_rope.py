@@ -84,8 +84,19 @@ class RopeScaling(unittest.TestCase):
 
     def test_unknown_type_is_refused_listing_the_supported(self):
         with self.assertRaises(ValueError) as e:
-            rope.inv_freq_for(10000.0, 64, {"rope_type": "longrope", "factor": 2.0}, 4096)
-        self.assertIn("default, linear, dynamic, llama3, yarn", str(e.exception))
+            rope.inv_freq_for(10000.0, 64, {"rope_type": "mrope", "factor": 2.0}, 4096)
+        self.assertIn("default, linear, dynamic, llama3, yarn, longrope", str(e.exception))
+
+    def test_longrope(self):
+        # Phi-3.5-mini: head_dim 96, theta 10000, original 4096, max_position_embeddings 131072
+        short = [1.0 + 0.01 * i for i in range(48)]
+        long = [1.0 + 0.5 * i for i in range(48)]
+        s = {"type": "longrope", "short_factor": short, "long_factor": long}
+        for serving_len, ext in ((4096, short), (8192, long)):
+            got, att = rope.inv_freq_for(10000.0, 96, s, 131072, 4096, serving_len)
+            self.assert_close_list(got.tolist(), [1.0 / (e * 10000.0 ** (2 * i / 96)) for i, e in enumerate(ext)])
+            self.assertAlmostEqual(att, math.sqrt(1 + math.log(32) / math.log(4096)), places=12)  # 1.19024
+        self.assertAlmostEqual(att, 1.1902380714238083, places=12)
 
     def test_partial_rotary_leaves_the_tail(self):
         x = torch.randn(1, 2, 3, 8)
