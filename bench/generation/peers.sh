@@ -5,8 +5,8 @@
 #   bash bench/generation/peers.sh --model NAME --dir SERVED_DIR --out RUN_DIR [--tokens N] [--seconds S]
 #                                  [--threads T] [--streams "1 16"]
 #
-#   * Jlama 0.8.4 (models/tools/jlama, Java 21+ from /usr/lib/jvm): weights F32 as stored, BF16 and Q8
-#     (quantized by Jlama at load); STREAMS sequences at a time, each on its own thread (Jlama has no batching);
+#   * Jlama 0.8.4 (models/tools/jlama, Java 21+ from /usr/lib/jvm): weights F32 as stored, BF16 and Q4
+#     (quantized by Jlama at load; 0.8.4 has no 8-bit weight kernel); STREAMS sequences at a time, each on its own thread (Jlama has no batching);
 #   * llama.cpp through node-llama-cpp 3.21.1 (pinned; its prebuilt CPU binaries from npm, installed under
 #     bench/target/node-llama-cpp): GGUF F32, F16 and Q8_0 written from the same snapshot by
 #     models/tools/gguf_writer.py; STREAMS sequences in one context.
@@ -73,7 +73,7 @@ heads = c.get("num_attention_heads") or c["n_head"]
 hd = c.get("head_dim") or d // heads
 widths = [d, c.get("intermediate_size") or 4 * d, (c.get("num_key_value_heads") or heads) * hd]
 print("" if all(w % 16 == 0 for w in widths) else "-XX:MaxVectorSize=32")' "$SNAPSHOT/config.json")
-  for W in F32 BF16 Q8; do
+  for W in F32 BF16 Q4; do
     for S in $STREAMS; do
       say "$NAME: Jlama $W, $S stream(s), $THREADS thread(s), ${SECONDS_PER_POINT}s"
       "$JDK/bin/java" --add-modules jdk.incubator.vector $VEC -Xmx8g -cp "$JCP" io.slmserve.jlama.JlamaRun bench \

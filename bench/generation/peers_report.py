@@ -7,8 +7,9 @@ import os
 
 import floors
 
-# bytes per weight of each format (Q8_0 and Jlama's Q8: 32 int8 plus a 16- or 32-bit scale per block)
-BYTES = {"F32": 4.0, "F16": 2.0, "BF16": 2.0, "Q8_0": 34 / 32, "Q8": 36 / 32}
+# bytes per weight of each format: llama.cpp's Q8_0 is 32 int8 and an fp16 scale per block, Jlama's Q4 32
+# 4-bit values and a float32 scale
+BYTES = {"F32": 4.0, "F16": 2.0, "BF16": 2.0, "Q8_0": 34 / 32, "Q4": 20 / 32}
 
 
 def section(run_dir, name, bare, on, lines):

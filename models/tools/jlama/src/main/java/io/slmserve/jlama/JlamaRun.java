@@ -21,7 +21,7 @@ import java.util.UUID;
  * <pre>
  * check SNAPSHOT IDS STEPS
  *     {"vocab": V, "logits": [first-step logits, V floats], "tokens": [STEPS greedy tokens]}
- * bench SNAPSHOT IDS TOKENS SECONDS STREAMS WEIGHTS(F32|BF16|Q8) THREADS
+ * bench SNAPSHOT IDS TOKENS SECONDS STREAMS WEIGHTS(F32|BF16|Q4) THREADS
  *     generates TOKENS greedy tokens per sequence, sequences back to back for SECONDS (after one warm-up
  *     sequence), STREAMS sequences at a time on their own threads (Jlama has no batching: each stream runs
  *     its own forward); prints ms per decoded token, prefill ms and aggregate tokens/s
@@ -55,17 +55,18 @@ public final class JlamaRun {
     }
 
     /**
-     * fp32 weights as stored (F32), or quantized by Jlama at load (BF16; Q8 = its I8 blocks of 32 with a float
-     * scale, activations quantized to I8 for the dot products). threads: Jlama's worker count (default: half
-     * the processors, at least 2).
+     * fp32 weights as stored (F32), or quantized by Jlama at load: BF16 (F32 activations), Q4 (Jlama's 4-bit
+     * blocks of 32 with a float scale, F32 activations: with I8 activations 0.8.4 fails on weights it left F32).
+     * Jlama 0.8.4 has no kernel for 8-bit weights (its GEMMs take F32, BF16 or Q4 weights), so there is no Q8
+     * row. threads: Jlama's worker count (default: half the processors, at least 2).
      */
     static AbstractModel load(File snapshot, String weights, Optional<Integer> threads) {
         return switch (weights) {
             case "F32" -> ModelSupport.loadModel(snapshot, null, DType.F32, DType.F32, Optional.empty(), threads);
-            case "BF16" -> ModelSupport.loadModel(snapshot, null, DType.F32, DType.BF16, Optional.of(DType.BF16),
+            case "BF16" -> ModelSupport.loadModel(snapshot, null, DType.F32, DType.F32, Optional.of(DType.BF16),
                     threads);
-            case "Q8" -> ModelSupport.loadModel(snapshot, null, DType.F32, DType.I8, Optional.of(DType.I8), threads);
-            default -> throw new IllegalArgumentException("weights F32, BF16 or Q8, not " + weights);
+            case "Q4" -> ModelSupport.loadModel(snapshot, null, DType.F32, DType.F32, Optional.of(DType.Q4), threads);
+            default -> throw new IllegalArgumentException("weights F32, BF16 or Q4, not " + weights);
         };
     }
 
