@@ -11,6 +11,7 @@ import io.slmserve.core.ModelSpec;
 import io.slmserve.core.ModelTask;
 import io.slmserve.testing.JlamaReference;
 import io.slmserve.testing.Processes;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -87,6 +88,15 @@ class JlamaParityTest {
     @Test
     void qwen2WithQkvBiases(@TempDir Path dir) throws Exception {
         compare(llamaFamilySnapshot("qwen2-tiny", dir), dir, 16);
+    }
+
+    @Test
+    void nanoLlamaExportedBackToASnapshot(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(Path.of("models/nano-llama/model.pt")),
+                "models/nano-llama is not in this tree yet");
+        Path snapshot = dir.resolve("snapshot");
+        Processes.python("models/tools/families/llama_family.py", "export-hf", "models/nano-llama", snapshot);
+        compare(snapshot, dir, 17);
     }
 
     /** A random snapshot of one of slmtorch.random_snapshot's tiny shapes (std 0.4, see the class comment). */
