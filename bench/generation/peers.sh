@@ -6,7 +6,8 @@
 #                                  [--threads T] [--streams "1 16"]
 #
 #   * Jlama 0.8.4 (models/tools/jlama, Java 21+ from /usr/lib/jvm): weights F32 as stored, BF16 and Q4
-#     (quantized by Jlama at load; 0.8.4 has no 8-bit weight kernel); STREAMS sequences at a time, each on its own thread (Jlama has no batching);
+#     (quantized by Jlama at load; 0.8.4 has no 8-bit weight kernel); STREAMS sequences one after another
+#     (Jlama batches nothing, and 0.8.4 fails with sessions decoding on several threads at once);
 #   * llama.cpp through node-llama-cpp 3.21.1 (pinned; its prebuilt CPU binaries from npm, installed under
 #     bench/target/node-llama-cpp): GGUF F32, F16 and Q8_0 written from the same snapshot by
 #     models/tools/gguf_writer.py; STREAMS sequences in one context.

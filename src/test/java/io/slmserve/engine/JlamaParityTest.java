@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * margin for other shapes and thread counts, and is far below what a wrong model gives: zeroing qwen2-tiny's
  * q_proj biases alone moves Jlama's first-step logits by 2.7 against a largest |logit| of 11.8 (measured).
  *
- * <p>Snapshots are random-weight (written at test time) with every tensor drawn at a scale (std 0.4) where
+ * <p>The random snapshots (written at test time) have every tensor drawn at a scale (std 0.4) where
  * attention is sharp and greedy decoding moves between many tokens, so that the tokens carry information.
  */
 class JlamaParityTest {

@@ -3,58 +3,45 @@ package io.slmserve.jlama;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Decode timings of Jlama for bench/generation's peer rows: greedy sequences of a fixed length from one prompt,
- * back to back, on STREAMS threads at once (each its own KV buffer: Jlama batches nothing across sequences).
+ * back to back. Jlama batches nothing across sequences, and 0.8.4 is not safe for concurrent sessions on one
+ * model (threads decoding at once fail its kernels' shape checks, "BAD M"), so STREAMS sequences run one after
+ * another, as a server in front of it would have to: the aggregate is what 16 waiting clients would get.
  */
 final class JlamaBench {
 
     private JlamaBench() {
     }
 
-    static String run(AbstractModel model, int[] prompt, int tokens, double seconds, int streams, String weights)
-            throws InterruptedException {
+    static String run(AbstractModel model, int[] prompt, int tokens, double seconds, int streams, String weights) {
         sequence(model, prompt, tokens, new long[2]);  // warm-up: JIT, Jlama's pools, page-in of the weights
-        AtomicLong generated = new AtomicLong();
-        AtomicLong decodeNanos = new AtomicLong();
-        AtomicLong decodeSteps = new AtomicLong();
-        AtomicLong prefillNanos = new AtomicLong();
-        AtomicLong sequences = new AtomicLong();
-        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        long generated = 0;
+        long decodeNanos = 0;
+        long prefillNanos = 0;
+        long sequences = 0;
+        long[] times = new long[2];
         long start = System.nanoTime();
-        List<Thread> threads = new ArrayList<>();
-        for (int s = 0; s < streams; s++) {
-            Thread t = new Thread(() -> {
-                long[] times = new long[2];
-                do {
-                    sequence(model, prompt, tokens, times);
-                    generated.addAndGet(tokens);
-                    prefillNanos.addAndGet(times[0]);
-                    decodeNanos.addAndGet(times[1]);
-                    decodeSteps.addAndGet(tokens - 1);
-                    sequences.incrementAndGet();
-                } while (System.nanoTime() < deadline);
-            });
-            t.start();
-            threads.add(t);
-        }
-        for (Thread t : threads) {
-            t.join();
-        }
+        long deadline = start + (long) (seconds * 1e9);
+        do {
+            for (int s = 0; s < streams; s++) {  // one round: every stream's sequence
+                sequence(model, prompt, tokens, times);
+                generated += tokens;
+                prefillNanos += times[0];
+                decodeNanos += times[1];
+                sequences++;
+            }
+        } while (System.nanoTime() < deadline);
         double wall = (System.nanoTime() - start) / 1e9;
         return String.format(java.util.Locale.ROOT,
                 "{\"engine\": \"jlama-0.8.4\", \"weights\": \"%s\", \"streams\": %d, \"sequences\": %d, "
                         + "\"tokens\": %d, \"wall_s\": %.3f, \"tokens_per_s\": %.2f, \"ms_per_token\": %.3f, "
                         + "\"decode_ms_per_step\": %.3f, \"prefill_ms\": %.3f, \"prompt_tokens\": %d}",
-                weights, streams, sequences.get(), generated.get(), wall, generated.get() / wall,
-                wall * 1000.0 * streams / generated.get(), decodeNanos.get() / 1e6 / decodeSteps.get(),
-                prefillNanos.get() / 1e6 / sequences.get(), prompt.length);
+                weights, streams, sequences, generated, wall, generated / wall, wall * 1000.0 / generated,
+                decodeNanos / 1e6 / (sequences * (tokens - 1)), prefillNanos / 1e6 / sequences, prompt.length);
     }
 
     /** One greedy sequence of `tokens` new tokens; times[0] = prefill ns (first token included), times[1] = rest. */

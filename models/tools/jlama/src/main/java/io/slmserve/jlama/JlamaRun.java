@@ -23,8 +23,8 @@ import java.util.UUID;
  *     {"vocab": V, "logits": [first-step logits, V floats], "tokens": [STEPS greedy tokens]}
  * bench SNAPSHOT IDS TOKENS SECONDS STREAMS WEIGHTS(F32|BF16|Q4) THREADS
  *     generates TOKENS greedy tokens per sequence, sequences back to back for SECONDS (after one warm-up
- *     sequence), STREAMS sequences at a time on their own threads (Jlama has no batching: each stream runs
- *     its own forward); prints ms per decoded token, prefill ms and aggregate tokens/s
+ *     sequence), in rounds of STREAMS sequences one after another (see JlamaBench); prints ms per decoded
+ *     token, prefill ms and aggregate tokens/s
  * </pre>
  * IDS: comma-separated token ids. Needs Java 21+ with {@code --add-modules jdk.incubator.vector}.
  */
