@@ -28,6 +28,9 @@ FAMILIES = {
     "qwen2": "families.llama_family",
     "qwen3": "families.llama_family",
     "phi3": "families.llama_family",
+    "gemma": "families.llama_family",
+    "gemma2": "families.llama_family",
+    "gemma3_text": "families.llama_family",
 }
 
 

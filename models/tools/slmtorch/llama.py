@@ -25,7 +25,7 @@ Serving methods and their contract are gpt2.py's (forward, forward_mixed, logits
 new_cache_tensor); see docs/model-format-decoder.md.
 """
 import json
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -36,7 +36,8 @@ from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_prod
 from slmtorch.gpt2 import StepPlan, plan_step
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
 
-MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3", "phi3")
+MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text")
+GEMMA = ("gemma", "gemma2", "gemma3_text")
 # snapshot tensors stored fused (phi3) -> the module's parts, split by rows in this order
 FUSED = {"self_attn.qkv_proj": ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"),
          "mlp.gate_up_proj": ("mlp.gate_proj", "mlp.up_proj")}
@@ -48,9 +49,13 @@ class LlamaConfig:
         mt = d.get("model_type")
         if mt not in MODEL_TYPES:
             raise ValueError(f"unsupported model_type {mt!r}; the Llama family supports: {', '.join(MODEL_TYPES)}")
-        act = d.get("hidden_act", d.get("hidden_activation", "silu"))
-        if act != "silu":
-            raise ValueError(f"unsupported hidden_act {act!r}; supported: silu")
+        if mt in GEMMA:  # transformers uses hidden_activation (gelu_pytorch_tanh when unset) for Gemma
+            act = d.get("hidden_activation") or "gelu_pytorch_tanh"
+        else:
+            act = d.get("hidden_act", "silu")
+        if act not in ("silu", "gelu_pytorch_tanh"):
+            raise ValueError(f"unsupported activation {act!r}; supported: silu, gelu_pytorch_tanh (Gemma)")
+        self.act = act
         self.raw = dict(d)
         self.model_type = mt
         self.vocab_size = int(d["vocab_size"])
@@ -72,18 +77,50 @@ class LlamaConfig:
         self.qkv_bias = self.attention_bias or mt == "qwen2"
         self.o_bias = self.attention_bias and mt != "qwen2"
         self.mlp_bias = bool(d.get("mlp_bias", False))
-        self.qk_norm = mt == "qwen3"
+        self.qk_norm = mt in ("qwen3", "gemma3_text")
+        gemma = mt in GEMMA
+        self.norm_offset = 1.0 if gemma else 0.0  # Gemma's RMSNorm scales by (1 + weight)
+        self.embed_scale = self.hidden_size ** 0.5 if gemma else 1.0
+        self.sandwich = mt in ("gemma2", "gemma3_text")  # post-attention and pre/post-feedforward norms
+        scalar = d.get("query_pre_attn_scalar") if mt in ("gemma2", "gemma3_text") else None
+        self.scaling = float(scalar) ** -0.5 if scalar else 0.0  # 0: SDPA's default 1/sqrt(head_dim)
+        self.attn_softcap = float(d.get("attn_logit_softcapping") or 0.0) if mt == "gemma2" else 0.0
+        self.final_softcap = float(d.get("final_logit_softcapping") or 0.0) if mt in ("gemma2", "gemma3_text") else 0.0
+        self.layer_windows = self._layer_windows(d, mt)
+        self.rope_local_theta = float(d.get("rope_local_base_freq", 10000.0)) if mt == "gemma3_text" else 0.0
         self.fused = mt == "phi3"  # qkv_proj and gate_up_proj in the snapshot
         self.original_max_position_embeddings = d.get("original_max_position_embeddings")
         self.cap = max_total_tokens
-        self.tie_word_embeddings = bool(d.get("tie_word_embeddings", False))  # transformers' default for all four
+        self.tie_word_embeddings = bool(d.get("tie_word_embeddings", mt in GEMMA))  # transformers' default for all four
         self.bos_token_id = d.get("bos_token_id")
         self.eos_token_id = d.get("eos_token_id")
         window = d.get("sliding_window")
-        if mt in ("qwen2", "qwen3") and not d.get("use_sliding_window", False):
-            window = None
+        if (mt in ("qwen2", "qwen3") and not d.get("use_sliding_window", False)) or mt in GEMMA:
+            window = None  # Gemma: real banded attention on its local layers (layer_windows), no cap
         self.sliding_window = int(window) if window else None
         self.rope()
+
+    @staticmethod
+    def _layer_windows(d: Dict, mt: str) -> List[int]:
+        """Per layer: the sliding window (keys with q - k < window are visible) or 0 for full attention."""
+        n = int(d["num_hidden_layers"])
+        w = int(d.get("sliding_window") or 0)
+        if mt == "gemma2":
+            return [w if i % 2 == 0 else 0 for i in range(n)]  # transformers: is_sliding = not layer_idx % 2
+        if mt != "gemma3_text":
+            return [0] * n
+        types = d.get("layer_types")
+        if types:
+            bad = set(types) - {"sliding_attention", "full_attention"}
+            if bad:
+                raise ValueError(f"unsupported layer_types {sorted(bad)}; supported: sliding_attention, full_attention")
+            return [w if t == "sliding_attention" else 0 for t in types]
+        pattern = int(d.get("sliding_window_pattern", 6))
+        return [w if (i + 1) % pattern else 0 for i in range(n)]
+
+    def local_rope(self) -> Tensor:
+        """Gemma-3's local (sliding) layers: default rotary at rope_local_base_freq, no scaling."""
+        return rope.default_inv_freq(self.rope_local_theta, self.rotary_dim)
 
     def rope(self) -> Tuple[Tensor, float]:
         return rope.inv_freq_for(self.rope_theta, self.rotary_dim, self.rope_scaling, self.max_position_embeddings,
@@ -160,8 +197,27 @@ class Attention(nn.Module):
         self.o_proj = Linear(self.n_head * self.head_dim, c, cfg.o_bias)
         self.qk_norm = cfg.qk_norm
         # Qwen3's norms; unused (and absent from the HF state dict) elsewhere
-        self.q_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps)
-        self.k_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps)
+        self.q_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps, cfg.norm_offset)
+        self.k_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps, cfg.norm_offset)
+        self.scaling = cfg.scaling
+        self.softcap = cfg.attn_softcap
+
+    def _sdpa(self, q: Tensor, k: Tensor, v: Tensor, mask: Optional[Tensor], causal: bool) -> Tensor:
+        """SDPA, or the explicit softmax when Gemma-2 caps the logits (tanh(s / cap) * cap) before it."""
+        if self.softcap > 0.0:
+            scale = self.scaling if self.scaling > 0.0 else self.head_dim ** -0.5
+            s = torch.matmul(q, k.transpose(-2, -1)).float() * scale
+            s = torch.tanh(s / self.softcap) * self.softcap
+            if causal:
+                tq, tk = q.shape[-2], k.shape[-2]
+                keep = torch.ones(tq, tk, dtype=torch.bool, device=q.device).tril(tk - tq)
+                s = s.masked_fill(~keep, float("-inf"))
+            if mask is not None:
+                s = s.masked_fill(~mask, float("-inf"))
+            return torch.matmul(torch.softmax(s, dim=-1).to(v.dtype), v)
+        if self.scaling > 0.0:
+            return torch.ops.aten.scaled_dot_product_attention(q, k, v, mask, 0.0, causal, scale=self.scaling)
+        return torch.ops.aten.scaled_dot_product_attention(q, k, v, mask, 0.0, causal)
 
     def heads(self, x: Tensor, b: int, t: int, cos: Tensor, sin: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """x: normed hidden states [B*T or B, T, C] -> q [B,H,T,D], k and v [B,KVH,T,D], rotary applied."""
@@ -186,14 +242,16 @@ class Attention(nn.Module):
         b, t = y.shape[0], y.shape[2]
         return y.transpose(1, 2).reshape(b, t, self.n_head * self.head_dim)
 
-    def forward(self, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-        """Plain causal self-attention over x [B, T, C] (training and from-scratch reference)."""
+    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, wmask: Optional[Tensor] = None) -> Tensor:
+        """Plain causal self-attention over x [B, T, C] (training and from-scratch reference); wmask: the sliding
+        window's mask [B, 1, T, T] when this layer has one and T exceeds it."""
         b, t = x.shape[0], x.shape[1]
         q, k, v = self.heads(x, b, t, cos, sin)
-        y = torch.ops.aten.scaled_dot_product_attention(q, self._expand(k), self._expand(v), None, 0.0, True)
+        y = self._sdpa(q, self._expand(k), self._expand(v), wmask, wmask is None)
         return self.o_proj(self._merge(y))
 
-    def attend(self, q: Tensor, k: Tensor, v: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan) -> Tensor:
+    def attend(self, q: Tensor, k: Tensor, v: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan,
+               wmask: Optional[Tensor] = None) -> Tensor:
         """q [B,H,T,D], k/v [B,KVH,T,D] of the new tokens -> [B, T, H*D] (before o_proj). Writes k and v into
         layer_k/layer_v ([S, KVH, M, D] views of one layer of the cache) in place."""
         b, t, d = q.shape[0], q.shape[2], q.shape[3]
@@ -201,8 +259,7 @@ class Attention(nn.Module):
         layer_v[plan.slot_idx, :, plan.positions] = v.transpose(1, 2).to(layer_v.dtype)
         if plan.fresh:
             # every row starts at 0: the new keys are the visible prefix (only these few are repeated)
-            y = torch.ops.aten.scaled_dot_product_attention(q, self._expand(k.to(q.dtype)),
-                                                            self._expand(v.to(q.dtype)), None, 0.0, True)
+            y = self._sdpa(q, self._expand(k.to(q.dtype)), self._expand(v.to(q.dtype)), wmask, wmask is None)
             return self._merge(y)
         mu = plan.mu
         if plan.first_slot >= 0:
@@ -214,10 +271,10 @@ class Attention(nn.Module):
             vv = layer_v[:, :, :mu].index_select(0, plan.slots)
         # GQA without repeating the cache: the queries of one KV head's group become rows of one head
         qg = q.reshape(b, self.n_kv, self.groups * t, d)
-        mask = plan.mask
+        mask = plan.mask if wmask is None else wmask
         if mask is not None and self.groups > 1:
             mask = mask.unsqueeze(2).expand(b, 1, self.groups, t, mu).reshape(b, 1, self.groups * t, mu)
-        y = torch.ops.aten.scaled_dot_product_attention(qg, kk.to(q.dtype), vv.to(q.dtype), mask, 0.0, False)
+        y = self._sdpa(qg, kk.to(q.dtype), vv.to(q.dtype), mask, False)
         return self._merge(y.view(b, self.n_head, t, d))
 
     @torch.jit.export
@@ -236,9 +293,12 @@ class MLP(nn.Module):
         self.gate_proj = Linear(cfg.hidden_size, cfg.intermediate_size, cfg.mlp_bias)
         self.up_proj = Linear(cfg.hidden_size, cfg.intermediate_size, cfg.mlp_bias)
         self.down_proj = Linear(cfg.intermediate_size, cfg.hidden_size, cfg.mlp_bias)
+        self.gelu = cfg.act == "gelu_pytorch_tanh"  # Gemma's GeGLU
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+        g = self.gate_proj(x)
+        g = F.gelu(g, approximate="tanh") if self.gelu else F.silu(g)
+        return self.down_proj(g * self.up_proj(x))
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
@@ -247,45 +307,90 @@ class MLP(nn.Module):
         self.down_proj.cast(dtype)
 
 
-class DecoderLayer(nn.Module):
-    def __init__(self, cfg: LlamaConfig):
-        super().__init__()
-        self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
-        self.self_attn = Attention(cfg)
-        self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
-        self.mlp = MLP(cfg)
+class Rot(NamedTuple):
+    """One group of rows' rotary tables (global layers; local = Gemma-3's sliding layers) and the sliding
+    window's mask for this call (None when no layer needs one)."""
+    cos: Tensor
+    sin: Tensor
+    cos_l: Tensor
+    sin_l: Tensor
+    wmask: Optional[Tensor]
 
-    def forward(self, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin)
+
+def window_mask(positions: Tensor, fresh: bool, mu: int, window: int) -> Optional[Tensor]:
+    """Sliding-window attention for new tokens at positions [B, T]: [B, 1, T, K] bool, key j visible to the query
+    at position p iff p - window < j <= p (transformers' sliding mask), over the keys a call attends to (fresh:
+    the new tokens, positions 0..T-1; else cache positions 0..mu-1). None when the window hides nothing."""
+    b, t = positions.shape[0], positions.shape[1]
+    n = t if fresh else mu
+    if window <= 0 or n <= window:
+        return None
+    keys = torch.arange(n, dtype=positions.dtype, device=positions.device).view(1, 1, 1, n)
+    p = positions.view(b, 1, t, 1)
+    return (keys <= p) & (keys > p - window)
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, cfg: LlamaConfig, index: int = 0):
+        super().__init__()
+        eps, off, c = cfg.rms_norm_eps, cfg.norm_offset, cfg.hidden_size
+        self.input_layernorm = RMSNorm(c, eps, off)
+        self.self_attn = Attention(cfg)
+        self.post_attention_layernorm = RMSNorm(c, eps, off)
+        self.mlp = MLP(cfg)
+        # Gemma-2/3 sandwich: post_attention_layernorm normalises the attention output, and the MLP has its own
+        # pre and post norms; unused (and absent from the HF state dict) elsewhere
+        self.sandwich = cfg.sandwich
+        self.pre_feedforward_layernorm = RMSNorm(c, eps, off)
+        self.post_feedforward_layernorm = RMSNorm(c, eps, off)
+        self.window = cfg.layer_windows[index]
+        self.local = cfg.rope_local_theta > 0.0 and self.window > 0
+
+    def _rest(self, x: Tensor, attn: Tensor) -> Tensor:
+        """Residual around the attention output, then the MLP block."""
+        if self.sandwich:
+            x = x + self.post_attention_layernorm(attn)
+            return x + self.post_feedforward_layernorm(self.mlp(self.pre_feedforward_layernorm(x)))
+        x = x + attn
         return x + self.mlp(self.post_attention_layernorm(x))
 
-    def forward_cached(self, x: Tensor, cos: Tensor, sin: Tensor, layer_k: Tensor, layer_v: Tensor,
-                       plan: StepPlan) -> Tensor:
+    def _rot(self, r: Rot) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+        cos, sin = (r.cos_l, r.sin_l) if self.local else (r.cos, r.sin)
+        return cos, sin, (r.wmask if self.window > 0 else None)
+
+    def forward(self, x: Tensor, r: Rot) -> Tensor:
+        cos, sin, wmask = self._rot(r)
+        return self._rest(x, self.self_attn(self.input_layernorm(x), cos, sin, wmask))
+
+    def forward_cached(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan, r: Rot) -> Tensor:
         b, t = x.shape[0], x.shape[1]
         a = self.self_attn
+        cos, sin, wmask = self._rot(r)
         q, k, v = a.heads(self.input_layernorm(x), b, t, cos, sin)
-        x = x + a.o_proj(a.attend(q, k, v, layer_k, layer_v, plan))
-        return x + self.mlp(self.post_attention_layernorm(x))
+        return self._rest(x, a.o_proj(a.attend(q, k, v, layer_k, layer_v, plan, wmask)))
 
-    def forward_mixed(self, x: Tensor, cos_d: Tensor, sin_d: Tensor, cos_p: Tensor, sin_p: Tensor,
-                      layer_k: Tensor, layer_v: Tensor, decode: StepPlan, prompts: StepPlan) -> Tensor:
+    def forward_mixed(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, decode: StepPlan, prompts: StepPlan,
+                      rd: Rot, rp: Rot) -> Tensor:
         """x: [Bd + Bp*T, C], decode rows first; linear layers run on all tokens at once, attention per group."""
         bd = decode.positions.shape[0]
         bp, t = prompts.positions.shape[0], prompts.positions.shape[1]
         a = self.self_attn
         h = self.input_layernorm(x)
+        cos_d, sin_d, wm_d = self._rot(rd)
+        cos_p, sin_p, wm_p = self._rot(rp)
         qd, kd, vd = a.heads(h[:bd], bd, 1, cos_d, sin_d)
         qp, kp, vp = a.heads(h[bd:], bp, t, cos_p, sin_p)
-        yd = a.attend(qd, kd, vd, layer_k, layer_v, decode)
-        yp = a.attend(qp, kp, vp, layer_k, layer_v, prompts)
-        x = x + a.o_proj(torch.cat([yd.reshape(bd, -1), yp.reshape(bp * t, -1)]))
-        return x + self.mlp(self.post_attention_layernorm(x))
+        yd = a.attend(qd, kd, vd, layer_k, layer_v, decode, wm_d)
+        yp = a.attend(qp, kp, vp, layer_k, layer_v, prompts, wm_p)
+        return self._rest(x, a.o_proj(torch.cat([yd.reshape(bd, -1), yp.reshape(bp * t, -1)])))
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
         self.input_layernorm.cast(dtype)
         self.self_attn.cast(dtype)
         self.post_attention_layernorm.cast(dtype)
+        self.pre_feedforward_layernorm.cast(dtype)
+        self.post_feedforward_layernorm.cast(dtype)
         self.mlp.cast(dtype)
 
 
@@ -293,8 +398,8 @@ class LlamaModel(nn.Module):
     def __init__(self, cfg: LlamaConfig):
         super().__init__()
         self.embed_tokens = Embedding(cfg.vocab_size, cfg.hidden_size)
-        self.layers = nn.ModuleList([DecoderLayer(cfg) for _ in range(cfg.num_hidden_layers)])
-        self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        self.layers = nn.ModuleList([DecoderLayer(cfg, i) for i in range(cfg.num_hidden_layers)])
+        self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, cfg.norm_offset)
 
 
 class LlamaForCausalLM(nn.Module):
@@ -309,12 +414,22 @@ class LlamaForCausalLM(nn.Module):
         self.cfg_vocab_size = cfg.vocab_size
         self.tied = cfg.tie_word_embeddings
         self.fused = cfg.fused
+        self.hf_names: List[str] = sorted(module_shapes(cfg))
+        self.embed_scale = cfg.embed_scale
+        self.final_softcap = cfg.final_softcap
+        windows = [w for w in cfg.layer_windows if w > 0]
+        self.window = windows[0] if windows else 0
+        if len(set(windows)) > 1:
+            raise ValueError(f"sliding windows of several sizes {sorted(set(windows))} are not supported")
         self.model = LlamaModel(cfg)
         # tied: an empty lm_head (TorchScript needs the attribute; hf_state_dict leaves it out)
         self.lm_head = Linear(cfg.hidden_size, 0 if self.tied else cfg.vocab_size, False)
         inv_freq, self.attention_factor = cfg.rope()
         # float32 always (cast leaves it): bf16 frequencies would rotate far positions wrongly
         self.register_buffer("rope_inv_freq", inv_freq.to(torch.float32))
+        self.has_local_rope = cfg.rope_local_theta > 0.0
+        self.register_buffer("rope_local_inv_freq", cfg.local_rope().to(torch.float32) if self.has_local_rope
+                             else torch.zeros(0))
         for layer in self.model.layers:
             nn.init.normal_(layer.self_attn.o_proj.weight, std=0.02 / (2 * cfg.num_hidden_layers) ** 0.5)
             nn.init.normal_(layer.mlp.down_proj.weight, std=0.02 / (2 * cfg.num_hidden_layers) ** 0.5)
@@ -324,32 +439,47 @@ class LlamaForCausalLM(nn.Module):
             return self.model.embed_tokens.weight
         return self.lm_head.weight
 
-    def _cos_sin(self, positions: Tensor, like: Tensor) -> Tuple[Tensor, Tensor]:
-        return rope.cos_sin(positions, self.rope_inv_freq, self.attention_factor, like.dtype)
+    def _embed(self, ids: Tensor) -> Tensor:
+        x = self.model.embed_tokens(ids)
+        if self.embed_scale != 1.0:  # Gemma: times sqrt(hidden_size), rounded to the weights' dtype first
+            x = x * torch.tensor(self.embed_scale, dtype=x.dtype, device=x.device)
+        return x
+
+    def _rot(self, positions: Tensor, like: Tensor, fresh: bool, mu: int) -> Rot:
+        cos, sin = rope.cos_sin(positions, self.rope_inv_freq, self.attention_factor, like.dtype)
+        cos_l, sin_l = cos, sin
+        if self.has_local_rope:
+            cos_l, sin_l = rope.cos_sin(positions, self.rope_local_inv_freq, 1.0, like.dtype)
+        return Rot(cos, sin, cos_l, sin_l, window_mask(positions, fresh, mu, self.window))
+
+    def _softcap(self, logits: Tensor) -> Tensor:
+        if self.final_softcap > 0.0:  # Gemma-2: tanh(logits / cap) * cap
+            return torch.tanh(logits / self.final_softcap) * self.final_softcap
+        return logits
 
     def hidden_all(self, input_ids: Tensor) -> Tensor:
         b, t = input_ids.shape[0], input_ids.shape[1]
         pos = torch.arange(t, dtype=torch.long, device=input_ids.device).unsqueeze(0).expand(b, t)
-        x = self.model.embed_tokens(input_ids)
-        cos, sin = self._cos_sin(pos, x)
+        x = self._embed(input_ids)
+        r = self._rot(pos, x, True, t)
         for layer in self.model.layers:
-            x = layer(x, cos, sin)
+            x = layer(x, r)
         return self.model.norm(x)
 
     @torch.jit.export
     def logits_all(self, input_ids: Tensor) -> Tensor:
         """[B,T] -> [B,T,V] float32 logits, no cache; positions 0..T-1."""
-        return torch.matmul(self.hidden_all(input_ids), self._lm_weight().t()).float()
+        return self._softcap(torch.matmul(self.hidden_all(input_ids), self._lm_weight().t()).float())
 
     def forward(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
                 cache_k: Tensor, cache_v: Tensor) -> Tensor:
         b = input_ids.shape[0]
         plan = plan_step(positions, slots)
-        x = self.model.embed_tokens(input_ids)
-        cos, sin = self._cos_sin(positions, x)
+        x = self._embed(input_ids)
+        r = self._rot(positions, x, plan.fresh, plan.mu)
         i = 0
         for layer in self.model.layers:
-            x = layer.forward_cached(x, cos, sin, cache_k[i], cache_v[i], plan)
+            x = layer.forward_cached(x, cache_k[i], cache_v[i], plan, r)
             i += 1
         rows = torch.arange(b, dtype=torch.long, device=x.device)
         return self._lm_head(x[rows, logits_index])
@@ -363,15 +493,15 @@ class LlamaForCausalLM(nn.Module):
         bp, t = input_ids.shape[0], input_ids.shape[1]
         decode = plan_step(decode_positions, decode_slots)
         prompts = plan_step(positions, slots)
-        xd = self.model.embed_tokens(decode_ids)
-        xp = self.model.embed_tokens(input_ids)
-        cos_d, sin_d = self._cos_sin(decode_positions, xd)
-        cos_p, sin_p = self._cos_sin(positions, xp)
+        xd = self._embed(decode_ids)
+        xp = self._embed(input_ids)
+        rd = self._rot(decode_positions, xd, decode.fresh, decode.mu)
+        rp = self._rot(positions, xp, prompts.fresh, prompts.mu)
         c = xd.shape[-1]
         x = torch.cat([xd.view(bd, c), xp.view(bp * t, c)])
         i = 0
         for layer in self.model.layers:
-            x = layer.forward_mixed(x, cos_d, sin_d, cos_p, sin_p, cache_k[i], cache_v[i], decode, prompts)
+            x = layer.forward_mixed(x, cache_k[i], cache_v[i], decode, prompts, rd, rp)
             i += 1
         last = bd + torch.arange(bp, dtype=torch.long, device=x.device) * t + logits_index
         return self._lm_head(torch.cat([x[:bd], x[last]]))
@@ -379,7 +509,7 @@ class LlamaForCausalLM(nn.Module):
     def _lm_head(self, h: Tensor) -> Tensor:
         """[B, C] -> [B, V] float32 logits as (W @ h^T)^T (the faster GEMM form for few rows)."""
         h = self.model.norm(h)
-        return torch.mm(self._lm_weight(), h.t()).t().float().contiguous()
+        return self._softcap(torch.mm(self._lm_weight(), h.t()).t().float().contiguous())
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
@@ -411,16 +541,10 @@ def build(cfg: LlamaConfig) -> LlamaForCausalLM:
 
 
 def hf_state_dict(model: LlamaForCausalLM) -> Dict[str, Tensor]:
-    """The HF snapshot's tensors: no rotary buffer, no absent biases, q/k norms only for qwen3, lm_head only
-    when untied."""
-    qk = model.model.layers[0].self_attn.qk_norm if len(model.model.layers) else False
-    out: Dict[str, Tensor] = {}
-    for k, v in model.state_dict().items():
-        if k == "rope_inv_freq" or v.numel() == 0:
-            continue
-        if not qk and (".q_norm." in k or ".k_norm." in k):
-            continue
-        out[k] = v
+    """The HF snapshot's tensors (the names module_shapes gives: no rotary buffers, no absent biases or norms,
+    lm_head only when untied; phi3's fused names)."""
+    names = set(model.hf_names)
+    out = {k: v for k, v in model.state_dict().items() if k in names}
     return fuse_names(out) if model.fused else out
 
 
@@ -446,6 +570,9 @@ def module_shapes(cfg: LlamaConfig) -> Dict[str, Tuple[int, ...]]:
         p = f"model.layers.{n}."
         out[p + "input_layernorm.weight"] = (c,)
         out[p + "post_attention_layernorm.weight"] = (c,)
+        if cfg.sandwich:
+            out[p + "pre_feedforward_layernorm.weight"] = (c,)
+            out[p + "post_feedforward_layernorm.weight"] = (c,)
         for name, rows in (("q_proj", h * d), ("k_proj", kv * d), ("v_proj", kv * d)):
             out[p + f"self_attn.{name}.weight"] = (rows, c)
             if cfg.qkv_bias:

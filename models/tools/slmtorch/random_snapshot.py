@@ -8,10 +8,13 @@ benchmarks. Never commit its output: the weights are noise.
 Shapes (config.json fields of the real models; ``--layers`` cuts the depth): smollm2-135m, qwen2.5-0.5b
 (q/k/v biases), llama-3.2-1b (llama3 rope scaling, three eos ids), qwen3-0.6b (head_dim 128 != hidden/heads,
 q/k norm), mistral-7b-v0.1 (sliding window), phi-3.5-mini and phi-4-mini (fused qkv_proj / gate_up_proj,
-longrope with synthetic factors; phi-4-mini: partial rotary 0.75, GQA); tiny ones for fast tests: llama-tiny (tied, GQA 4/2),
+longrope with synthetic factors; phi-4-mini: partial rotary 0.75, GQA), gemma-2-2b (softcapping, alternating
+4096 windows), gemma-3-1b and gemma-3-270m (5 local 512-token layers per global one, local rope base, q/k norm);
+tiny ones for fast tests: llama-tiny (tied, GQA 4/2),
 llama-tiny-untied (GQA 4/1), llama3-tiny (llama3 rope scaling, three eos ids), mistral-tiny (untied, sliding
 window 96), qwen2-tiny (q/k/v biases), qwen3-tiny (head_dim 32 != 64/4, q/k norm), phi3-tiny (fused
-projections, partial rotary 0.5, longrope, untied).
+projections, partial rotary 0.5, longrope, untied), gemma-tiny, gemma2-tiny and gemma3-tiny (windows of 8
+tokens, so that short tests cross them).
 
 Weights: matrices and biases normal(0, std), norm weights 1 + normal(0, 0.1); each tensor from its own
 generator (seed, tensor index), written one tensor at a time, so a 1B shape needs one tensor's memory.
@@ -42,7 +45,8 @@ EOT_ID = 8191
 
 def _tiny(model_type: str, **kw) -> Dict:
     d = {"architectures": [{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM",
-                            "qwen3": "Qwen3ForCausalLM", "phi3": "Phi3ForCausalLM"}[model_type]],
+                            "qwen3": "Qwen3ForCausalLM", "phi3": "Phi3ForCausalLM", "gemma": "GemmaForCausalLM",
+                            "gemma2": "Gemma2ForCausalLM", "gemma3_text": "Gemma3ForCausalLM"}[model_type]],
          "model_type": model_type, "vocab_size": 8192, "hidden_size": 64, "intermediate_size": 128,
          "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "hidden_act": "silu",
          "max_position_embeddings": 256, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": True,
@@ -106,6 +110,30 @@ SHAPES: Dict[str, Dict] = {
         "sliding_window": 262144, "tie_word_embeddings": True,
         "rope_scaling": {"type": "longrope", "short_factor": _factors(48, 0.1), "long_factor": _factors(48, 40.0)},
         "bos_token_id": 199999, "eos_token_id": 199999, "torch_dtype": "bfloat16"},
+    "gemma-2-2b": {
+        "architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2", "vocab_size": 256000, "hidden_size": 2304,
+        "intermediate_size": 9216, "num_hidden_layers": 26, "num_attention_heads": 8, "num_key_value_heads": 4,
+        "head_dim": 256, "hidden_activation": "gelu_pytorch_tanh", "max_position_embeddings": 8192,
+        "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "query_pre_attn_scalar": 256, "attn_logit_softcapping": 50.0,
+        "final_logit_softcapping": 30.0, "sliding_window": 4096, "tie_word_embeddings": True,
+        "bos_token_id": EOT_ID, "eos_token_id": EOT_ID, "torch_dtype": "bfloat16"},
+    "gemma-3-1b": {
+        "architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "vocab_size": 262144,
+        "hidden_size": 1152, "intermediate_size": 6912, "num_hidden_layers": 26, "num_attention_heads": 4,
+        "num_key_value_heads": 1, "head_dim": 256, "hidden_activation": "gelu_pytorch_tanh",
+        "max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+        "rope_local_base_freq": 10000.0, "rope_scaling": None, "query_pre_attn_scalar": 256,
+        "sliding_window": 512, "sliding_window_pattern": 6, "final_logit_softcapping": None,
+        "attn_logit_softcapping": None, "tie_word_embeddings": True, "bos_token_id": EOT_ID,
+        "eos_token_id": EOT_ID, "torch_dtype": "bfloat16"},
+    "gemma-3-270m": {
+        "architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "vocab_size": 262144,
+        "hidden_size": 640, "intermediate_size": 2048, "num_hidden_layers": 18, "num_attention_heads": 4,
+        "num_key_value_heads": 1, "head_dim": 256, "hidden_activation": "gelu_pytorch_tanh",
+        "max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+        "rope_local_base_freq": 10000.0, "rope_scaling": None, "query_pre_attn_scalar": 256,
+        "sliding_window": 512, "layer_types": (["sliding_attention"] * 5 + ["full_attention"]) * 3,
+        "tie_word_embeddings": True, "bos_token_id": EOT_ID, "eos_token_id": EOT_ID, "torch_dtype": "bfloat16"},
     "llama-tiny": _tiny("llama"),
     "llama-tiny-untied": _tiny("llama", num_key_value_heads=1, tie_word_embeddings=False),
     "llama3-tiny": _tiny("llama", vocab_size=8256, rope_theta=500000.0, bos_token_id=8192,
@@ -115,6 +143,12 @@ SHAPES: Dict[str, Dict] = {
     "mistral-tiny": _tiny("mistral", tie_word_embeddings=False, sliding_window=96),
     "qwen2-tiny": _tiny("qwen2", sliding_window=32, use_sliding_window=False),
     "qwen3-tiny": _tiny("qwen3", head_dim=32),
+    "gemma-tiny": _tiny("gemma", num_key_value_heads=1, head_dim=32),
+    "gemma2-tiny": _tiny("gemma2", head_dim=32, query_pre_attn_scalar=24, attn_logit_softcapping=50.0,
+                         final_logit_softcapping=30.0, sliding_window=8, num_hidden_layers=3),
+    "gemma3-tiny": _tiny("gemma3_text", head_dim=32, query_pre_attn_scalar=32, sliding_window=8,
+                         sliding_window_pattern=3, num_hidden_layers=3, rope_theta=1000000.0,
+                         rope_local_base_freq=10000.0, rope_scaling={"rope_type": "linear", "factor": 8.0}),
     "phi3-tiny": _tiny("phi3", tie_word_embeddings=False, partial_rotary_factor=0.5, original_max_position_embeddings=64,
                        rope_scaling={"type": "longrope", "short_factor": _factors(4, 0.3),
                                      "long_factor": _factors(4, 8.0)}),

@@ -29,7 +29,8 @@ class LlamaCacheEqualsRecompute(unittest.TestCase):
             with self.subTest(shape=shape):
                 model, cfg, sd = tiny(shape)
                 ids = self.prompts[1]
-                want = reference_logits(cfg, sd, ids, model.rope_inv_freq, model.attention_factor)
+                want = reference_logits(cfg, sd, ids, model.rope_inv_freq, model.attention_factor,
+                                        model.rope_local_inv_freq)
                 got = model.logits_all(torch.tensor([ids]))[0]
                 torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
 
@@ -83,6 +84,29 @@ class LlamaCacheEqualsRecompute(unittest.TestCase):
                     out = m(step, pos, torch.arange(4), torch.zeros(4, dtype=torch.long), ck, cv)
                     want = torch.stack([model.logits_all(torch.tensor([seqs[k]]))[0, -1] for k in range(4)])
                     torch.testing.assert_close(out, want, rtol=1e-4, atol=1e-4)
+
+    def test_gemma3_window_of_8_over_64_tokens(self):
+        # cache == recompute where the recompute applies the window explicitly (reference_logits), and the
+        # window matters: the same weights with full attention decode otherwise
+        model, cfg, sd = tiny("gemma3-tiny")
+        self.assertEqual(cfg.layer_windows, [8, 8, 0])
+        prompt = self.prompts[0]
+        want = list(prompt)
+        for _ in range(64):
+            logits = reference_logits(cfg, sd, want, model.rope_inv_freq, model.attention_factor,
+                                      model.rope_local_inv_freq)
+            want.append(int(logits[-1].argmax()))
+        want = want[len(prompt):]
+        scripted = llama.script_for_serving(copy.deepcopy(model))
+        got = greedy_cached_batch(scripted, [prompt, self.prompts[2]], 64, slots=[3, 1], max_len=80)
+        self.assertEqual(got[0], want)
+        cfg.layer_windows = [0, 0, 0]
+        full = list(prompt)
+        for _ in range(64):
+            logits = reference_logits(cfg, sd, full, model.rope_inv_freq, model.attention_factor,
+                                      model.rope_local_inv_freq)
+            full.append(int(logits[-1].argmax()))
+        self.assertNotEqual(full[len(prompt):], want)
 
     def test_cache_holds_kv_heads_only(self):
         model, cfg, _ = tiny("llama-tiny-untied")

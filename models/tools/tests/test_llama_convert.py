@@ -52,7 +52,7 @@ def snapshot_logits(snap: str, cap=None):
         sd = dict(llama._split_fused(cfg, sd.items()))
     model = llama.build(cfg)
     inv, att = model.rope_inv_freq, model.attention_factor
-    return reference_logits(cfg, sd, IDS, inv, att)
+    return reference_logits(cfg, sd, IDS, inv, att, model.rope_local_inv_freq)
 
 
 class ConvertRoundTrip(unittest.TestCase):
@@ -71,7 +71,7 @@ class ConvertRoundTrip(unittest.TestCase):
 
     def test_every_model_type_converts_and_matches_the_reference(self):
         for shape in ("llama-tiny", "llama-tiny-untied", "mistral-tiny", "qwen2-tiny", "qwen3-tiny", "llama3-tiny",
-                      "phi3-tiny"):
+                      "phi3-tiny", "gemma-tiny", "gemma2-tiny", "gemma3-tiny"):
             with self.subTest(shape=shape):
                 snap = self.snap(shape)
                 out = os.path.join(self.d, shape)
@@ -150,7 +150,7 @@ class ConvertRoundTrip(unittest.TestCase):
         cfg["model_type"] = "falcon"
         write_json(os.path.join(snap, "config.json"), cfg)
         self.assert_one_line_error(snap, "unsupported model_type 'falcon'", "llama", "mistral", "qwen2", "qwen3",
-                                   "phi3", "gpt2", "bart", "bert")
+                                   "phi3", "gemma", "gemma2", "gemma3_text", "gpt2", "bart", "bert")
 
     def test_unsupported_rope_type(self):
         snap = self.snap("llama-tiny")

@@ -42,6 +42,16 @@ class LlamaServingApiTest {
     }
 
     @Test
+    void requestsNamingNoModelGoToTheFolderThatDoesNotOptOut() {
+        given().contentType(ContentType.JSON).body(Map.of("messages", List.of(Map.of("role", "user", "content", "And")),
+                        "max_tokens", 2))
+                .post("/v1/chat/completions").then().statusCode(200)
+                .body("model", org.hamcrest.Matchers.equalTo(LlamaProfile.MODEL));
+        given().contentType(ContentType.JSON).body(Map.of("model", LlamaProfile.SECOND, "prompt", "And",
+                "max_tokens", 2)).post("/v1/completions").then().statusCode(200);
+    }
+
+    @Test
     void streamedTokensEqualTheNonStreamedText() {
         String expected = Generate.greedy("In the beginning God created", 16);
         String body = given().contentType(ContentType.JSON)

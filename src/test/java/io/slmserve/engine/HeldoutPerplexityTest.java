@@ -29,7 +29,7 @@ class HeldoutPerplexityTest {
     @Test
     void heldoutPerplexityThroughTheEngineMatchesTheModelCard() throws Exception {
         Assumptions.assumeTrue(GptFolder.trained(), "needs the trained nano-gpt (heldout.txt)");
-        check("nano-gpt", GptFolder.dir());
+        check("nano-gpt", GptFolder.dir(), 3);
     }
 
     /** nano-llama (GQA, rotary, SwiGLU, RMSNorm) on the same held-out text, same procedure, its own card. */
@@ -37,10 +37,10 @@ class HeldoutPerplexityTest {
     void nanoLlamaHeldoutPerplexityThroughTheEngineMatchesItsModelCard() throws Exception {
         Path dir = Path.of("models/nano-llama").toAbsolutePath();
         Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("heldout.txt")), "needs models/nano-llama");
-        check("nano-llama", dir);
+        check("nano-llama", dir, 1.5);  // briefly trained: see its card
     }
 
-    private static void check(String id, Path dir) throws Exception {
+    private static void check(String id, Path dir, double belowUnigram) throws Exception {
         String readme = Files.readString(dir.resolve("README.md"));
         double unigram = number(readme, "(?i)unigram[^\\n]*?([0-9][0-9,]*\\.?[0-9]*)");
         double python = number(readme, "(?i)python measured \\**([0-9]+\\.?[0-9]*)");
@@ -75,7 +75,7 @@ class HeldoutPerplexityTest {
             System.out.printf(id + " held-out perplexity through the engine: cache %.4f, logits_all %.4f, model card "
                     + "(Python) %.2f, unigram %.1f (%d tokens scored)%n", cached, full, python, unigram, n - 1);
             assertTrue(Math.abs(cached - full) / full < 1e-3, "cache " + cached + " vs logits_all " + full);
-            assertTrue(cached < unigram / 3, "perplexity " + cached + " is far below the unigram " + unigram);
+            assertTrue(cached < unigram / belowUnigram, "perplexity " + cached + " vs the unigram " + unigram);
             assertTrue(Math.abs(cached - python) / python < 0.005, "engine " + cached + " vs Python " + python);
         }
     }

@@ -16,7 +16,7 @@ public final class LlamaFolders {
 
     /** Every model_type with its variants: tied / untied, GQA 4/2 and 4/1, llama3 rope, biases, q/k norm, phi3. */
     public static final List<String> SHAPES = List.of("llama-tiny", "llama-tiny-untied", "llama3-tiny",
-            "mistral-tiny", "qwen2-tiny", "qwen3-tiny", "phi3-tiny");
+            "mistral-tiny", "qwen2-tiny", "qwen3-tiny", "phi3-tiny", "gemma-tiny", "gemma2-tiny", "gemma3-tiny");
 
     private LlamaFolders() {
     }
