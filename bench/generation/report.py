@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """Renders one run of bench/generation/run.sh: tokens/s per model, batching setting and concurrency, the bare
-decode loop, and the two ratios with their targets (GPT-2-small shape: c16 / c1 with batching on >= 5x;
-service per-token latency at c1 <= 1.3x the bare loop). Standard library only.
+decode loop, the ratios with their targets (c16 / c1 with batching on >= 5x for the GPT-2-small and
+SmolLM2-135M shapes; service per-token latency at c1 <= 1.3x the bare loop for GPT-2 small, <= 1.1x for the
+Llama-family shapes), the memory-bandwidth floor (floors.py) and, when peers.sh ran, Jlama and llama.cpp on
+the same weights. Standard library only.
 
-    python3 bench/generation/report.py RUN_DIR nano-gpt gpt2-small
+    python3 bench/generation/report.py RUN_DIR nano-gpt gpt2-small smollm2-135m qwen2.5-0.5b
 """
 import json
 import os
 import sys
 
-TARGET_SCALING = 5.0
-TARGET_LATENCY = 1.3
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import floors  # noqa: E402
+import peers_report  # noqa: E402
+
+TARGET_SCALING = {"gpt2-small": 5.0, "smollm2-135m": 5.0}
+TARGET_LATENCY = {"gpt2-small": 1.3, "smollm2-135m": 1.1, "qwen2.5-0.5b": 1.1}
 NOISY_CORES = 0.25
 
 
@@ -74,10 +80,10 @@ def model_section(run_dir, name, lines):
     ratios = []
     if on.get(1) and on.get(16):
         ratios.append(("aggregate tokens/s, c=16 / c=1, batching on", on[16]["tokens_per_s"] / on[1]["tokens_per_s"],
-                       TARGET_SCALING, True))
+                       TARGET_SCALING.get(name), True))
     if on.get(1) and bare:
         ratios.append(("per-token latency at c=1 (batching on) / bare loop",
-                       (1000 / on[1]["tokens_per_s"]) / bare["ms_per_token"], TARGET_LATENCY, False))
+                       (1000 / on[1]["tokens_per_s"]) / bare["ms_per_token"], TARGET_LATENCY.get(name), False))
     if rows[1].get(1) and bare:
         ratios.append(("per-token latency at c=1 (batching off) / bare loop",
                        (1000 / rows[1][1]["tokens_per_s"]) / bare["ms_per_token"], None, False))
@@ -100,7 +106,7 @@ def model_section(run_dir, name, lines):
         ratios.append(("service c=16 (batching on) / bare loop 16 in lockstep, tokens/s",
                        on[16]["tokens_per_s"] / bare16["tokens_per_s"], None, True))
     for label, value, target, at_least in ratios:
-        suffix = f" ({verdict(value, target, at_least)})" if target and name == "gpt2-small" else ""
+        suffix = f" ({verdict(value, target, at_least)})" if target else ""
         lines.append(f"- {label}: **{value:.2f}x**{suffix}")
     if on.get(1):
         lines.append(f"- service per token at c=1: {1000 / on[1]['tokens_per_s']:.2f} ms (wall / tokens, HTTP, "
@@ -112,10 +118,36 @@ def model_section(run_dir, name, lines):
         itl = 1000 * m["slm_inter_token_latency_seconds_sum"] / m["slm_inter_token_latency_seconds_count"]
         lines.append(f"- mean inter-token latency inside the service over the whole batching-on run (all "
                      f"concurrencies): {itl:.2f} ms")
+    floor_lines(run_dir, name, bare, on.get(1), lines)
+    peers_report.section(run_dir, name, bare, on, lines)
     if other and max(other) > NOISY_CORES:
         lines.append(f"- NOISY: other processes took up to {max(other):.2f} cores during a point; absolute figures "
                      f"are low and ratios move from run to run")
     lines.append("")
+
+
+def floor_lines(run_dir, name, bare, on1, lines):
+    """Weight bytes per token, the bandwidth measured in this run, and each c=1 figure against the floor."""
+    cfg_path, bw_path = os.path.join(run_dir, f"{name}.config.json"), os.path.join(run_dir, "bandwidth.jsonl")
+    if not (os.path.exists(cfg_path) and os.path.exists(bw_path)):
+        return
+    with open(cfg_path) as f:
+        mb = floors.weight_params_per_token(json.load(f)) * 4 / 1e6
+    bw = floors.read_bandwidth(bw_path)
+    threads = bare.get("threads", 1) if bare else 1
+    gbs = bw.get(threads) or max(bw.values())
+    floor = mb / gbs  # MB / (GB/s) = ms
+    lines.append(f"- weight bytes read per token (fp32): **{mb:.1f} MB**; read bandwidth measured in this run: "
+                 + ", ".join(f"{t} thread(s) {v:.1f} GB/s" for t, v in sorted(bw.items()))
+                 + f"; floor with {threads} thread(s): **{floor:.2f} ms per token**")
+    if bare:
+        step = bare["decode_step_ms_p50"]
+        lines.append(f"- bare loop decode step at c=1: {step:.2f} ms = **{step / floor:.2f}x the floor** (implied "
+                     f"read bandwidth {mb / step:.1f} GB/s, {100 * mb / step / gbs:.0f}% of the measured)")
+    if on1:
+        wall = 1000 / on1["tokens_per_s"]
+        lines.append(f"- service per token at c=1 (prefill and HTTP included): {wall:.2f} ms = **{wall / floor:.2f}x "
+                     f"the floor** (implied read bandwidth {mb / wall:.1f} GB/s, {100 * mb / wall / gbs:.0f}%)")
 
 
 def main():

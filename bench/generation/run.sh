@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Generation benchmark, one command (see bench/generation/README.md):
 #
-#   bash bench/generation/run.sh [--seconds S] [--tokens N] [--models nano-gpt,gpt2-small] [--threads T]
-#                                [--skip-build]
+#   bash bench/generation/run.sh [--seconds S] [--tokens N] [--threads T] [--skip-build] [--peers]
+#                                [--models nano-gpt,gpt2-small,smollm2-135m,qwen2.5-0.5b]
 #
-# For each model (models/nano-gpt, and a GPT-2-small-shaped folder with random weights written at bench time
-# into bench/target/gpt2-small-random by models/tools/convert_gpt2.py, never committed):
+# For each model (models/nano-gpt; random-weight folders written at bench time under bench/target/, never
+# committed: gpt2-small by models/tools/convert_gpt2.py, smollm2-135m and qwen2.5-0.5b as Hugging Face
+# snapshots by slmtorch.random_snapshot then models/tools/convert.py):
 #   1. the bare TorchScript decode loop through DJL, no server (io.slmserve.bench.DecodeLoop): prefill, then
 #      greedy one-token steps with the KV cache, batch 1, the prompts and token count the clients use; then the
 #      same with 16 sequences in lockstep (what the engine alone gains from batching);
 #   2. the service with continuous batching on (batch_size=16 cache slots) and off (batch_size=1, one sequence
 #      at a time), each under load.py at concurrency 1, 4 and 16;
-# then writes the table and the ratios to bench/generation/results/<UTC stamp>.txt.
+#   3. with --peers, the same weights in Jlama and llama.cpp (bench/generation/peers.sh);
+# first the machine's memory read bandwidth (bandwidth.c, 1 and 2 threads) for the floors (weight bytes per
+# token / bandwidth); then writes the table and the ratios to bench/generation/results/<UTC stamp>.txt.
 # --threads T sets libtorch intra-op threads for the service's worker and the bare loop alike (default 1, the
 # service default). Defaults: 20 s per point, 64 new tokens per request.
 set -euo pipefail
@@ -19,9 +22,10 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 SECONDS_PER_POINT=20
 TOKENS=64
-MODELS_LIST=nano-gpt,gpt2-small
+MODELS_LIST=nano-gpt,gpt2-small,smollm2-135m,qwen2.5-0.5b
 THREADS=1
 SKIP_BUILD=0
+PEERS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_PER_POINT=$2; shift 2 ;;
@@ -29,7 +33,8 @@ while [ $# -gt 0 ]; do
     --models) MODELS_LIST=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --skip-build) SKIP_BUILD=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --peers) PEERS=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,8 +58,22 @@ BENCH_CP="$(ls bench/target/slm-serve-bench-*.jar):$(cat bench/target/classpath.
 model_dir() {
   case "$1" in
     nano-gpt) echo "$ROOT/models/nano-gpt" ;;
-    gpt2-small) echo "$ROOT/bench/target/gpt2-small-random" ;;
+    gpt2-small|smollm2-135m|qwen2.5-0.5b) echo "$ROOT/bench/target/$1-random" ;;
     *) echo "$ROOT/models/$1" ;;
+  esac
+}
+
+# Random-weight folders (fp32): GPT-2 small by its own tool; the Llama-family shapes as a Hugging Face snapshot
+# (kept in bench/target/NAME-snapshot for the peers) converted by convert.py, the cache capped at 512 tokens.
+write_model() {
+  local name=$1 dir=$2 snapshot=$ROOT/bench/target/$1-snapshot
+  case "$name" in
+    gpt2-small) /usr/bin/python3 models/tools/convert_gpt2.py --random-gpt2-small "$dir" >&2 ;;
+    smollm2-135m|qwen2.5-0.5b)
+      [ -f "$snapshot/model.safetensors" ] || \
+        (cd models/tools && /usr/bin/python3 -m slmtorch.random_snapshot --shape "$name" --out "$snapshot" >&2)
+      /usr/bin/python3 models/tools/convert.py "$snapshot" "$dir" --max-total-tokens 512 --name "$name-random" >&2 ;;
+    *) say "no writer for $name"; exit 1 ;;
   esac
 }
 
@@ -76,12 +95,16 @@ trap 'stop_service; exit 130' INT TERM
   echo "settings: $TOKENS new tokens per request (greedy, ignore_eos), $SECONDS_PER_POINT s per point, intra-op threads $THREADS, OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-unset}"
 } > "$RUN_DIR/meta.txt"
 
+say "memory read bandwidth (bench/generation/bandwidth.c, gcc -O3 -march=native -fopenmp)"
+gcc -O3 -march=native -fopenmp bench/generation/bandwidth.c -o "$RUN_DIR/bandwidth"
+OMP_PROC_BIND=close "$RUN_DIR/bandwidth" 1024 8 | tee "$RUN_DIR/bandwidth.jsonl" >&2
+
 IFS=, read -r -a MODELS <<< "$MODELS_LIST"
 for NAME in "${MODELS[@]}"; do
   DIR=$(model_dir "$NAME")
-  if [ "$NAME" = gpt2-small ] && [ ! -f "$DIR/model.pt" ]; then
-    say "writing the GPT-2-small-shaped folder with random weights to $DIR (about 500 MB, ignored by git)"
-    /usr/bin/python3 models/tools/convert_gpt2.py --random-gpt2-small "$DIR" >&2
+  if [ ! -f "$DIR/model.pt" ]; then
+    say "writing the $NAME-shaped folder with random weights to $DIR (ignored by git)"
+    write_model "$NAME" "$DIR"
   fi
   [ -f "$DIR/model.pt" ] || { say "no model.pt in $DIR"; exit 1; }
   MAX_TOTAL=$(sed -n 's/^max_total_tokens=//p' "$DIR/serving.properties")
@@ -96,6 +119,8 @@ for NAME in "${MODELS[@]}"; do
   for SLOTS in 16 1; do
     MODELS_DIR=$RUN_DIR/models-$NAME-$SLOTS
     mkdir -p "$MODELS_DIR/$NAME"
+    # generation_config.json stays out: the clients ask for greedy decoding, and a snapshot default such as
+    # repetition_penalty must not add work to some rows only
     for f in model.pt tokenizer.json config.json tokenizer_config.json; do
       [ -f "$DIR/$f" ] && ln -sf "$DIR/$f" "$MODELS_DIR/$NAME/$f"
     done
@@ -118,6 +143,11 @@ for NAME in "${MODELS[@]}"; do
       > "$RUN_DIR/$NAME.slots$SLOTS.metrics" || true
     stop_service
   done
+  cp "$DIR/config.json" "$RUN_DIR/$NAME.config.json"
+  if [ "$PEERS" = 1 ]; then
+    bash bench/generation/peers.sh --model "$NAME" --dir "$DIR" --out "$RUN_DIR" --tokens "$TOKENS" \
+      --seconds "$SECONDS_PER_POINT" --threads "$THREADS"
+  fi
 done
 
 echo "bench wall time: $(( $(date +%s) - BEGIN )) s, load average at end $(cut -d' ' -f1-3 /proc/loadavg)" >> "$RUN_DIR/meta.txt"

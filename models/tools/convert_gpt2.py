@@ -176,21 +176,27 @@ def write_served_folder(model: gpt2.GPT2LMHeadModel, cfg: gpt2.GPT2Config, token
     return scripted
 
 
+def model_from_archive(archive, model_dir: str):
+    """The eager model (training layout) holding a served archive's weights, either Conv1D layout."""
+    cfg = gpt2.GPT2Config.load(os.path.join(model_dir, "config.json"))
+    modules = dict(archive.named_modules())
+    sd = {}
+    for k, v in archive.state_dict().items():
+        owner = modules[k.rsplit(".", 1)[0]]
+        out_major = k.endswith(".weight") and hasattr(owner, "out_major") and bool(owner.out_major)
+        sd[k] = v.t().contiguous() if out_major else v
+    model = gpt2.build(cfg).eval()
+    gpt2.load_hf_state_dict(model, sd)
+    return model, cfg
+
+
 @torch.no_grad()
 def upgrade_served_folder(model_dir: str) -> float:
     """Re-scripts a served folder's model.pt with the current serving graph from the archive's own weights
     (either Conv1D layout), other files untouched. Returns max |new - old| logits on a probe step."""
     path = os.path.join(model_dir, "model.pt")
     old = torch.jit.load(path, map_location="cpu")
-    cfg = gpt2.GPT2Config.load(os.path.join(model_dir, "config.json"))
-    modules = dict(old.named_modules())
-    sd = {}
-    for k, v in old.state_dict().items():
-        owner = modules[k.rsplit(".", 1)[0]]
-        out_major = k.endswith(".weight") and hasattr(owner, "out_major") and bool(owner.out_major)
-        sd[k] = v.t().contiguous() if out_major else v
-    model = gpt2.build(cfg).eval()
-    gpt2.load_hf_state_dict(model, sd)
+    model, cfg = model_from_archive(old, model_dir)
     scripted = gpt2.script_for_serving(copy.deepcopy(model))
     err = check_scripted(scripted, model, cfg)
     if err > 1e-4:

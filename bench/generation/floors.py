@@ -1,0 +1,57 @@
+"""The memory-bandwidth floor of a decode step: weight bytes read per token / measured read bandwidth.
+
+A one-row decode step reads every weight matrix once (it is a matrix-vector product per layer), the LM head
+included, but only one row of the token embedding (and of GPT-2's position table). So the bytes per token are
+all parameters except the embedding tables, plus the LM head: for tied models the embedding matrix is read
+once, as the LM head. Counted from config.json (Hugging Face field names), fp32 unless told otherwise.
+Standard library only.
+
+    python3 bench/generation/floors.py CONFIG_JSON [BANDWIDTH_JSONL]
+"""
+import json
+import sys
+
+
+def weight_params_per_token(cfg):
+    """Parameters a one-token decode step reads (see the module comment)."""
+    if cfg.get("model_type") == "gpt2":
+        d, layers, vocab = cfg["n_embd"], cfg["n_layer"], cfg["vocab_size"]
+        inner = cfg.get("n_inner") or 4 * d
+        per_layer = (d * 3 * d + 3 * d) + (d * d + d) + (d * inner + inner) + (inner * d + d) + 4 * d
+        return layers * per_layer + 2 * d + vocab * d
+    d, layers, vocab = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["vocab_size"]
+    heads, kv = cfg["num_attention_heads"], cfg.get("num_key_value_heads") or cfg["num_attention_heads"]
+    hd = cfg.get("head_dim") or d // heads
+    inter = cfg["intermediate_size"]
+    attn = d * heads * hd + 2 * d * kv * hd + heads * hd * d
+    if cfg.get("model_type") == "qwen2" or cfg.get("attention_bias"):
+        attn += heads * hd + 2 * kv * hd + (d if cfg.get("attention_bias") else 0)
+    if cfg.get("model_type") == "qwen3":
+        attn += 2 * hd
+    mlp = 3 * d * inter + (2 * inter + d if cfg.get("mlp_bias") else 0)
+    return layers * (attn + mlp + 2 * d) + d + vocab * d
+
+
+def read_bandwidth(path):
+    """{threads: GB/s} from bandwidth.c's JSON lines."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            if line.strip().startswith("{"):
+                r = json.loads(line)
+                out[r["threads"]] = r["gb_per_s"]
+    return out
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        cfg = json.load(f)
+    n = weight_params_per_token(cfg)
+    print(f"{n} parameters read per token: {n * 4 / 1e6:.1f} MB fp32, {n * 2 / 1e6:.1f} MB 16-bit")
+    if len(sys.argv) > 2:
+        for threads, bw in sorted(read_bandwidth(sys.argv[2]).items()):
+            print(f"{threads} thread(s): {bw:.1f} GB/s, fp32 floor {n * 4 / bw / 1e6:.2f} ms per token")
+
+
+if __name__ == "__main__":
+    main()

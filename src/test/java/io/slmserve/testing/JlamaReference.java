@@ -1,0 +1,101 @@
+package io.slmserve.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Jlama 0.8.4 as an independent reference engine: models/tools/jlama (a Java 21 program, built here with the
+ * project's Maven wrapper from Maven Central artifacts) run in a process of its own on a JDK 21+, since the
+ * project itself stays on Java 17. It reads a Hugging Face snapshot, not our archive.
+ */
+public final class JlamaReference {
+
+    /** Jlama's first-step logits (raw, before any softmax) and its greedy tokens. */
+    public record Run(float[] logits, long[] tokens) {
+    }
+
+    private static final Path PROJECT = Path.of("models/tools/jlama/pom.xml").toAbsolutePath();
+    private static String classpath;
+
+    private JlamaReference() {
+    }
+
+    /** A JDK 21+: system property jlama.java-home, environment JLAMA_JAVA_HOME, else the newest in /usr/lib/jvm. */
+    public static Optional<Path> javaHome() {
+        String configured = System.getProperty("jlama.java-home", System.getenv("JLAMA_JAVA_HOME"));
+        if (configured != null && !configured.isBlank()) {
+            return Optional.of(Path.of(configured));
+        }
+        try (Stream<Path> jvms = Files.list(Path.of("/usr/lib/jvm"))) {
+            return jvms.filter(j -> feature(j) >= 21).max((a, b) -> Integer.compare(feature(a), feature(b)));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static int feature(Path jdk) {
+        Path release = jdk.resolve("release");
+        if (!Files.isRegularFile(release) || !Files.isExecutable(jdk.resolve("bin/java"))) {
+            return 0;
+        }
+        try (var in = Files.newBufferedReader(release)) {
+            Properties p = new Properties();
+            p.load(in);
+            String version = p.getProperty("JAVA_VERSION", "\"0\"").replace("\"", "");
+            return Integer.parseInt(version.split("[.+-]")[0]);
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** Builds models/tools/jlama once per test JVM (./mvnw package under the JDK 21+); returns its class path. */
+    private static synchronized String classpath(Path javaHome) throws IOException, InterruptedException {
+        if (classpath == null) {
+            Path root = PROJECT.getParent().getParent().getParent().getParent();
+            String out = Processes.run(new ProcessBuilder(root.resolve("mvnw").toString(), "-q", "-B", "-f", PROJECT.toString(),
+                    "package"), Map.of("JAVA_HOME", javaHome.toString()), 300);
+            Path target = PROJECT.getParent().resolve("target");
+            if (!Files.isRegularFile(target.resolve("classpath.txt"))) {
+                throw new IllegalStateException("models/tools/jlama did not build:\n" + out);
+            }
+            classpath = target.resolve("slm-serve-jlama.jar") + ":" + Files.readString(target.resolve("classpath.txt")).trim();
+        }
+        return classpath;
+    }
+
+    /** Jlama (fp32 weights) on the snapshot: the prompt's first-step logits and `steps` greedy tokens. */
+    public static Run check(Path javaHome, Path snapshot, long[] prompt, int steps)
+            throws IOException, InterruptedException {
+        String ids = Arrays.stream(prompt).mapToObj(Long::toString).collect(Collectors.joining(","));
+        List<String> cmd = new ArrayList<>(List.of(javaHome.resolve("bin/java").toString(),
+                "--add-modules", "jdk.incubator.vector",
+                // Jlama's vector kernels assume widths that are multiples of the vector size; 256-bit vectors
+                // (8 floats) fit every shape the checks use.
+                "-XX:MaxVectorSize=32", "-Xmx1g", "-cp", classpath(javaHome), "io.slmserve.jlama.JlamaRun", "check",
+                snapshot.toString(), ids, Integer.toString(steps)));
+        String out = Processes.run(new ProcessBuilder(cmd), Map.of(), 120);
+        String json = out.lines().filter(l -> l.startsWith("{\"vocab\"")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no result from Jlama:\n" + out));
+        JsonNode node = new ObjectMapper().readTree(json);
+        float[] logits = new float[node.get("logits").size()];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) node.get("logits").get(i).asDouble();
+        }
+        long[] tokens = new long[node.get("tokens").size()];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = node.get("tokens").get(i).asLong();
+        }
+        return new Run(logits, tokens);
+    }
+}
