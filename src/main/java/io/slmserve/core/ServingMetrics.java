@@ -38,6 +38,13 @@ public interface ServingMetrics {
     default void decoderStep(String model, int rows, String phase) {
     }
 
+    /**
+     * Generation with prefix caching: one admitted sequence's prompt length and how many of its tokens' keys
+     * and values it found cached (0 on a miss).
+     */
+    default void prefixCache(String model, int promptTokens, int hitTokens) {
+    }
+
     /** A no-op, for unit tests of queue and scheduler logic. */
     ServingMetrics NONE = new ServingMetrics() {
         @Override

@@ -6,6 +6,7 @@ import io.slmserve.core.FinishReason;
 import io.slmserve.core.GeneratedToken;
 import io.slmserve.core.GenerationParams;
 import io.slmserve.core.TextTokenizer;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -40,6 +41,8 @@ final class Sequence implements GenerationHandle {
     long lastToken;
     long lastTokenAt;
     private int generated;
+    private long[] generatedIds = new long[16];
+    private boolean prefilled;
     private FinishReason finish;
 
     Sequence(GenerationRequest request, DecoderInfo info, TextTokenizer tokenizer, Consumer<Sequence> onCancel) {
@@ -67,8 +70,24 @@ final class Sequence implements GenerationHandle {
         if (beams != null) {
             return beams.rows(!prefilled(), position, prompt());
         }
-        return List.of(!prefilled() ? new DecoderRow(slot, 0, prompt())
-                : new DecoderRow(slot, position, new long[] {lastToken}));
+        // A prompt whose first tokens the slot already holds (prefix cache) sends only the rest.
+        return List.of(!prefilled() ? new DecoderRow(slot, position, Arrays.copyOfRange(prompt(), position,
+                prompt().length)) : new DecoderRow(slot, position, new long[] {lastToken}));
+    }
+
+    /** Before its first call: the slot already holds the first {@code tokens} prompt tokens' keys and values. */
+    void reuse(int tokens) {
+        position = tokens;
+    }
+
+    /** The tokens whose keys and values its slot holds now: prompt and generated ids at positions 0..position-1. */
+    long[] cachedTokens() {
+        long[] p = prompt();
+        long[] out = Arrays.copyOf(p, position);
+        if (position > p.length) {
+            System.arraycopy(generatedIds, 0, out, p.length, position - p.length);
+        }
+        return out;
     }
 
     /** Cache slots the sequence holds while it runs: one, or one per beam. */
@@ -110,7 +129,13 @@ final class Sequence implements GenerationHandle {
     }
 
     boolean prefilled() {
-        return position > 0;
+        return prefilled;
+    }
+
+    /** After a forward call that ran its rows: their tokens are in the cache. */
+    void advance(int tokens) {
+        position += tokens;
+        prefilled = true;
     }
 
     boolean cancelled() {
@@ -143,7 +168,10 @@ final class Sequence implements GenerationHandle {
      * @return the token as reported, with the text it releases
      */
     GeneratedToken accept(long token, double logprob, String piece, List<GeneratedToken.TopToken> top) {
-        generated++;
+        if (generated == generatedIds.length) {
+            generatedIds = Arrays.copyOf(generatedIds, generated * 2);
+        }
+        generatedIds[generated++] = token;
         lastToken = token;
         penalties.record(token);
         boolean isEos = token == eos;
