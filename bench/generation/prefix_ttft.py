@@ -12,28 +12,39 @@ Standard library only; bench/generation/run-prefix.sh starts the server.
 import argparse
 import json
 import statistics
+import sys
 import time
+import urllib.error
 import urllib.request
 
 WORDS = ("and the LORD spake unto Moses saying speak unto the children of Israel that they bring me an offering "
          "of every man that giveth it willingly with his heart ye shall take my offering").split()
 
 
-def complete(url, model, prompt):
+def complete(url, model, prompt, allow_too_long=False):
     body = json.dumps({"model": model, "prompt": prompt, "max_tokens": 1, "temperature": 0}).encode()
     req = urllib.request.Request(url + "/v1/completions", data=body, headers={"Content-Type": "application/json"})
     start = time.perf_counter()
-    with urllib.request.urlopen(req, timeout=300) as r:
-        out = json.load(r)
+    try:
+        with urllib.request.urlopen(req, timeout=300) as r:
+            out = json.load(r)
+    except urllib.error.HTTPError as e:
+        if e.code == 422 and allow_too_long:
+            return None, None
+        raise SystemExit(f"{model}: HTTP {e.code}: {e.read().decode()}")
     return time.perf_counter() - start, out["usage"]["prompt_tokens"]
 
 
 def system_prompt(url, model, target):
     """Words of the fixed text until the tokenizer counts about `target` tokens (measured through the server)."""
-    words = target
-    for _ in range(4):
+    words = target // 4  # start short: a prompt over the context is refused (422)
+    for _ in range(12):
         text = " ".join(WORDS[i % len(WORDS)] for i in range(words))
-        _, tokens = complete(url, model, text)
+        _, tokens = complete(url, model, text, allow_too_long=True)
+        print(f"calibration: {words} words = {tokens} tokens", file=sys.stderr)
+        if tokens is None:  # over the context
+            words = words * 9 // 10
+            continue
         if abs(tokens - target) <= 5:
             break
         words = max(1, int(words * target / tokens))
