@@ -150,29 +150,13 @@ final class GenerationWorker implements Runnable {
     /** Seats an admitted sequence: on the free slot holding its longest cached prefix, else the next to evict. */
     private void take(Sequence next) {
         if (prefixes == null) {
-            int[] free = new int[next.width()];
-            for (int slot = 0, n = 0; n < free.length; slot++) {
-                if (slots.isFree(slot)) {
-                    free[n++] = slot;
-                }
-            }
-            slots.take(next, free);
+            slots.take(next, slots.firstFree(next.width()));
             return;
         }
-        int[] taken;
+        slots.take(next, prefixes.seat(next, slots::isFree));
         if (next.beams() == null) {
-            PrefixCache.Choice choice = prefixes.choose(slots::isFree, next.prompt());
-            taken = new int[] {choice.slot()};
-            next.reuse(choice.reused());
-            metrics.prefixCache(model, next.prompt().length, choice.reused());
-        } else {
-            // Beams move between slots as they fork, so a beam search neither reuses nor leaves a prefix.
-            taken = prefixes.evictionOrder(slots::isFree, next.width());
+            metrics.prefixCache(model, next.prompt().length, next.position);
         }
-        for (int slot : taken) {
-            prefixes.forget(slot);
-        }
-        slots.take(next, taken);
     }
 
     /**

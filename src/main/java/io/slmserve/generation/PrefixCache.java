@@ -29,6 +29,26 @@ final class PrefixCache {
     record Choice(int slot, int reused) {
     }
 
+    /**
+     * The free slots an admitted sequence takes, whose cached ids are forgotten; a one-slot sequence starts
+     * after the prefix it reuses. Beams move between slots as they fork, so a beam search neither reuses nor
+     * leaves a prefix.
+     */
+    int[] seat(Sequence next, IntPredicate free) {
+        int[] taken;
+        if (next.beams() == null) {
+            Choice choice = choose(free, next.prompt());
+            next.reuse(choice.reused());
+            taken = new int[] {choice.slot()};
+        } else {
+            taken = evictionOrder(free, next.width());
+        }
+        for (int slot : taken) {
+            forget(slot);
+        }
+        return taken;
+    }
+
     /** The free slot for a one-slot sequence: the longest usable shared prefix, else the next to evict. */
     Choice choose(IntPredicate free, long[] prompt) {
         int best = -1;

@@ -46,6 +46,17 @@ final class SlotTable {
         return budgetUsed == 0 || budgetUsed + budget <= maxBatchTotalTokens;
     }
 
+    /** The first {@code n} free slots (the caller checked there are enough). */
+    int[] firstFree(int n) {
+        int[] free = new int[n];
+        for (int slot = 0, i = 0; i < n; slot++) {
+            if (slots[slot] == null) {
+                free[i++] = slot;
+            }
+        }
+        return free;
+    }
+
     boolean isFree(int slot) {
         return slots[slot] == null;
     }

@@ -197,6 +197,25 @@ class PrefixCachePoolTest {
     }
 
     @Test
+    void aBeamSearchNeitherReusesNorEvictsACachedPrefix() throws Exception {
+        start(4, 16);
+        long[] p = prompt(17, 30);
+        run(p, 3);
+        int slotP = fake.rowsSeen.get(fake.rowsSeen.size() - 1).slot();
+        FakeDecoder.Recorder beams = new FakeDecoder.Recorder();
+        pool.submit(new GenerationRequest(p, GenerationParams.builder().maxNewTokens(4).seed(0L).numBeams(2)
+                .build(), beams));
+        beams.done.get(10, TimeUnit.SECONDS);
+        assertEquals(reference(p, 4), beams.ids());
+        assertEquals(true, fake.rowsSeen.stream().skip(3).filter(r -> r.tokens().length == 30)
+                .allMatch(r -> r.start() == 0 && r.slot() != slotP), "beams prefill whole, in empty slots");
+        int before = fake.rowsSeen.size();
+        assertEquals(reference(p, 3), run(p, 3));
+        assertEquals(29, promptRow(before).start());
+        assertEquals(slotP, promptRow(before).slot());
+    }
+
+    @Test
     void turnedOffEveryPromptIsPrefilledWhole() throws Exception {
         start(2, 0);
         long[] p = prompt(14, 30);
