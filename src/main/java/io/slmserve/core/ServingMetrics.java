@@ -46,6 +46,13 @@ public interface ServingMetrics {
     default void constraintCacheHit(String model, String kind) {
     }
 
+    /**
+     * Generation with prefix caching: one admitted sequence's prompt length and how many of its tokens' keys
+     * and values it found cached (0 on a miss).
+     */
+    default void prefixCache(String model, int promptTokens, int hitTokens) {
+    }
+
     /** A no-op, for unit tests of queue and scheduler logic. */
     ServingMetrics NONE = new ServingMetrics() {
         @Override

@@ -36,7 +36,7 @@ public final class GenerationPool implements AutoCloseable {
         metrics.sequenceGauges(model, running::get, queue::size);
         for (int i = 0; i < limits.workers(); i++) {
             GenerationWorker worker = new GenerationWorker(model, sessions, queue, limits, info.vocabularySize(),
-                    tokenizer, metrics, running);
+                    tokenizer, metrics, running, limits.prefixCacheMinTokens() > 0 && !info.encoderDecoder());
             Thread thread = new Thread(worker, "slm-generate-" + model + "-" + i);
             thread.setDaemon(true);
             workers.add(worker);

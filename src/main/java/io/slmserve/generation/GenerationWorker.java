@@ -37,10 +37,13 @@ final class GenerationWorker implements Runnable {
     private final AtomicInteger running;
     private final int vocab;
     private final SlotTable slots;
+    /** Null when prefix caching is off (the setting, or an encoder-decoder, whose slot holds a source). */
+    private final PrefixCache prefixes;
     private volatile boolean stopping;
 
     GenerationWorker(String model, Supplier<DecoderSession> sessions, WaitingQueue queue, SchedulerLimits limits,
-                     int vocab, TextTokenizer tokenizer, ServingMetrics metrics, AtomicInteger running) {
+                     int vocab, TextTokenizer tokenizer, ServingMetrics metrics, AtomicInteger running,
+                     boolean prefixCaching) {
         this.model = model;
         this.sessions = sessions;
         this.queue = queue;
@@ -50,6 +53,7 @@ final class GenerationWorker implements Runnable {
         this.metrics = metrics;
         this.running = running;
         this.slots = new SlotTable(limits.slots(), running);
+        this.prefixes = prefixCaching ? new PrefixCache(limits.slots(), limits.prefixCacheMinTokens()) : null;
     }
 
     void stop() {
@@ -138,8 +142,20 @@ final class GenerationWorker implements Runnable {
                 continue;
             }
             metrics.queueWait(model, System.nanoTime() - next.submittedAt());
-            slots.take(next);
+            take(next);
             free = slots.free();
+        }
+    }
+
+    /** Seats an admitted sequence: on the free slot holding its longest cached prefix, else the next to evict. */
+    private void take(Sequence next) {
+        if (prefixes == null) {
+            slots.take(next, slots.firstFree(next.width()));
+            return;
+        }
+        slots.take(next, prefixes.seat(next, slots::isFree));
+        if (next.beams() == null) {
+            metrics.prefixCache(model, next.prompt().length, next.position);
         }
     }
 
@@ -174,7 +190,7 @@ final class GenerationWorker implements Runnable {
         List<Sequence> searching = new ArrayList<>();
         for (int i = 0; i < group.size(); i++) {
             Sequence s = group.get(i);
-            s.position += rows.get(first[i]).tokens().length;
+            s.advance(rows.get(first[i]).tokens().length);
             if (s.cancelled()) {
                 continue;
             }
@@ -249,6 +265,9 @@ final class GenerationWorker implements Runnable {
         safely(() -> s.listener().onToken(event));
         if (s.finish() != null) {
             slots.release(s);
+            if (prefixes != null && s.beams() == null) {
+                prefixes.remember(s.slot, s.cachedTokens());
+            }
             metrics.generatedTokens(model, s.generated());
             if (s.terminate()) {
                 GenerationResult result = s.result();

@@ -9,12 +9,20 @@ package io.slmserve.generation;
  * @param queueSize           sequences that may wait for a slot; beyond it callers get 429
  * @param workers             worker threads, each with its own session and cache
  * @param retryAfterSeconds   Retry-After on 429
+ * @param prefixCacheMinTokens shortest cached prompt prefix an idle slot lends a new sequence; 0 turns prefix
+ *                            caching off
  */
-public record SchedulerLimits(int slots, int maxBatchTotalTokens, int queueSize, int workers, int retryAfterSeconds) {
+public record SchedulerLimits(int slots, int maxBatchTotalTokens, int queueSize, int workers, int retryAfterSeconds,
+                              int prefixCacheMinTokens) {
 
     public SchedulerLimits {
-        if (slots < 1 || maxBatchTotalTokens < 1 || queueSize < 1 || workers < 1) {
+        if (slots < 1 || maxBatchTotalTokens < 1 || queueSize < 1 || workers < 1 || prefixCacheMinTokens < 0) {
             throw new IllegalArgumentException("scheduler limits must be positive");
         }
+    }
+
+    /** Without prefix caching. */
+    public SchedulerLimits(int slots, int maxBatchTotalTokens, int queueSize, int workers, int retryAfterSeconds) {
+        this(slots, maxBatchTotalTokens, queueSize, workers, retryAfterSeconds, 0);
     }
 }

@@ -7,6 +7,7 @@ import io.slmserve.core.GeneratedToken;
 import io.slmserve.core.GenerationParams;
 import io.slmserve.core.TextTokenizer;
 import io.slmserve.core.TokenConstraint;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -45,6 +46,8 @@ final class Sequence implements GenerationHandle {
     /** The constraint automaton's state after the tokens so far (unused without a constraint). */
     int constraintState;
     private int generated;
+    private long[] generatedIds = new long[16];
+    private boolean prefilled;
     private FinishReason finish;
 
     Sequence(GenerationRequest request, DecoderInfo info, TextTokenizer tokenizer, Consumer<Sequence> onCancel) {
@@ -86,8 +89,24 @@ final class Sequence implements GenerationHandle {
         if (beams != null) {
             return beams.rows(!prefilled(), position, prompt());
         }
-        return List.of(!prefilled() ? new DecoderRow(slot, 0, prompt())
-                : new DecoderRow(slot, position, new long[] {lastToken}));
+        // A prompt whose first tokens the slot already holds (prefix cache) sends only the rest.
+        return List.of(!prefilled() ? new DecoderRow(slot, position, Arrays.copyOfRange(prompt(), position,
+                prompt().length)) : new DecoderRow(slot, position, new long[] {lastToken}));
+    }
+
+    /** Before its first call: the slot already holds the first {@code tokens} prompt tokens' keys and values. */
+    void reuse(int tokens) {
+        position = tokens;
+    }
+
+    /** The tokens whose keys and values its slot holds now: prompt and generated ids at positions 0..position-1. */
+    long[] cachedTokens() {
+        long[] p = prompt();
+        long[] out = Arrays.copyOf(p, position);
+        if (position > p.length) {
+            System.arraycopy(generatedIds, 0, out, p.length, position - p.length);
+        }
+        return out;
     }
 
     /** Cache slots the sequence holds while it runs: one, or one per beam. */
@@ -129,7 +148,13 @@ final class Sequence implements GenerationHandle {
     }
 
     boolean prefilled() {
-        return position > 0;
+        return prefilled;
+    }
+
+    /** After a forward call that ran its rows: their tokens are in the cache. */
+    void advance(int tokens) {
+        position += tokens;
+        prefilled = true;
     }
 
     boolean cancelled() {
@@ -166,7 +191,10 @@ final class Sequence implements GenerationHandle {
      * @return the token as reported, with the text it releases
      */
     GeneratedToken accept(long token, double logprob, String piece, List<GeneratedToken.TopToken> top) {
-        generated++;
+        if (generated == generatedIds.length) {
+            generatedIds = Arrays.copyOf(generatedIds, generated * 2);
+        }
+        generatedIds[generated++] = token;
         lastToken = token;
         if (constraint != null && beams == null) {
             constraintState = constraint.advance(constraintState, token);

@@ -46,14 +46,28 @@ final class SlotTable {
         return budgetUsed == 0 || budgetUsed + budget <= maxBatchTotalTokens;
     }
 
-    /** Gives the sequence {@code s.width()} free slots (the caller checked there are enough). */
-    void take(Sequence s) {
-        int[] taken = new int[s.width()];
-        for (int i = 0, n = 0; n < taken.length; i++) {
-            if (slots[i] == null) {
-                slots[i] = s;
-                taken[n++] = i;
+    /** The first {@code n} free slots (the caller checked there are enough). */
+    int[] firstFree(int n) {
+        int[] free = new int[n];
+        for (int slot = 0, i = 0; i < n; slot++) {
+            if (slots[slot] == null) {
+                free[i++] = slot;
             }
+        }
+        return free;
+    }
+
+    boolean isFree(int slot) {
+        return slots[slot] == null;
+    }
+
+    /** Gives the sequence these {@code s.width()} free slots (chosen by the caller's eviction order). */
+    void take(Sequence s, int[] taken) {
+        for (int slot : taken) {
+            if (slots[slot] != null) {
+                throw new IllegalStateException("slot " + slot + " is not free");
+            }
+            slots[slot] = s;
         }
         s.slot = taken[0];
         if (s.beams() != null) {

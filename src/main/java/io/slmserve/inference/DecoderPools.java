@@ -36,13 +36,19 @@ public class DecoderPools implements ModelActivation {
         ModelSpec spec = model.spec();
         // Each worker owns a whole cache, so workers are fixed at start rather than grown on demand.
         SchedulerLimits limits = new SchedulerLimits(spec.batchSize(), spec.maxBatchTokens(), spec.jobQueueSize(),
-                spec.minWorkers(), retryAfterSeconds);
+                spec.minWorkers(), retryAfterSeconds, prefixCacheMinTokens(spec));
         GenerationPool pool = new GenerationPool(spec.id(), model.decoder().info(), model.tokenizer(), limits,
                 model.decoder()::openSession, metrics);
         GenerationPool previous = pools.put(spec.id(), pool);
         if (previous != null) {
             previous.close();
         }
+    }
+
+    /** option.enable_prefix_caching (default true) and option.prefix_cache_min_tokens (default 16); 0 = off. */
+    static int prefixCacheMinTokens(ModelSpec spec) {
+        return Boolean.parseBoolean(spec.option("enable_prefix_caching", "true"))
+                ? Integer.parseInt(spec.option("prefix_cache_min_tokens", "16")) : 0;
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.slmserve.observability;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.slmserve.core.ServingMetrics;
@@ -13,7 +15,9 @@ import java.util.function.IntSupplier;
  * Micrometer meters, named after TGI/TEI where they have a twin. In Prometheus: slm_request_duration_seconds,
  * slm_queue_size, slm_queue_wait_seconds, slm_batch_size, slm_batch_tokens, slm_input_tokens; for generation
  * slm_running_sequences, slm_waiting_sequences, slm_time_to_first_token_seconds, slm_inter_token_latency_seconds,
- * slm_generated_tokens and slm_decoder_step_rows (phase prefill, decode or mixed).
+ * slm_generated_tokens and slm_decoder_step_rows (phase prefill, decode or mixed); with prefix caching
+ * slm_prefix_cache_prompt_tokens_total, slm_prefix_cache_hit_tokens_total and slm_prefix_cache_hit_rate (hit
+ * over prompt tokens since start; rate() of the two counters gives it over a window).
  */
 @ApplicationScoped
 public class MicrometerServingMetrics implements ServingMetrics {
@@ -101,6 +105,21 @@ public class MicrometerServingMetrics implements ServingMetrics {
         DistributionSummary.builder("slm.generated.tokens").description("Tokens generated per finished sequence")
                 .tag("model", model).serviceLevelObjectives(TOKEN_BUCKETS)
                 .register(registry).record(tokens);
+    }
+
+    @Override
+    public void prefixCache(String model, int promptTokens, int hitTokens) {
+        Counter prompt = Counter.builder("slm.prefix.cache.prompt.tokens")
+                .description("Prompt tokens of sequences admitted with prefix caching on").tag("model", model)
+                .register(registry);
+        Counter hit = Counter.builder("slm.prefix.cache.hit.tokens")
+                .description("Prompt tokens whose keys and values were found in an idle cache slot")
+                .tag("model", model).register(registry);
+        Gauge.builder("slm.prefix.cache.hit.rate", () -> prompt.count() == 0 ? 0 : hit.count() / prompt.count())
+                .description("Share of prompt tokens served from the prefix cache since start").tag("model", model)
+                .strongReference(true).register(registry);
+        prompt.increment(promptTokens);
+        hit.increment(hitTokens);
     }
 
     @Override

@@ -61,6 +61,7 @@ public final class ServingProperties {
         if (options.containsKey("reasoning_parser")) {
             io.slmserve.tools.ReasoningFormat.fromId(options.get("reasoning_parser"));
         }
+        checkPrefixCaching(options);
         return new ModelSpec(id, dir, ModelTask.fromId(task), batchSize,
                 Duration.ofMillis(intValue(props, "max_batch_delay", 5)),
                 intValue(props, "max_batch_tokens", batchSize * Math.max(maxInputTokens, maxTotalTokens)),
@@ -70,6 +71,20 @@ public final class ServingProperties {
                 maxInputTokens,
                 options,
                 maxTotalTokens);
+    }
+
+    /** Decoders' prefix caching keys, checked here so a typo fails the folder with its reason. */
+    private static void checkPrefixCaching(Map<String, String> options) {
+        String enable = options.getOrDefault("enable_prefix_caching", "true");
+        if (!enable.equals("true") && !enable.equals("false")) {
+            throw new IllegalArgumentException("option.enable_prefix_caching must be true or false, was '" + enable
+                    + "'");
+        }
+        String min = options.getOrDefault("prefix_cache_min_tokens", "16");
+        if (!min.matches("[0-9]{1,6}") || Integer.parseInt(min) < 1) {
+            throw new IllegalArgumentException("option.prefix_cache_min_tokens must be a positive integer, was '"
+                    + min + "'");
+        }
     }
 
     private static int intValue(Properties props, String key, int fallback) {

@@ -26,6 +26,8 @@ final class FakeDecoder implements DecoderSession {
 
     final long[][] cache;
     final List<Integer> callRows = new CopyOnWriteArrayList<>();
+    /** Every row of every call, in order. */
+    final List<DecoderRow> rowsSeen = new CopyOnWriteArrayList<>();
     /** Calls that held a prompt (a row at 0) beside running rows. */
     final java.util.concurrent.atomic.AtomicInteger mixedCalls = new java.util.concurrent.atomic.AtomicInteger();
     private final Function<long[], float[]> model;
@@ -60,6 +62,7 @@ final class FakeDecoder implements DecoderSession {
     @Override
     public float[] forward(List<DecoderRow> rows) {
         callRows.add(rows.size());
+        rowsSeen.addAll(rows);
         if (rows.stream().anyMatch(r -> r.start() == 0) && rows.stream().anyMatch(r -> r.start() > 0)) {
             mixedCalls.incrementAndGet();
         }

@@ -42,6 +42,12 @@ class ServingPropertiesTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ServingProperties.parse("m", Path.of("m"),
                 props("option.task", "summarize"))).getMessage().contains("unknown task"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ServingProperties.parse("m", Path.of("m"),
+                props("option.task", "text-generation", "option.enable_prefix_caching", "yes"))).getMessage()
+                .contains("option.enable_prefix_caching"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ServingProperties.parse("m", Path.of("m"),
+                props("option.task", "text-generation", "option.prefix_cache_min_tokens", "0"))).getMessage()
+                .contains("option.prefix_cache_min_tokens"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ServingProperties.parse("m", Path.of("m"),
                 props("batch_size", "4"))).getMessage().contains("option.task"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ServingProperties.parse("m", Path.of("m"),
                 props("option.task", "fill-mask", "minWorkers", "3", "maxWorkers", "1"))).getMessage()

@@ -1,0 +1,117 @@
+package io.slmserve.generation;
+
+import java.util.Arrays;
+import java.util.function.IntPredicate;
+
+/**
+ * Prefix caching by longest common prefix over one worker's idle slots (llama.cpp's cache_prompt, per slot):
+ * when a sequence finishes, its slot keeps the keys and values of every token it fed, and this table
+ * remembers those ids. A new prompt then takes the free slot sharing the longest prefix with it and prefills
+ * only the rest. The last prompt token is always recomputed, so the prefill row still yields the logits of
+ * the first new token. A free slot is overwritten in least-recently-used order (empty slots first), so
+ * {@code batch_size} bounds the prefixes kept. Worker thread only.
+ */
+final class PrefixCache {
+
+    private final long[][] held;
+    private final long[] lastUsed;
+    private final int minTokens;
+    private long clock;
+
+    /** @param minTokens shortest shared prefix worth reusing; a shorter match prefills from position 0 */
+    PrefixCache(int slots, int minTokens) {
+        this.held = new long[slots][];
+        this.lastUsed = new long[slots];
+        this.minTokens = Math.max(1, minTokens);
+    }
+
+    /** A free slot and the prompt tokens whose keys and values it already holds (0: none usable). */
+    record Choice(int slot, int reused) {
+    }
+
+    /**
+     * The free slots an admitted sequence takes, whose cached ids are forgotten; a one-slot sequence starts
+     * after the prefix it reuses. Beams move between slots as they fork, so a beam search neither reuses nor
+     * leaves a prefix.
+     */
+    int[] seat(Sequence next, IntPredicate free) {
+        int[] taken;
+        if (next.beams() == null) {
+            Choice choice = choose(free, next.prompt());
+            next.reuse(choice.reused());
+            taken = new int[] {choice.slot()};
+        } else {
+            taken = evictionOrder(free, next.width());
+        }
+        for (int slot : taken) {
+            forget(slot);
+        }
+        return taken;
+    }
+
+    /** The free slot for a one-slot sequence: the longest usable shared prefix, else the next to evict. */
+    Choice choose(IntPredicate free, long[] prompt) {
+        int best = -1;
+        int bestLength = 0;
+        for (int slot = 0; slot < held.length; slot++) {
+            if (!free.test(slot) || held[slot] == null) {
+                continue;
+            }
+            int length = Math.min(commonPrefix(held[slot], prompt), prompt.length - 1);
+            if (length >= minTokens && length > bestLength) {
+                best = slot;
+                bestLength = length;
+            }
+        }
+        return best >= 0 ? new Choice(best, bestLength) : new Choice(evictable(free, new boolean[held.length]), 0);
+    }
+
+    /** {@code n} free slots in eviction order: empty ones first, then the least recently used prefixes. */
+    int[] evictionOrder(IntPredicate free, int n) {
+        int[] out = new int[n];
+        boolean[] picked = new boolean[held.length];
+        for (int i = 0; i < n; i++) {
+            out[i] = evictable(free, picked);
+            picked[out[i]] = true;
+        }
+        return out;
+    }
+
+    private int evictable(IntPredicate free, boolean[] picked) {
+        int best = -1;
+        for (int slot = 0; slot < held.length; slot++) {
+            if (free.test(slot) && !picked[slot] && (best < 0 || rank(slot) < rank(best))) {
+                best = slot;
+            }
+        }
+        if (best < 0) {
+            throw new IllegalStateException("no free slot");
+        }
+        return best;
+    }
+
+    private long rank(int slot) {
+        return held[slot] == null ? Long.MIN_VALUE : lastUsed[slot];
+    }
+
+    /** The slot is taken: its cached ids no longer describe what it will hold. */
+    void forget(int slot) {
+        held[slot] = null;
+    }
+
+    /** A sequence left the slot holding the keys and values of these tokens at positions 0..length-1. */
+    void remember(int slot, long[] tokens) {
+        held[slot] = tokens.length == 0 ? null : tokens;
+        lastUsed[slot] = ++clock;
+    }
+
+    /** The ids a slot holds, or null (tests). */
+    long[] held(int slot) {
+        return held[slot];
+    }
+
+    static int commonPrefix(long[] a, long[] b) {
+        int mismatch = Arrays.mismatch(a, b);
+        return mismatch < 0 ? a.length : mismatch;
+    }
+}

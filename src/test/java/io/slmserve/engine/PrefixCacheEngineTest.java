@@ -1,0 +1,169 @@
+package io.slmserve.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slmserve.core.DecoderSession;
+import io.slmserve.core.DecoderSession.DecoderRow;
+import io.slmserve.core.GeneratedToken;
+import io.slmserve.core.GenerationParams;
+import io.slmserve.core.LoadedModel;
+import io.slmserve.core.ModelSpec;
+import io.slmserve.core.ModelTask;
+import io.slmserve.core.ServingException;
+import io.slmserve.core.ServingMetrics;
+import io.slmserve.generation.GenerationListener;
+import io.slmserve.generation.GenerationPool;
+import io.slmserve.generation.GenerationRequest;
+import io.slmserve.generation.GenerationResult;
+import io.slmserve.generation.SchedulerLimits;
+import io.slmserve.testing.GptFolder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Prefix caching through the real archive: a prompt prefilled from position > 0 onto a slot holding its prefix
+ * gives the logits of a whole recompute, and the scheduler's outputs (greedy and seeded sampling, requests
+ * arriving together under continuous batching) are identical with and without the cache.
+ */
+class PrefixCacheEngineTest {
+
+    private static final String SYSTEM = "You are a careful assistant. Answer from the scripture below and quote "
+            + "it. In the beginning God created the heaven and the earth. And the earth was without form, and void;"
+            + " and darkness was upon the face of the deep.";
+    private static LoadedModel model;
+
+    @BeforeAll
+    static void load() throws Exception {
+        ModelSpec spec = new ModelSpec("gpt", GptFolder.dir(), ModelTask.TEXT_GENERATION, 4, Duration.ZERO, 4096,
+                8, 1, 1, 128, Map.of(), 256);
+        model = new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults()).load(spec);
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        model.close();
+    }
+
+    @Test
+    void aRemainderPrefilledAfterACachedPrefixGivesTheRecomputedLogits() {
+        long[] prompt = ids(SYSTEM + " Who created the earth?");
+        int vocab = model.decoder().info().vocabularySize();
+        try (DecoderSession session = model.decoder().openSession()) {
+            int split = prompt.length - 7;
+            session.forward(List.of(new DecoderRow(1, 0, prompt)));
+            // overwrite the tail with other tokens, as a different continuation of the same prefix would
+            session.forward(List.of(new DecoderRow(1, split, ids(" the the the the the the the the the"))));
+            float[] cached = session.forward(List.of(new DecoderRow(1, split,
+                    Arrays.copyOfRange(prompt, split, prompt.length))));
+            float[] all = session.logitsAll(prompt);
+            float[] last = Arrays.copyOfRange(all, (prompt.length - 1) * vocab, prompt.length * vocab);
+            for (int v = 0; v < vocab; v++) {
+                assertEquals(last[v], cached[v], 1e-3, "logit " + v);
+            }
+        }
+    }
+
+    @Test
+    void outputsAreIdenticalWithAndWithoutTheCache() throws Exception {
+        List<long[]> prompts = new ArrayList<>();
+        for (String q : List.of(" Who created the earth?", " What was upon the deep?", " Was the earth void?",
+                " Quote the first verse.", " What was without form?", " Who created the earth?")) {
+            prompts.add(ids(SYSTEM + q));
+        }
+        AtomicLong hits = new AtomicLong();
+        List<List<Long>> off = generate(prompts, 0, new AtomicLong());
+        List<List<Long>> on = generate(prompts, 16, hits);
+        assertEquals(off, on);
+        int shared = ids(SYSTEM).length;
+        assertTrue(hits.get() >= 2L * (shared - 2), "cache hits: " + hits.get() + " tokens, prefix " + shared);
+    }
+
+    /** A warm-up sequence, then every prompt twice at once (greedy and sampled), on a pool of 4 slots. */
+    private List<List<Long>> generate(List<long[]> prompts, int minTokens, AtomicLong hits) throws Exception {
+        List<List<Long>> out = new ArrayList<>();
+        try (GenerationPool pool = new GenerationPool("gpt", model.decoder().info(), model.tokenizer(),
+                new SchedulerLimits(4, 100_000, 64, 1, 1, minTokens), model.decoder()::openSession,
+                counting(hits))) {
+            out.add(run(pool, prompts.get(0), false).get(60, TimeUnit.SECONDS));
+            List<CompletableFuture<List<Long>>> pending = new ArrayList<>();
+            for (long[] p : prompts) {
+                pending.add(run(pool, p, false));
+                pending.add(run(pool, p, true));
+            }
+            for (CompletableFuture<List<Long>> f : pending) {
+                out.add(f.get(60, TimeUnit.SECONDS));
+            }
+        }
+        return out;
+    }
+
+    private static CompletableFuture<List<Long>> run(GenerationPool pool, long[] prompt, boolean sample) {
+        GenerationParams params = GenerationParams.builder().maxNewTokens(12).seed(42L).sample(sample)
+                .temperature(sample ? 0.9 : 1.0).ignoreEos(true).build();
+        CompletableFuture<List<Long>> done = new CompletableFuture<>();
+        List<Long> ids = new CopyOnWriteArrayList<>();
+        pool.submit(new GenerationRequest(prompt, params, new GenerationListener() {
+            @Override
+            public void onToken(GeneratedToken token) {
+                ids.add(token.id());
+            }
+
+            @Override
+            public void onFinish(GenerationResult result) {
+                done.complete(List.copyOf(ids));
+            }
+
+            @Override
+            public void onError(ServingException error) {
+                done.completeExceptionally(error);
+            }
+        }));
+        return done;
+    }
+
+    private static ServingMetrics counting(AtomicLong hits) {
+        return new ServingMetrics() {
+            @Override
+            public void queueDepthGauge(String model, IntSupplier depth) {
+            }
+
+            @Override
+            public void queueWait(String model, long nanos) {
+            }
+
+            @Override
+            public void batch(String model, int rows, int paddedTokens) {
+            }
+
+            @Override
+            public void inputTokens(String model, String endpoint, int tokens) {
+            }
+
+            @Override
+            public void request(String endpoint, String model, int status, long nanos) {
+            }
+
+            @Override
+            public void prefixCache(String model, int promptTokens, int hitTokens) {
+                hits.addAndGet(hitTokens);
+            }
+        };
+    }
+
+    private static long[] ids(String text) {
+        return model.tokenizer().encode(text, false).ids();
+    }
+}
