@@ -123,6 +123,10 @@ public class ModelsResource {
                 info.state().name(), info.reason(),
                 info.pool() == null ? null : info.pool().workers(),
                 info.pool() == null ? null : info.pool().queueDepth(),
-                batching);
+                batching,
+                info.embedding() == null ? null : new ModelDescription.Pooling(info.embedding().pooling().id(),
+                        info.embedding().normalize(), info.embedding().source(),
+                        info.embedding().prompts().keySet().stream().sorted().toList(),
+                        info.embedding().defaultPromptName()));
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.slmserve.core.ErrorKind;
 import io.slmserve.core.ServingException;
 import io.slmserve.core.TextTokenizer;
+import io.slmserve.core.TokenizedPair;
 import io.slmserve.core.TokenizedText;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -16,6 +17,10 @@ import java.nio.file.Path;
 final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
 
     private final HuggingFaceTokenizer tokenizer;
+    /** Pairs: truncation cuts only the passage (the query is kept whole). */
+    private final HuggingFaceTokenizer pairs;
+    /** Measures a passage without truncation, for cutting it from its start. */
+    private final HuggingFaceTokenizer untruncated;
     private final int maxTokens;
     private final int vocabularySize;
     private final String maskToken;
@@ -29,6 +34,10 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
                 .optTruncation(true)
                 .optMaxLength(maxTokens)
                 .build();
+        this.pairs = HuggingFaceTokenizer.builder().optTokenizerPath(tokenizerJson).optAddSpecialTokens(true)
+                .optPadding(false).optTruncateSecondOnly().optMaxLength(maxTokens).build();
+        this.untruncated = HuggingFaceTokenizer.builder().optTokenizerPath(tokenizerJson).optAddSpecialTokens(false)
+                .optPadding(false).optTruncation(false).build();
         this.maxTokens = maxTokens;
         this.vocabularySize = vocabularySize;
         this.maskToken = maskToken;
@@ -65,6 +74,31 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
     }
 
     @Override
+    public TokenizedPair encodePair(String query, String passage, boolean truncate, boolean truncateLeft) {
+        Encoding encoding = pairs.encode(query, passage);
+        boolean exceeded = encoding.exceedMaxLength() || encoding.getIds().length > maxTokens;
+        if (exceeded && !truncate) {
+            throw new ServingException(ErrorKind.INPUT_TOO_LONG, "a (query, text) pair is longer than the model's"
+                    + " limit of " + maxTokens + " tokens; shorten it or set truncate", "texts");
+        }
+        if (encoding.getIds().length > maxTokens) {
+            throw new ServingException(ErrorKind.INPUT_TOO_LONG, "the query alone is longer than the model's limit"
+                    + " of " + maxTokens + " tokens", "query");
+        }
+        if (exceeded && truncateLeft) {
+            // Keep the passage's last tokens: as many as right truncation kept, counted from the end.
+            Encoding whole = untruncated.encode(passage, false, false);
+            int kept = 0;
+            for (long sequence : encoding.getSequenceIds()) {
+                kept += sequence == 1 ? 1 : 0;
+            }
+            int from = whole.getCharTokenSpans()[whole.getIds().length - kept].getStart();
+            encoding = pairs.encode(query, passage.substring(from));
+        }
+        return new TokenizedPair(encoding.getIds(), encoding.getTypeIds(), exceeded);
+    }
+
+    @Override
     public int maxTokens() {
         return maxTokens;
     }
@@ -82,5 +116,7 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
+        pairs.close();
+        untruncated.close();
     }
 }

@@ -13,8 +13,11 @@ import java.util.List;
  *
  * @param labels    id2label in index order, empty when absent
  * @param maskToken tokenizer_config.json mask_token, or null
+ * @param modelType config.json model_type, or null
+ * @param causalLm  architectures[0] is a causal LM (…ForCausalLM, …LMHeadModel): a decoder
  */
-record ModelConfigJson(int vocabSize, int hiddenSize, List<String> labels, String maskToken) {
+record ModelConfigJson(int vocabSize, int hiddenSize, List<String> labels, String maskToken, String modelType,
+                       boolean causalLm) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -28,8 +31,9 @@ record ModelConfigJson(int vocabSize, int hiddenSize, List<String> labels, Strin
         if (vocab <= 0) {
             throw new IOException("config.json has no vocab_size");
         }
-        return new ModelConfigJson(vocab, firstInt(node, "hidden_size", "n_embd", "d_model"), labels(node),
-                maskToken(dir.resolve("tokenizer_config.json")));
+        return new ModelConfigJson(vocab, firstInt(node, "hidden_size", "n_embd", "d_model", "dim"), labels(node),
+                maskToken(dir.resolve("tokenizer_config.json")), node.path("model_type").asText(null),
+                causalLm(node.path("architectures").path(0).asText("")));
     }
 
     private static List<String> labels(JsonNode config) throws IOException {
@@ -46,6 +50,10 @@ record ModelConfigJson(int vocabSize, int hiddenSize, List<String> labels, Strin
             labels.add(label.textValue());
         }
         return labels;
+    }
+
+    private static boolean causalLm(String architecture) {
+        return architecture.endsWith("ForCausalLM") || architecture.endsWith("LMHeadModel");
     }
 
     private static String maskToken(Path tokenizerConfig) throws IOException {

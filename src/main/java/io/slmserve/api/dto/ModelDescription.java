@@ -15,7 +15,19 @@ public record ModelDescription(
         @Schema(description = "Why the model FAILED", nullable = true) String reason,
         @Schema(example = "2", nullable = true) Integer workers,
         @JsonProperty("queue_depth") @Schema(example = "0", nullable = true) Integer queueDepth,
-        @Schema(nullable = true) Batching batching) {
+        @Schema(nullable = true) Batching batching,
+        @Schema(description = "Embedding models: how token states become one vector", nullable = true)
+        Pooling pooling) {
+
+    /** An embedding model's pooling as its folder declares it (or TEI's default). */
+    @Schema(name = "PoolingSettings")
+    public record Pooling(
+            @Schema(enumeration = {"cls", "mean", "max", "lasttoken"}, example = "mean") String mode,
+            @Schema(description = "Vectors are L2-normalised unless a request says otherwise") boolean normalize,
+            @Schema(description = "Where the mode came from", example = "1_Pooling/config.json") String source,
+            @Schema(description = "Prompt names the model declares") java.util.List<String> prompts,
+            @JsonProperty("default_prompt_name") @Schema(nullable = true) String defaultPromptName) {
+    }
 
     /** The batch settings from serving.properties. */
     @Schema(name = "BatchSettings")
