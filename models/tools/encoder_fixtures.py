@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
 import hf_bert  # noqa: E402
-from slmtorch import bert, distilbert, export, roberta, safetensors_io  # noqa: E402
+from slmtorch import bert, distilbert, export, roberta, safetensors_io, wordpiece  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOKENIZER_DIR = os.path.join(ROOT, "models", "nano-bert-mlm")
@@ -30,21 +30,31 @@ MODES = {"cls": "pooling_mode_cls_token", "mean": "pooling_mode_mean_tokens", "m
          "lasttoken": "pooling_mode_lasttoken"}
 # fixed inputs of different lengths: [CLS] ... [SEP] ids of nano-bert-mlm's vocabulary
 INPUTS = [[2, 100, 200, 300, 3], [2, 4000, 17, 3], [2, 5, 6, 7, 8, 9, 10, 11, 3]]
+# (query, passage) pairs for one-label classifiers (rerankers): tokenized here, scored by the eager module
+PAIRS = [("Jesus wept", "Jesus wept."), ("light", "And God said, Let there be light: and there was light."),
+         ("Moses spoke", "In the beginning God created the heaven and the earth.")]
 
 
-def config(family: str, arch: str, labels: int, dim: int) -> dict:
+def encode_pair(tok, query: str, passage: str):
+    """[CLS] query [SEP] passage [SEP] with token types 0 / 1 (BERT's pair template)."""
+    q = tok.encode(query, add_special_tokens=False)
+    p = tok.encode(passage, add_special_tokens=False)
+    return [tok.cls_id] + q + [tok.sep_id] + p + [tok.sep_id], [0] * (len(q) + 2) + [1] * (len(p) + 1)
+
+
+def config(family: str, arch: str, labels: int, dim: int, layers: int = 2) -> dict:
     extra = {}
     if labels:
         extra = {"id2label": {str(i): "LABEL_%d" % i for i in range(labels)},
                  "label2id": {"LABEL_%d" % i: i for i in range(labels)}}
     if family == "distilbert":
-        return distilbert.make_config(architectures=[arch], vocab_size=VOCAB, dim=dim, n_layers=2, n_heads=2,
+        return distilbert.make_config(architectures=[arch], vocab_size=VOCAB, dim=dim, n_layers=layers, n_heads=2,
                                       hidden_dim=2 * dim, max_position_embeddings=64, **extra)
     if family in ("roberta", "xlm-roberta"):
         return roberta.make_config(architectures=[arch], model_type=family, vocab_size=VOCAB, hidden_size=dim,
-                                   num_hidden_layers=2, num_attention_heads=2, intermediate_size=2 * dim,
+                                   num_hidden_layers=layers, num_attention_heads=2, intermediate_size=2 * dim,
                                    max_position_embeddings=66, **extra)
-    return bert.make_config(architectures=[arch], vocab_size=VOCAB, hidden_size=dim, num_hidden_layers=2,
+    return bert.make_config(architectures=[arch], vocab_size=VOCAB, hidden_size=dim, num_hidden_layers=layers,
                             num_attention_heads=2, intermediate_size=2 * dim, max_position_embeddings=64, **extra)
 
 
@@ -74,8 +84,8 @@ def pad(rows):
 
 
 def write(out: str, family: str, arch: str, pooling: str = "none", labels: int = 0, dim: int = 32,
-          seed: int = 7) -> dict:
-    cfg = config(family, arch, labels, dim)
+          seed: int = 7, layers: int = 2) -> dict:
+    cfg = config(family, arch, labels, dim, layers)
     model = build(cfg)
     randomise(model, seed)
     model.eval()
@@ -105,6 +115,15 @@ def write(out: str, family: str, arch: str, pooling: str = "none", labels: int =
         ref.eval()
         out_t = ref(ids, mask, torch.zeros_like(ids))
     result = {"inputs": INPUTS, "output": out_t.tolist(), "task": hf_bert.task_for(arch, cfg)}
+    if result["task"] == "rerank":
+        tok = wordpiece.WordPieceTokenizer.from_file(os.path.join(TOKENIZER_DIR, "tokenizer.json"))
+        result["pairs"] = []
+        for query, passage in PAIRS:
+            ids, types = encode_pair(tok, query, passage)
+            with torch.no_grad():
+                logit = ref(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long), torch.tensor([types]))
+            result["pairs"].append({"query": query, "text": passage, "ids": ids, "types": types,
+                                    "logit": float(logit[0, 0])})
     export.write_json(os.path.join(out, "reference.json"), result)
     return result
 

@@ -26,8 +26,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 /**
  * Reranking in two request shapes over one service: TEI's {@code /rerank} with {@code texts} (an array of
  * {index, score[, text]}; the header {@code X-Rerank-Scorer} says what scored), and the Cohere/Jina shape that
- * vLLM serves, {@code documents} and {@code top_n}, on {@code /v1/rerank} and on {@code /rerank} when the body
- * carries {@code documents}.
+ * vLLM serves, {@code documents} and {@code top_n}, on {@code /rerank} when the body carries {@code documents}
+ * (and always on {@code /v1/rerank}, {@link DocumentRerankResource}).
  */
 @Path("/")
 @Tag(name = "Native", description = "Hugging Face TEI/TGI-style endpoints")
@@ -72,7 +72,7 @@ public class RerankResource {
     public CompletionStage<Object> rerank(RerankRequest request, RoutingContext rc) {
         InputParser.requireBody(request);
         if (request.documents() != null) {
-            return documents(request, rc, "/rerank").thenApply(r -> r);
+            return documents(reranker, request, rc, "/rerank").thenApply(r -> r);
         }
         return reranker.rerank(query(request, request.texts(), "texts", "/rerank", rc)).thenApply(ranking -> {
             RequestTelemetry.model(rc, ranking.model());
@@ -81,19 +81,9 @@ public class RerankResource {
         });
     }
 
-    @POST
-    @Path("v1/rerank")
-    @Operation(operationId = "rerankDocuments", summary = "Rank documents by relevance to a query (Cohere/Jina/vLLM)",
-            description = "Same scoring as /rerank; results best first with relevance_score, cut to top_n.")
-    @APIResponse(responseCode = "200", description = "Documents by descending relevance",
-            content = @Content(schema = @Schema(implementation = DocumentRerankResponse.class)))
-    public CompletionStage<DocumentRerankResponse> rerankDocuments(RerankRequest request, RoutingContext rc) {
-        InputParser.requireBody(request);
-        return documents(request, rc, "/v1/rerank");
-    }
-
-    private CompletionStage<DocumentRerankResponse> documents(RerankRequest request, RoutingContext rc,
-            String endpoint) {
+    /** The Cohere/Jina/vLLM answer, shared with {@link DocumentRerankResource}. */
+    static CompletionStage<DocumentRerankResponse> documents(RerankService reranker, RerankRequest request,
+            RoutingContext rc, String endpoint) {
         List<String> docs = documentTexts(request.documents() != null ? request.documents() : null, request.texts());
         boolean echo = !Boolean.FALSE.equals(request.returnDocuments()) && !Boolean.FALSE.equals(request.returnText());
         RerankService.Query q = query(request, docs, "documents", endpoint, rc);

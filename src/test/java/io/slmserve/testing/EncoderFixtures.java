@@ -23,6 +23,7 @@ public final class EncoderFixtures {
         "xlmr-rerank=xlm-roberta:XLMRobertaForSequenceClassification:none:1",
         "distilbert=distilbert:DistilBertModel:cls:0",
         "distilbert-cls3=distilbert:DistilBertForSequenceClassification:none:3",
+        "bert-rerank=bert:BertForSequenceClassification:none:1",
     };
     private static final ObjectMapper JSON = new ObjectMapper();
     private static Path root;

@@ -10,7 +10,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @Schema(name = "DocumentRerankResponse")
 public record DocumentRerankResponse(
         @Schema(example = "rerank-1f3a") String id,
-        @Schema(example = "nano-bert-rerank") String model,
+        @Schema(example = "my-cross-encoder") String model,
         @Schema(description = "cross-encoder (pair logit or its sigmoid) or cosine (embedding similarity)",
                 enumeration = {"cross-encoder", "cosine"}) String scorer,
         Usage usage,

@@ -33,6 +33,6 @@ public record RerankRequest(
                 enumeration = {"right", "left"}, nullable = true)
         String truncationDirection,
         @Schema(description = "Cross-encoder or embedding model id; optional when one cross-encoder (or else one "
-                + "embedding model) is loaded", example = "nano-bert-rerank", nullable = true)
+                + "embedding model) is loaded", example = "my-cross-encoder", nullable = true)
         String model) {
 }
