@@ -76,3 +76,25 @@ def causal_cache_mask(positions: Tensor) -> Tuple[int, bool, Optional[Tensor]]:
         keys = torch.arange(mu, dtype=positions.dtype, device=positions.device)
         mask = keys.view(1, 1, 1, mu) <= positions.view(b, 1, t, 1)
     return mu, fresh, mask
+
+
+class RMSNorm(nn.Module):
+    """Hugging Face LlamaRMSNorm: x / sqrt(mean(x^2) + eps) in float32, cast back, times weight.
+    ``offset`` 1.0 gives Gemma's (1 + weight) form (scaled in float32 before the cast, as Gemma does)."""
+
+    def __init__(self, n: int, eps: float = 1e-6, offset: float = 0.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(n) if offset == 0.0 else torch.zeros(n))
+        self.eps = eps
+        self.offset = offset
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = x.float()
+        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
+        if self.offset != 0.0:
+            return (h * (self.offset + self.weight.float())).to(x.dtype)
+        return self.weight * h.to(x.dtype)
+
+    @torch.jit.export
+    def cast(self, dtype: str) -> None:
+        self.weight = self.weight.to(dtype_of(dtype))

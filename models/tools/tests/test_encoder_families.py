@@ -58,6 +58,28 @@ class EncoderFamiliesTest(unittest.TestCase):
                     self.assertTrue(os.path.isfile(os.path.join(d, "served", "1_Pooling", "config.json")))
                     self.assertTrue(os.path.isfile(os.path.join(d, "served", "modules.json")))
 
+    def test_the_converter_entry_point_dispatches_the_encoder_families(self):
+        """models/tools/convert.py (one entry point, FAMILIES registry) converts each family as hf_bert does."""
+        import convert
+        for family, arch, labels in (("roberta", "RobertaModel", 0), ("xlm-roberta", "XLMRobertaModel", 0),
+                                     ("distilbert", "DistilBertForSequenceClassification", 1)):
+            with self.subTest(family=family), tempfile.TemporaryDirectory() as d:
+                ref = encoder_fixtures.write(d, family, arch, "cls" if labels == 0 else "none", labels)
+                out = os.path.join(d, "via-convert")
+                self.assertEqual(0, convert.main([os.path.join(d, "snapshot"), out]))
+                sm = torch.jit.load(os.path.join(out, "model.pt"))
+                sm.cast("float32")
+                ids, mask = encoder_fixtures.pad(ref["inputs"])
+                got = sm(ids, mask, torch.zeros_like(ids))
+                want = torch.tensor(ref["output"])
+                if got.dim() == 3:
+                    m = mask.unsqueeze(-1).bool().expand_as(got)
+                    got, want = got[m], want[m]
+                self.assertLess(float((got - want).abs().max()), 1e-5, family)
+                with open(os.path.join(out, "serving.properties")) as f:
+                    self.assertIn("option.task=" + ref["task"], f.read())
+                self.assertEqual(labels == 0, os.path.isfile(os.path.join(out, "1_Pooling", "config.json")))
+
     def test_served_folder_exports_back_to_the_same_weights(self):
         with tempfile.TemporaryDirectory() as d:
             encoder_fixtures.write(d, "distilbert", "DistilBertModel", "cls")

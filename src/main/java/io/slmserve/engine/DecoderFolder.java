@@ -27,7 +27,9 @@ record DecoderFolder(int vocabSize, int positions, long eosTokenId, String eosTo
         if (vocab <= 0 || positions <= 0) {
             throw new IOException("config.json needs vocab_size and n_positions");
         }
-        long eos = config.path("eos_token_id").asLong(-1);
+        JsonNode eosNode = config.path("eos_token_id");
+        // Llama-3 lists several eos ids; until the HF metadata reader serves them all, the first one ends generation
+        long eos = (eosNode.isArray() ? eosNode.path(0) : eosNode).asLong(-1);
         Path tokenizerConfig = dir.resolve("tokenizer_config.json");
         JsonNode tc = Files.isRegularFile(tokenizerConfig) ? JSON.readTree(tokenizerConfig.toFile())
                 : JSON.createObjectNode();

@@ -62,6 +62,14 @@ public class ModelResolver {
                     + tasks.stream().map(ModelTask::id).sorted().toList(), "model");
         }
         if (candidates.size() > 1) {
+            // option.default=false (serving.properties) keeps a folder out of the choice, so that adding a second
+            // model of a task (nano-llama beside nano-gpt) keeps callers that name no model working
+            List<ModelEntry> preferred = candidates.stream()
+                    .filter(e -> e.spec().map(s -> !"false".equals(s.options().get("default"))).orElse(true))
+                    .toList();
+            if (preferred.size() == 1) {
+                return preferred.get(0);
+            }
             throw ServingException.invalid("model", "several models serve this task "
                     + candidates.stream().map(ModelEntry::id).toList() + "; name one in 'model'");
         }

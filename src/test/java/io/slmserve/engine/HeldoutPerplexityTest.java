@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * nano-gpt's held-out perplexity measured through the serving engine (the KV cache, one forward per token, and
+ * nano-gpt's and nano-llama's held-out perplexity measured through the serving engine (the KV cache, one forward per token, and
  * logits_all) agrees with the model card's Python figure and is far below the card's unigram baseline.
  */
 class HeldoutPerplexityTest {
@@ -29,11 +29,22 @@ class HeldoutPerplexityTest {
     @Test
     void heldoutPerplexityThroughTheEngineMatchesTheModelCard() throws Exception {
         Assumptions.assumeTrue(GptFolder.trained(), "needs the trained nano-gpt (heldout.txt)");
-        Path dir = GptFolder.dir();
+        check("nano-gpt", GptFolder.dir());
+    }
+
+    /** nano-llama (GQA, rotary, SwiGLU, RMSNorm) on the same held-out text, same procedure, its own card. */
+    @Test
+    void nanoLlamaHeldoutPerplexityThroughTheEngineMatchesItsModelCard() throws Exception {
+        Path dir = Path.of("models/nano-llama").toAbsolutePath();
+        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("heldout.txt")), "needs models/nano-llama");
+        check("nano-llama", dir);
+    }
+
+    private static void check(String id, Path dir) throws Exception {
         String readme = Files.readString(dir.resolve("README.md"));
         double unigram = number(readme, "(?i)unigram[^\\n]*?([0-9][0-9,]*\\.?[0-9]*)");
         double python = number(readme, "(?i)python measured \\**([0-9]+\\.?[0-9]*)");
-        ModelSpec spec = new ModelSpec("nano-gpt", dir, ModelTask.TEXT_GENERATION, 1, Duration.ZERO, 4096, 1, 1, 1,
+        ModelSpec spec = new ModelSpec(id, dir, ModelTask.TEXT_GENERATION, 1, Duration.ZERO, 4096, 1, 1, 1,
                 MAX_IDS - 1, Map.of(), MAX_IDS);
         try (LoadedModel model = new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults()).load(spec);
              DecoderSession session = model.decoder().openSession()) {
@@ -61,7 +72,7 @@ class HeldoutPerplexityTest {
             }
             double full = Math.exp(allNll / (n - 1));
 
-            System.out.printf("held-out perplexity through the engine: cache %.4f, logits_all %.4f, model card "
+            System.out.printf(id + " held-out perplexity through the engine: cache %.4f, logits_all %.4f, model card "
                     + "(Python) %.2f, unigram %.1f (%d tokens scored)%n", cached, full, python, unigram, n - 1);
             assertTrue(Math.abs(cached - full) / full < 1e-3, "cache " + cached + " vs logits_all " + full);
             assertTrue(cached < unigram / 3, "perplexity " + cached + " is far below the unigram " + unigram);

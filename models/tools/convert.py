@@ -1,0 +1,87 @@
+"""One converter for every family: a Hugging Face snapshot folder -> a served slm-serve model folder.
+
+    /usr/bin/python3 models/tools/convert.py SNAPSHOT_DIR OUT_DIR [--dtype float32|float16|bfloat16] [--name ID]
+        [--max-total-tokens N] [--batch-size N]
+
+Dispatches on config.json's model_type through FAMILIES (model_type -> module under models/tools/families/
+with ``convert(snapshot_dir, out_dir, args)``); adding a family is one entry there. Weights are read from
+model.safetensors, a sharded model.safetensors.index.json, or pytorch_model.bin (weights_only loading only),
+F32/F16/BF16, one tensor at a time where the family allows (families/snapshot.py). Errors (unsupported
+model_type, missing tensor, a shape contradicting config.json, a truncated safetensors file, ...) print one
+line, ``convert.py: error: ...``, and exit with status 2.
+"""
+import argparse
+import importlib
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+# model_type -> family module (models/tools/families/<module>.py, exposing convert(snapshot_dir, out_dir, args))
+FAMILIES = {
+    "gpt2": "families.gpt2_family",
+    "bart": "families.bart_family",
+    "bert": "families.bert_family",
+    "roberta": "families.encoder_family",
+    "xlm-roberta": "families.encoder_family",
+    "distilbert": "families.encoder_family",
+    "llama": "families.llama_family",
+    "mistral": "families.llama_family",
+    "qwen2": "families.llama_family",
+    "qwen3": "families.llama_family",
+    "phi3": "families.llama_family",
+    "gemma": "families.llama_family",
+    "gemma2": "families.llama_family",
+    "gemma3_text": "families.llama_family",
+}
+
+
+def family_for(model_type) -> str:
+    if model_type not in FAMILIES:
+        raise ValueError(f"unsupported model_type {model_type!r}; supported: {', '.join(sorted(FAMILIES))}")
+    return FAMILIES[model_type]
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="convert.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("snapshot_dir")
+    ap.add_argument("out_dir")
+    ap.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"),
+                    help="weights of the archive and option.dtype of serving.properties")
+    ap.add_argument("--name", default="", help="model id for messages (default: OUT_DIR's name)")
+    ap.add_argument("--max-total-tokens", type=int, default=0,
+                    help="cap on max_total_tokens (default: max_position_embeddings)")
+    ap.add_argument("--batch-size", type=int, default=16, help="concurrent sequences (KV-cache slots)")
+    ap.add_argument("--threads", type=int, default=1)
+    return ap
+
+
+def convert(snapshot_dir: str, out_dir: str, args) -> None:
+    cfg_path = os.path.join(snapshot_dir, "config.json")
+    if not os.path.isfile(cfg_path):
+        raise FileNotFoundError(f"{snapshot_dir}: no config.json")
+    with open(cfg_path, encoding="utf-8") as f:
+        model_type = json.load(f).get("model_type")
+    module = importlib.import_module(family_for(model_type))
+    module.convert(snapshot_dir, out_dir, args)
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    import torch
+    torch.set_num_threads(args.threads)
+    try:
+        convert(args.snapshot_dir, args.out_dir, args)
+    except (ValueError, KeyError, OSError, AssertionError, SystemExit) as e:
+        if isinstance(e, SystemExit) and not isinstance(e.code, str):
+            raise
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else (e.code if isinstance(e, SystemExit) else str(e))
+        print(f"convert.py: error: {' '.join(str(msg).split())}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Per-family converters behind models/tools/convert.py (registry: convert.FAMILIES)."""

@@ -1,0 +1,94 @@
+"""Llama-family snapshots (model_type llama, mistral, qwen2, qwen3) -> served folder (slmtorch/llama.py)."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from typing import Optional
+
+import torch
+
+from families import snapshot
+from slmtorch import llama, safetensors_io
+from slmtorch.layers import dtype_of
+
+MODEL_TYPES = llama.MODEL_TYPES
+
+
+def load(snapshot_dir: str, max_total_tokens=None):
+    cfg = llama.LlamaConfig(snapshot.read_config(snapshot_dir), max_total_tokens)
+    model = llama.build(cfg).eval()
+    llama.load_hf_tensors(model, cfg, snapshot.iter_tensors(snapshot_dir))
+    return model, cfg
+
+
+@torch.no_grad()
+def write_archive(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, path: str, dtype: str = "float32") -> float:
+    """Scripts the model (in place: pass a copy to keep it) and saves it with weights in dtype. Returns the
+    scripted-vs-eager max |logit diff| on a probe step in fp32 (a failed check raises)."""
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(0, cfg.vocab_size, (2, 5), generator=g)
+    want = model.logits_all(ids)[:, -1]
+    scripted = llama.script_for_serving(model)
+    pos = torch.arange(5).view(1, 5).expand(2, 5).contiguous()
+    got = scripted(ids, pos, torch.tensor([0, 1]), torch.tensor([4, 4]), *model.new_cache(2, 8))
+    err = float((got - want).abs().max())
+    if err > 1e-3 * max(1.0, float(want.abs().max())):
+        raise AssertionError(f"scripted model differs from eager by {err}")
+    if dtype != "float32":
+        scripted.cast(dtype)
+    scripted.save(path)
+    return err
+
+
+def write_served_folder(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, tokenizer_dir: str, out_dir: str,
+                        model_name: str = "llama", max_total_tokens: Optional[int] = None, dtype: str = "float32",
+                        batch_size: int = 16) -> None:
+    """model.pt, config.json, the tokenizer files found in tokenizer_dir, serving.properties."""
+    dtype_of(dtype)
+    os.makedirs(out_dir, exist_ok=True)
+    err = write_archive(model, cfg, os.path.join(out_dir, "model.pt"), dtype)
+    with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(cfg.to_hf_dict(), f, indent=2)
+        f.write("\n")
+    snapshot.copy_tokenizer_files(tokenizer_dir, out_dir)
+    snapshot.write_serving_properties(out_dir, "text-generation", dtype, batch_size,
+                                      cfg.max_total_tokens(max_total_tokens))
+    print(f"{model_name}: wrote {out_dir} ({cfg.model_type}, scripted vs eager max |diff| {err:.2e})", file=sys.stderr)
+
+
+def served_to_snapshot(served_dir: str, out_dir: str) -> None:
+    """A served folder back to the Hugging Face snapshot layout (config.json, fp32 model.safetensors, the
+    tokenizer files), e.g. nano-llama for an independent engine: the archive's buffers carry the HF names."""
+    cfg = llama.LlamaConfig(snapshot.read_config(served_dir))
+    archive = torch.jit.load(os.path.join(served_dir, "model.pt"), map_location="cpu")
+    want = llama.hf_shapes(cfg)
+    parts = llama.module_shapes(cfg)
+    sd = {k: v.float().contiguous() for k, v in archive.state_dict().items() if k in parts}
+    if cfg.fused:
+        sd = llama.fuse_names(sd)
+    missing = [k for k in want if k not in sd]
+    if missing:
+        raise KeyError(f"missing tensor {missing[0]} in {served_dir}/model.pt")
+    os.makedirs(out_dir, exist_ok=True)
+    safetensors_io.save(sd, os.path.join(out_dir, "model.safetensors"), {"format": "pt"})
+    with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(dict(cfg.to_hf_dict(), torch_dtype="float32"), f, indent=2)
+    snapshot.copy_tokenizer_files(served_dir, out_dir)
+
+
+def convert(snapshot_dir: str, out_dir: str, args) -> None:
+    model, cfg = load(snapshot_dir, args.max_total_tokens or None)
+    write_served_folder(model, cfg, snapshot_dir, out_dir, model_name=args.name or os.path.basename(out_dir),
+                        max_total_tokens=args.max_total_tokens, dtype=args.dtype, batch_size=args.batch_size)
+
+
+if __name__ == "__main__":
+    # python3 models/tools/families/llama_family.py export-hf SERVED_DIR OUT_DIR
+    import argparse
+    ap = argparse.ArgumentParser(description="served Llama-family folder -> Hugging Face snapshot layout")
+    ap.add_argument("cmd", choices=["export-hf"])
+    ap.add_argument("served_dir")
+    ap.add_argument("out_dir")
+    a = ap.parse_args()
+    served_to_snapshot(a.served_dir, a.out_dir)

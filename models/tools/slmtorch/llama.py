@@ -1,0 +1,663 @@
+"""Llama-family decoders (model_type llama, mistral, qwen2, qwen3) in torch, with Hugging Face parameter names,
+for training (eager) and serving (TorchScript, the slot-cache contract of gpt2.py).
+
+One module with flags rather than a copy per family:
+- RMSNorm (rms_norm_eps), SwiGLU MLP (gate_proj, up_proj, down_proj; silu);
+- biases only where the config asks: ``attention_bias`` (q, k, v, o), Qwen2's q/k/v biases, ``mlp_bias``;
+- rotary embeddings, rotate-half layout, rope_theta, explicit ``head_dim``, ``partial_rotary_factor``,
+  rope_scaling default / linear / dynamic / llama3 / yarn (inverse frequencies computed at conversion into the
+  ``rope_inv_freq`` buffer: slmtorch/rope.py);
+- grouped-query attention: the cache holds only the KV heads, [L, S, KVH, M, D]; queries are grouped per KV
+  head ([B, KVH, G*T, D]) so attention reads the cache slice without repeating it;
+- Qwen3's per-head ``q_norm`` / ``k_norm`` (RMSNorm over head_dim, before rotary);
+- ``tie_word_embeddings`` true (LM head = embed_tokens) or false (``lm_head.weight``);
+- ``sliding_window`` where enabled: the served folder's max_total_tokens is capped at the window
+  (``LlamaConfig.max_total_tokens``), so no query ever has a key outside its window and the graph needs no
+  banded mask; longer sequences are refused by the server's max_total_tokens check.
+
+Parameter names (state_dict keys, as transformers' LlamaForCausalLM): ``model.embed_tokens.weight``,
+``model.layers.N.self_attn.{q,k,v,o}_proj.{weight,bias}``, ``...self_attn.{q,k}_norm.weight`` (qwen3),
+``...mlp.{gate,up,down}_proj.weight``, ``...input_layernorm.weight``, ``...post_attention_layernorm.weight``,
+``model.norm.weight``, ``lm_head.weight`` (untied only). Linear weights are [out, in] (nn.Linear's layout), so
+serving uses the y^T = W @ x^T GEMM form of gpt2.py with no transposition.
+
+Serving methods and their contract are gpt2.py's (forward, forward_mixed, logits_all, cast, cache_shape,
+new_cache_tensor); see docs/model-format-decoder.md.
+"""
+import json
+from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from slmtorch import rope
+from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
+from slmtorch.gpt2 import StepPlan, plan_step
+from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
+
+MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text")
+GEMMA = ("gemma", "gemma2", "gemma3_text")
+# snapshot tensors stored fused (phi3) -> the module's parts, split by rows in this order
+FUSED = {"self_attn.qkv_proj": ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"),
+         "mlp.gate_up_proj": ("mlp.gate_proj", "mlp.up_proj")}
+
+
+class LlamaConfig:
+    def __init__(self, d: Dict, max_total_tokens: Optional[int] = None):
+        """``max_total_tokens``: the user's cap on the served sequence length (convert.py --max-total-tokens)."""
+        mt = d.get("model_type")
+        if mt not in MODEL_TYPES:
+            raise ValueError(f"unsupported model_type {mt!r}; the Llama family supports: {', '.join(MODEL_TYPES)}")
+        if mt in GEMMA:  # transformers uses hidden_activation (gelu_pytorch_tanh when unset) for Gemma
+            act = d.get("hidden_activation") or "gelu_pytorch_tanh"
+        else:
+            act = d.get("hidden_act", "silu")
+        if act not in ("silu", "gelu_pytorch_tanh"):
+            raise ValueError(f"unsupported activation {act!r}; supported: silu, gelu_pytorch_tanh (Gemma)")
+        self.act = act
+        self.raw = dict(d)
+        self.model_type = mt
+        self.vocab_size = int(d["vocab_size"])
+        self.hidden_size = int(d["hidden_size"])
+        self.intermediate_size = int(d["intermediate_size"])
+        self.num_hidden_layers = int(d["num_hidden_layers"])
+        self.num_attention_heads = int(d["num_attention_heads"])
+        self.num_key_value_heads = int(d.get("num_key_value_heads") or self.num_attention_heads)
+        if self.num_attention_heads % self.num_key_value_heads:
+            raise ValueError(f"num_attention_heads {self.num_attention_heads} is not a multiple of "
+                             f"num_key_value_heads {self.num_key_value_heads}")
+        self.head_dim = int(d.get("head_dim") or self.hidden_size // self.num_attention_heads)
+        self.rms_norm_eps = float(d.get("rms_norm_eps", 1e-6))
+        self.rope_theta = float(d.get("rope_theta", 10000.0))
+        self.rope_scaling = d.get("rope_scaling")
+        self.partial_rotary_factor = float(d.get("partial_rotary_factor", 1.0))
+        self.max_position_embeddings = int(d.get("max_position_embeddings", 2048))
+        self.attention_bias = bool(d.get("attention_bias", False))
+        self.qkv_bias = self.attention_bias or mt == "qwen2"
+        self.o_bias = self.attention_bias and mt != "qwen2"
+        self.mlp_bias = bool(d.get("mlp_bias", False))
+        self.qk_norm = mt in ("qwen3", "gemma3_text")
+        gemma = mt in GEMMA
+        self.norm_offset = 1.0 if gemma else 0.0  # Gemma's RMSNorm scales by (1 + weight)
+        self.embed_scale = self.hidden_size ** 0.5 if gemma else 1.0
+        self.sandwich = mt in ("gemma2", "gemma3_text")  # post-attention and pre/post-feedforward norms
+        scalar = d.get("query_pre_attn_scalar") if mt in ("gemma2", "gemma3_text") else None
+        self.scaling = float(scalar) ** -0.5 if scalar else 0.0  # 0: SDPA's default 1/sqrt(head_dim)
+        self.attn_softcap = float(d.get("attn_logit_softcapping") or 0.0) if mt == "gemma2" else 0.0
+        self.final_softcap = float(d.get("final_logit_softcapping") or 0.0) if mt in ("gemma2", "gemma3_text") else 0.0
+        self.layer_windows = self._layer_windows(d, mt)
+        self.rope_local_theta = float(d.get("rope_local_base_freq", 10000.0)) if mt == "gemma3_text" else 0.0
+        self.fused = mt == "phi3"  # qkv_proj and gate_up_proj in the snapshot
+        self.original_max_position_embeddings = d.get("original_max_position_embeddings")
+        self.cap = max_total_tokens
+        self.tie_word_embeddings = bool(d.get("tie_word_embeddings", mt in GEMMA))  # transformers' default for all four
+        self.bos_token_id = d.get("bos_token_id")
+        self.eos_token_id = d.get("eos_token_id")
+        window = d.get("sliding_window")
+        if (mt in ("qwen2", "qwen3") and not d.get("use_sliding_window", False)) or mt in GEMMA:
+            window = None  # Gemma: real banded attention on its local layers (layer_windows), no cap
+        self.sliding_window = int(window) if window else None
+        self.rope()
+
+    @staticmethod
+    def _layer_windows(d: Dict, mt: str) -> List[int]:
+        """Per layer: the sliding window (keys with q - k < window are visible) or 0 for full attention."""
+        n = int(d["num_hidden_layers"])
+        w = int(d.get("sliding_window") or 0)
+        if mt == "gemma2":
+            return [w if i % 2 == 0 else 0 for i in range(n)]  # transformers: is_sliding = not layer_idx % 2
+        if mt != "gemma3_text":
+            return [0] * n
+        types = d.get("layer_types")
+        if types:
+            bad = set(types) - {"sliding_attention", "full_attention"}
+            if bad:
+                raise ValueError(f"unsupported layer_types {sorted(bad)}; supported: sliding_attention, full_attention")
+            return [w if t == "sliding_attention" else 0 for t in types]
+        pattern = int(d.get("sliding_window_pattern", 6))
+        return [w if (i + 1) % pattern else 0 for i in range(n)]
+
+    def local_rope(self) -> Tensor:
+        """Gemma-3's local (sliding) layers: default rotary at rope_local_base_freq, no scaling."""
+        return rope.default_inv_freq(self.rope_local_theta, self.rotary_dim)
+
+    def rope(self) -> Tuple[Tensor, float]:
+        return rope.inv_freq_for(self.rope_theta, self.rotary_dim, self.rope_scaling, self.max_position_embeddings,
+                                 self.original_max_position_embeddings, self.max_total_tokens(self.cap))
+
+    @property
+    def rotary_dim(self) -> int:
+        return int(self.head_dim * self.partial_rotary_factor)
+
+    def max_total_tokens(self, cap: Optional[int] = None) -> int:
+        """Longest sequence the folder serves: max_position_embeddings, the sliding window if one applies
+        (see the module docstring), and the user's cap."""
+        n = self.max_position_embeddings
+        if rope.rope_type_of(self.rope_scaling) == "longrope" and not cap:
+            # short factors (transformers' choice up to the original length) unless the user asks for more
+            n = min(n, int(self.original_max_position_embeddings or n))
+        if self.sliding_window:
+            n = min(n, self.sliding_window)
+        return min(n, cap) if cap else n
+
+    def to_hf_dict(self) -> Dict:
+        return dict(self.raw)
+
+    @classmethod
+    def load(cls, path: str) -> "LlamaConfig":
+        with open(path) as f:
+            return cls(json.load(f))
+
+
+class Linear(nn.Module):
+    """nn.Linear's names and [out, in] layout; bias only when asked. Serving computes y^T = W @ x^T (the GEMM
+    form gpt2.py measured faster for the few rows of a decode step)."""
+
+    def __init__(self, n_in: int, n_out: int, bias: bool, std: float = 0.02):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(n_out, n_in))
+        nn.init.normal_(self.weight, std=std)
+        self.has_bias = bias
+        if bias:
+            self.bias = nn.Parameter(torch.zeros(n_out))
+        else:
+            self.register_buffer("bias", torch.zeros(0), persistent=False)
+        self.serving = False
+
+    def forward(self, x: Tensor) -> Tensor:
+        x2 = x.reshape(-1, x.shape[-1])
+        if self.serving:
+            if self.has_bias:
+                y = torch.addmm(self.bias.unsqueeze(1), self.weight, x2.t()).t().contiguous()
+            else:
+                y = torch.mm(self.weight, x2.t()).t().contiguous()
+        else:
+            y = F.linear(x2, self.weight, self.bias if self.has_bias else None)
+        return y.reshape(x.shape[:-1] + (y.shape[1],))
+
+    @torch.jit.export
+    def cast(self, dtype: str) -> None:
+        dt = dtype_of(dtype)
+        self.weight = self.weight.to(dt)
+        self.bias = self.bias.to(dt)
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: LlamaConfig):
+        super().__init__()
+        self.n_head = cfg.num_attention_heads
+        self.n_kv = cfg.num_key_value_heads
+        self.groups = self.n_head // self.n_kv
+        self.head_dim = cfg.head_dim
+        c = cfg.hidden_size
+        self.q_proj = Linear(c, self.n_head * self.head_dim, cfg.qkv_bias)
+        self.k_proj = Linear(c, self.n_kv * self.head_dim, cfg.qkv_bias)
+        self.v_proj = Linear(c, self.n_kv * self.head_dim, cfg.qkv_bias)
+        self.o_proj = Linear(self.n_head * self.head_dim, c, cfg.o_bias)
+        self.qk_norm = cfg.qk_norm
+        # Qwen3's norms; unused (and absent from the HF state dict) elsewhere
+        self.q_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps, cfg.norm_offset)
+        self.k_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps, cfg.norm_offset)
+        self.scaling = cfg.scaling
+        self.softcap = cfg.attn_softcap
+
+    def _sdpa(self, q: Tensor, k: Tensor, v: Tensor, mask: Optional[Tensor], causal: bool) -> Tensor:
+        """SDPA, or the explicit softmax when Gemma-2 caps the logits (tanh(s / cap) * cap) before it."""
+        if self.softcap > 0.0:
+            scale = self.scaling if self.scaling > 0.0 else self.head_dim ** -0.5
+            s = torch.matmul(q, k.transpose(-2, -1)).float() * scale
+            s = torch.tanh(s / self.softcap) * self.softcap
+            if causal:
+                tq, tk = q.shape[-2], k.shape[-2]
+                keep = torch.ones(tq, tk, dtype=torch.bool, device=q.device).tril(tk - tq)
+                s = s.masked_fill(~keep, float("-inf"))
+            if mask is not None:
+                s = s.masked_fill(~mask, float("-inf"))
+            return torch.matmul(torch.softmax(s, dim=-1).to(v.dtype), v)
+        if self.scaling > 0.0:
+            return torch.ops.aten.scaled_dot_product_attention(q, k, v, mask, 0.0, causal, scale=self.scaling)
+        return torch.ops.aten.scaled_dot_product_attention(q, k, v, mask, 0.0, causal)
+
+    def heads(self, x: Tensor, b: int, t: int, cos: Tensor, sin: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """x: normed hidden states [B*T or B, T, C] -> q [B,H,T,D], k and v [B,KVH,T,D], rotary applied."""
+        q = self.q_proj(x).view(b, t, self.n_head, self.head_dim)
+        k = self.k_proj(x).view(b, t, self.n_kv, self.head_dim)
+        v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
+        if self.qk_norm:
+            q = self.q_norm(q)
+            k = self.k_norm(k)
+        q = rope.apply(q.transpose(1, 2), cos, sin)
+        k = rope.apply(k.transpose(1, 2), cos, sin)
+        return q, k, v
+
+    def _expand(self, x: Tensor) -> Tensor:
+        """[B, KVH, T, D] -> [B, H, T, D] (HF repeat_kv: query head h reads KV head h // groups)."""
+        if self.groups == 1:
+            return x
+        b, t, d = x.shape[0], x.shape[2], x.shape[3]
+        return x.unsqueeze(2).expand(b, self.n_kv, self.groups, t, d).reshape(b, self.n_head, t, d)
+
+    def _merge(self, y: Tensor) -> Tensor:
+        b, t = y.shape[0], y.shape[2]
+        return y.transpose(1, 2).reshape(b, t, self.n_head * self.head_dim)
+
+    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, wmask: Optional[Tensor] = None) -> Tensor:
+        """Plain causal self-attention over x [B, T, C] (training and from-scratch reference); wmask: the sliding
+        window's mask [B, 1, T, T] when this layer has one and T exceeds it."""
+        b, t = x.shape[0], x.shape[1]
+        q, k, v = self.heads(x, b, t, cos, sin)
+        y = self._sdpa(q, self._expand(k), self._expand(v), wmask, wmask is None)
+        return self.o_proj(self._merge(y))
+
+    def attend(self, q: Tensor, k: Tensor, v: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan,
+               wmask: Optional[Tensor] = None) -> Tensor:
+        """q [B,H,T,D], k/v [B,KVH,T,D] of the new tokens -> [B, T, H*D] (before o_proj). Writes k and v into
+        layer_k/layer_v ([S, KVH, M, D] views of one layer of the cache) in place."""
+        b, t, d = q.shape[0], q.shape[2], q.shape[3]
+        layer_k[plan.slot_idx, :, plan.positions] = k.transpose(1, 2).to(layer_k.dtype)
+        layer_v[plan.slot_idx, :, plan.positions] = v.transpose(1, 2).to(layer_v.dtype)
+        if plan.fresh:
+            # every row starts at 0: the new keys are the visible prefix (only these few are repeated)
+            y = self._sdpa(q, self._expand(k.to(q.dtype)), self._expand(v.to(q.dtype)), wmask, wmask is None)
+            return self._merge(y)
+        mu = plan.mu
+        if plan.first_slot >= 0:
+            s, n = plan.first_slot, plan.slots.shape[0]
+            kk = layer_k[s:s + n, :, :mu]
+            vv = layer_v[s:s + n, :, :mu]
+        else:
+            kk = layer_k[:, :, :mu].index_select(0, plan.slots)
+            vv = layer_v[:, :, :mu].index_select(0, plan.slots)
+        # GQA without repeating the cache: the queries of one KV head's group become rows of one head
+        qg = q.reshape(b, self.n_kv, self.groups * t, d)
+        mask = plan.mask if wmask is None else wmask
+        if mask is not None and self.groups > 1:
+            mask = mask.unsqueeze(2).expand(b, 1, self.groups, t, mu).reshape(b, 1, self.groups * t, mu)
+        y = self._sdpa(qg, kk.to(q.dtype), vv.to(q.dtype), mask, False)
+        return self._merge(y.view(b, self.n_head, t, d))
+
+    @torch.jit.export
+    def cast(self, dtype: str) -> None:
+        self.q_proj.cast(dtype)
+        self.k_proj.cast(dtype)
+        self.v_proj.cast(dtype)
+        self.o_proj.cast(dtype)
+        self.q_norm.cast(dtype)
+        self.k_norm.cast(dtype)
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: LlamaConfig):
+        super().__init__()
+        self.gate_proj = Linear(cfg.hidden_size, cfg.intermediate_size, cfg.mlp_bias)
+        self.up_proj = Linear(cfg.hidden_size, cfg.intermediate_size, cfg.mlp_bias)
+        self.down_proj = Linear(cfg.intermediate_size, cfg.hidden_size, cfg.mlp_bias)
+        self.gelu = cfg.act == "gelu_pytorch_tanh"  # Gemma's GeGLU
+
+    def forward(self, x: Tensor) -> Tensor:
+        g = self.gate_proj(x)
+        g = F.gelu(g, approximate="tanh") if self.gelu else F.silu(g)
+        return self.down_proj(g * self.up_proj(x))
+
+    @torch.jit.export
+    def cast(self, dtype: str) -> None:
+        self.gate_proj.cast(dtype)
+        self.up_proj.cast(dtype)
+        self.down_proj.cast(dtype)
+
+
+class Rot(NamedTuple):
+    """One group of rows' rotary tables (global layers; local = Gemma-3's sliding layers) and the sliding
+    window's mask for this call (None when no layer needs one)."""
+    cos: Tensor
+    sin: Tensor
+    cos_l: Tensor
+    sin_l: Tensor
+    wmask: Optional[Tensor]
+
+
+def window_mask(positions: Tensor, fresh: bool, mu: int, window: int) -> Optional[Tensor]:
+    """Sliding-window attention for new tokens at positions [B, T]: [B, 1, T, K] bool, key j visible to the query
+    at position p iff p - window < j <= p (transformers' sliding mask), over the keys a call attends to (fresh:
+    the new tokens, positions 0..T-1; else cache positions 0..mu-1). None when the window hides nothing."""
+    b, t = positions.shape[0], positions.shape[1]
+    n = t if fresh else mu
+    if window <= 0 or n <= window:
+        return None
+    keys = torch.arange(n, dtype=positions.dtype, device=positions.device).view(1, 1, 1, n)
+    p = positions.view(b, 1, t, 1)
+    return (keys <= p) & (keys > p - window)
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, cfg: LlamaConfig, index: int = 0):
+        super().__init__()
+        eps, off, c = cfg.rms_norm_eps, cfg.norm_offset, cfg.hidden_size
+        self.input_layernorm = RMSNorm(c, eps, off)
+        self.self_attn = Attention(cfg)
+        self.post_attention_layernorm = RMSNorm(c, eps, off)
+        self.mlp = MLP(cfg)
+        # Gemma-2/3 sandwich: post_attention_layernorm normalises the attention output, and the MLP has its own
+        # pre and post norms; unused (and absent from the HF state dict) elsewhere
+        self.sandwich = cfg.sandwich
+        self.pre_feedforward_layernorm = RMSNorm(c, eps, off)
+        self.post_feedforward_layernorm = RMSNorm(c, eps, off)
+        self.window = cfg.layer_windows[index]
+        self.local = cfg.rope_local_theta > 0.0 and self.window > 0
+
+    def _rest(self, x: Tensor, attn: Tensor) -> Tensor:
+        """Residual around the attention output, then the MLP block."""
+        if self.sandwich:
+            x = x + self.post_attention_layernorm(attn)
+            return x + self.post_feedforward_layernorm(self.mlp(self.pre_feedforward_layernorm(x)))
+        x = x + attn
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+    def _rot(self, r: Rot) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+        cos, sin = (r.cos_l, r.sin_l) if self.local else (r.cos, r.sin)
+        return cos, sin, (r.wmask if self.window > 0 else None)
+
+    def forward(self, x: Tensor, r: Rot) -> Tensor:
+        cos, sin, wmask = self._rot(r)
+        return self._rest(x, self.self_attn(self.input_layernorm(x), cos, sin, wmask))
+
+    def forward_cached(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan, r: Rot) -> Tensor:
+        b, t = x.shape[0], x.shape[1]
+        a = self.self_attn
+        cos, sin, wmask = self._rot(r)
+        q, k, v = a.heads(self.input_layernorm(x), b, t, cos, sin)
+        return self._rest(x, a.o_proj(a.attend(q, k, v, layer_k, layer_v, plan, wmask)))
+
+    def forward_mixed(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, decode: StepPlan, prompts: StepPlan,
+                      rd: Rot, rp: Rot) -> Tensor:
+        """x: [Bd + Bp*T, C], decode rows first; linear layers run on all tokens at once, attention per group."""
+        bd = decode.positions.shape[0]
+        bp, t = prompts.positions.shape[0], prompts.positions.shape[1]
+        a = self.self_attn
+        h = self.input_layernorm(x)
+        cos_d, sin_d, wm_d = self._rot(rd)
+        cos_p, sin_p, wm_p = self._rot(rp)
+        qd, kd, vd = a.heads(h[:bd], bd, 1, cos_d, sin_d)
+        qp, kp, vp = a.heads(h[bd:], bp, t, cos_p, sin_p)
+        yd = a.attend(qd, kd, vd, layer_k, layer_v, decode, wm_d)
+        yp = a.attend(qp, kp, vp, layer_k, layer_v, prompts, wm_p)
+        return self._rest(x, a.o_proj(torch.cat([yd.reshape(bd, -1), yp.reshape(bp * t, -1)])))
+
+    @torch.jit.export
+    def cast(self, dtype: str) -> None:
+        self.input_layernorm.cast(dtype)
+        self.self_attn.cast(dtype)
+        self.post_attention_layernorm.cast(dtype)
+        self.pre_feedforward_layernorm.cast(dtype)
+        self.post_feedforward_layernorm.cast(dtype)
+        self.mlp.cast(dtype)
+
+
+class LlamaModel(nn.Module):
+    def __init__(self, cfg: LlamaConfig):
+        super().__init__()
+        self.embed_tokens = Embedding(cfg.vocab_size, cfg.hidden_size)
+        self.layers = nn.ModuleList([DecoderLayer(cfg, i) for i in range(cfg.num_hidden_layers)])
+        self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, cfg.norm_offset)
+
+
+class LlamaForCausalLM(nn.Module):
+    """``forward`` is the serving step (KV cache); ``logits_all`` the plain full-sequence pass."""
+
+    def __init__(self, cfg: LlamaConfig):
+        super().__init__()
+        self.cfg_n_layer = cfg.num_hidden_layers
+        self.cfg_n_kv = cfg.num_key_value_heads
+        self.cfg_head_dim = cfg.head_dim
+        self.cfg_n_positions = cfg.max_position_embeddings
+        self.cfg_vocab_size = cfg.vocab_size
+        self.tied = cfg.tie_word_embeddings
+        self.fused = cfg.fused
+        self.hf_names: List[str] = sorted(module_shapes(cfg))
+        self.embed_scale = cfg.embed_scale
+        self.final_softcap = cfg.final_softcap
+        windows = [w for w in cfg.layer_windows if w > 0]
+        self.window = windows[0] if windows else 0
+        if len(set(windows)) > 1:
+            raise ValueError(f"sliding windows of several sizes {sorted(set(windows))} are not supported")
+        self.model = LlamaModel(cfg)
+        # tied: an empty lm_head (TorchScript needs the attribute; hf_state_dict leaves it out)
+        self.lm_head = Linear(cfg.hidden_size, 0 if self.tied else cfg.vocab_size, False)
+        inv_freq, self.attention_factor = cfg.rope()
+        # float32 always (cast leaves it): bf16 frequencies would rotate far positions wrongly
+        self.register_buffer("rope_inv_freq", inv_freq.to(torch.float32))
+        self.has_local_rope = cfg.rope_local_theta > 0.0
+        self.register_buffer("rope_local_inv_freq", cfg.local_rope().to(torch.float32) if self.has_local_rope
+                             else torch.zeros(0))
+        for layer in self.model.layers:
+            nn.init.normal_(layer.self_attn.o_proj.weight, std=0.02 / (2 * cfg.num_hidden_layers) ** 0.5)
+            nn.init.normal_(layer.mlp.down_proj.weight, std=0.02 / (2 * cfg.num_hidden_layers) ** 0.5)
+
+    def _lm_weight(self) -> Tensor:
+        if self.tied:
+            return self.model.embed_tokens.weight
+        return self.lm_head.weight
+
+    def _embed(self, ids: Tensor) -> Tensor:
+        x = self.model.embed_tokens(ids)
+        if self.embed_scale != 1.0:  # Gemma: times sqrt(hidden_size), rounded to the weights' dtype first
+            x = x * torch.tensor(self.embed_scale, dtype=x.dtype, device=x.device)
+        return x
+
+    def _rot(self, positions: Tensor, like: Tensor, fresh: bool, mu: int) -> Rot:
+        cos, sin = rope.cos_sin(positions, self.rope_inv_freq, self.attention_factor, like.dtype)
+        cos_l, sin_l = cos, sin
+        if self.has_local_rope:
+            cos_l, sin_l = rope.cos_sin(positions, self.rope_local_inv_freq, 1.0, like.dtype)
+        return Rot(cos, sin, cos_l, sin_l, window_mask(positions, fresh, mu, self.window))
+
+    def _softcap(self, logits: Tensor) -> Tensor:
+        if self.final_softcap > 0.0:  # Gemma-2: tanh(logits / cap) * cap
+            return torch.tanh(logits / self.final_softcap) * self.final_softcap
+        return logits
+
+    def hidden_all(self, input_ids: Tensor) -> Tensor:
+        b, t = input_ids.shape[0], input_ids.shape[1]
+        pos = torch.arange(t, dtype=torch.long, device=input_ids.device).unsqueeze(0).expand(b, t)
+        x = self._embed(input_ids)
+        r = self._rot(pos, x, True, t)
+        for layer in self.model.layers:
+            x = layer(x, r)
+        return self.model.norm(x)
+
+    @torch.jit.export
+    def logits_all(self, input_ids: Tensor) -> Tensor:
+        """[B,T] -> [B,T,V] float32 logits, no cache; positions 0..T-1."""
+        return self._softcap(torch.matmul(self.hidden_all(input_ids), self._lm_weight().t()).float())
+
+    def forward(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
+                cache_k: Tensor, cache_v: Tensor) -> Tensor:
+        b = input_ids.shape[0]
+        plan = plan_step(positions, slots)
+        x = self._embed(input_ids)
+        r = self._rot(positions, x, plan.fresh, plan.mu)
+        i = 0
+        for layer in self.model.layers:
+            x = layer.forward_cached(x, cache_k[i], cache_v[i], plan, r)
+            i += 1
+        rows = torch.arange(b, dtype=torch.long, device=x.device)
+        return self._lm_head(x[rows, logits_index])
+
+    @torch.jit.export
+    def forward_mixed(self, decode_ids: Tensor, decode_positions: Tensor, decode_slots: Tensor, input_ids: Tensor,
+                      positions: Tensor, slots: Tensor, logits_index: Tensor, cache_k: Tensor,
+                      cache_v: Tensor) -> Tensor:
+        """Decode rows (one token each) and prompt rows in one call, as gpt2.py; [Bd + Bp, V], decode first."""
+        bd = decode_ids.shape[0]
+        bp, t = input_ids.shape[0], input_ids.shape[1]
+        decode = plan_step(decode_positions, decode_slots)
+        prompts = plan_step(positions, slots)
+        xd = self._embed(decode_ids)
+        xp = self._embed(input_ids)
+        rd = self._rot(decode_positions, xd, decode.fresh, decode.mu)
+        rp = self._rot(positions, xp, prompts.fresh, prompts.mu)
+        c = xd.shape[-1]
+        x = torch.cat([xd.view(bd, c), xp.view(bp * t, c)])
+        i = 0
+        for layer in self.model.layers:
+            x = layer.forward_mixed(x, cache_k[i], cache_v[i], decode, prompts, rd, rp)
+            i += 1
+        last = bd + torch.arange(bp, dtype=torch.long, device=x.device) * t + logits_index
+        return self._lm_head(torch.cat([x[:bd], x[last]]))
+
+    def _lm_head(self, h: Tensor) -> Tensor:
+        """[B, C] -> [B, V] float32 logits as (W @ h^T)^T (the faster GEMM form for few rows)."""
+        h = self.model.norm(h)
+        return self._softcap(torch.mm(self._lm_weight(), h.t()).t().float().contiguous())
+
+    @torch.jit.export
+    def cast(self, dtype: str) -> None:
+        """Casts every floating weight (not the rotary frequencies) to float32 | float16 | bfloat16."""
+        self.model.embed_tokens.cast(dtype)
+        for layer in self.model.layers:
+            layer.cast(dtype)
+        self.model.norm.cast(dtype)
+        if not self.tied:
+            self.lm_head.cast(dtype)
+
+    @torch.jit.export
+    def cache_shape(self, slots: int, max_len: int) -> List[int]:
+        """[L, S, KVH, M, D]: only the KV heads are cached."""
+        return [self.cfg_n_layer, slots, self.cfg_n_kv, max_len, self.cfg_head_dim]
+
+    @torch.jit.export
+    def new_cache_tensor(self, slots: int, max_len: int) -> Tensor:
+        w = self.model.embed_tokens.weight
+        return torch.zeros(self.cache_shape(slots, max_len), dtype=w.dtype, device=w.device)
+
+    def new_cache(self, slots: int, max_len: int, dtype: torch.dtype = torch.float32):
+        shape = self.cache_shape(slots, max_len)
+        return torch.zeros(shape, dtype=dtype), torch.zeros(shape, dtype=dtype)
+
+
+def build(cfg: LlamaConfig) -> LlamaForCausalLM:
+    return LlamaForCausalLM(cfg)
+
+
+def hf_state_dict(model: LlamaForCausalLM) -> Dict[str, Tensor]:
+    """The HF snapshot's tensors (the names module_shapes gives: no rotary buffers, no absent biases or norms,
+    lm_head only when untied; phi3's fused names)."""
+    names = set(model.hf_names)
+    out = {k: v for k, v in model.state_dict().items() if k in names}
+    return fuse_names(out) if model.fused else out
+
+
+def fuse_names(sd: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    """Module names -> phi3's snapshot names: q/k/v stacked into qkv_proj, gate/up into gate_up_proj."""
+    out = dict(sd)
+    for k in list(sd):
+        for fused, parts in FUSED.items():
+            if k.endswith("." + parts[0] + ".weight"):
+                prefix = k[: -len(parts[0] + ".weight")]
+                out[prefix + fused + ".weight"] = torch.cat([out.pop(prefix + p + ".weight") for p in parts])
+    return out
+
+
+def module_shapes(cfg: LlamaConfig) -> Dict[str, Tuple[int, ...]]:
+    """The module's tensor names (q/k/v and gate/up separate) with their shapes."""
+    c, i, d = cfg.hidden_size, cfg.intermediate_size, cfg.head_dim
+    h, kv = cfg.num_attention_heads, cfg.num_key_value_heads
+    out: Dict[str, Tuple[int, ...]] = {"model.embed_tokens.weight": (cfg.vocab_size, c), "model.norm.weight": (c,)}
+    if not cfg.tie_word_embeddings:
+        out["lm_head.weight"] = (cfg.vocab_size, c)
+    for n in range(cfg.num_hidden_layers):
+        p = f"model.layers.{n}."
+        out[p + "input_layernorm.weight"] = (c,)
+        out[p + "post_attention_layernorm.weight"] = (c,)
+        if cfg.sandwich:
+            out[p + "pre_feedforward_layernorm.weight"] = (c,)
+            out[p + "post_feedforward_layernorm.weight"] = (c,)
+        for name, rows in (("q_proj", h * d), ("k_proj", kv * d), ("v_proj", kv * d)):
+            out[p + f"self_attn.{name}.weight"] = (rows, c)
+            if cfg.qkv_bias:
+                out[p + f"self_attn.{name}.bias"] = (rows,)
+        out[p + "self_attn.o_proj.weight"] = (c, h * d)
+        if cfg.o_bias:
+            out[p + "self_attn.o_proj.bias"] = (c,)
+        if cfg.qk_norm:
+            out[p + "self_attn.q_norm.weight"] = (d,)
+            out[p + "self_attn.k_norm.weight"] = (d,)
+        for name, shape in (("gate_proj", (i, c)), ("up_proj", (i, c)), ("down_proj", (c, i))):
+            out[p + f"mlp.{name}.weight"] = shape
+            if cfg.mlp_bias:
+                out[p + f"mlp.{name}.bias"] = (shape[0],)
+    return out
+
+
+def hf_shapes(cfg: LlamaConfig) -> Dict[str, Tuple[int, ...]]:
+    """Every tensor name of the HF snapshot the config implies, with its shape (no model built)."""
+    out = module_shapes(cfg)
+    if not cfg.fused:
+        return out
+    for k in list(out):
+        for fused, parts in FUSED.items():
+            if k.endswith("." + parts[0] + ".weight"):
+                prefix = k[: -len(parts[0] + ".weight")]
+                shapes = [out.pop(prefix + p + ".weight") for p in parts]
+                out[prefix + fused + ".weight"] = (sum(r for r, _ in shapes), shapes[0][1])
+    return out
+
+
+def _split_fused(cfg: LlamaConfig, items: Iterable[Tuple[str, Tensor]]) -> Iterable[Tuple[str, Tensor]]:
+    """phi3's fused tensors -> the module's parts (rows in q, k, v / gate, up order), others unchanged."""
+    mod = module_shapes(cfg)
+    for k, v in items:
+        done = False
+        for fused, parts in FUSED.items():
+            if k.endswith("." + fused + ".weight"):
+                prefix = k[: -len(fused + ".weight")]
+                rows = [mod[prefix + p + ".weight"][0] for p in parts]
+                if v.dim() != 2 or v.shape[0] != sum(rows):
+                    raise ValueError(f"tensor {k} has shape {list(v.shape)}, config.json implies "
+                                     f"{[sum(rows), mod[prefix + parts[0] + '.weight'][1]]}")
+                for p, piece in zip(parts, torch.split(v, rows)):
+                    yield prefix + p + ".weight", piece
+                done = True
+        if not done:
+            yield k, v
+
+
+def load_hf_tensors(model: LlamaForCausalLM, cfg: LlamaConfig, items: Iterable[Tuple[str, Tensor]]) -> None:
+    """Copies HF tensors, one at a time, into the model (so a converter holds one copy of the weights plus one
+    tensor). Every tensor the config implies must come, with its shape; lm_head.weight is skipped when tied and
+    rotary_emb.inv_freq always (the archive computes its own)."""
+    want = module_shapes(cfg)
+    if cfg.fused:
+        items = _split_fused(cfg, items)
+    dest = dict(model.named_parameters())
+    dest.update(dict(model.named_buffers()))
+    seen = set()
+    with torch.no_grad():
+        for k, v in items:
+            if (k == "lm_head.weight" and cfg.tie_word_embeddings) or k.endswith("rotary_emb.inv_freq"):
+                continue
+            if k not in want:
+                raise KeyError(f"unexpected tensor {k} (not implied by config.json for model_type {cfg.model_type})")
+            if tuple(v.shape) != want[k]:
+                raise ValueError(f"tensor {k} has shape {list(v.shape)}, config.json implies {list(want[k])}")
+            dest[k].copy_(v)
+            seen.add(k)
+    missing = [k for k in want if k not in seen]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise KeyError(f"missing tensor {missing[0]}{more}")
+
+
+def load_hf_state_dict(model: LlamaForCausalLM, cfg: LlamaConfig, sd: Dict[str, Tensor]) -> None:
+    load_hf_tensors(model, cfg, sd.items())
+
+
+def script_for_serving(model: LlamaForCausalLM) -> torch.jit.ScriptModule:
+    """Scripts the model for serving: weights become buffers, linear layers use the W @ x^T form. Changes the
+    model it is given."""
+    model = to_buffers(model.eval())
+    for m in model.modules():
+        if isinstance(m, Linear):
+            m.serving = True
+    return torch.jit.script(model)
