@@ -75,7 +75,14 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
 
     @Override
     public TokenizedPair encodePair(String query, String passage, boolean truncate, boolean truncateLeft) {
-        Encoding encoding = pairs.encode(query, passage);
+        Encoding encoding;
+        try {
+            encoding = pairs.encode(query, passage);
+        } catch (RuntimeException e) {
+            // tokenizers refuses only_second truncation when the query alone leaves no room for the passage
+            throw new ServingException(ErrorKind.INPUT_TOO_LONG, "the query leaves no room for a text within the"
+                    + " model's limit of " + maxTokens + " tokens", "query");
+        }
         boolean exceeded = encoding.exceedMaxLength() || encoding.getIds().length > maxTokens;
         if (exceeded && !truncate) {
             throw new ServingException(ErrorKind.INPUT_TOO_LONG, "a (query, text) pair is longer than the model's"
@@ -92,7 +99,8 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
             for (long sequence : encoding.getSequenceIds()) {
                 kept += sequence == 1 ? 1 : 0;
             }
-            int from = whole.getCharTokenSpans()[whole.getIds().length - kept].getStart();
+            int first = Math.max(0, Math.min(whole.getIds().length - 1, whole.getIds().length - kept));
+            int from = whole.getCharTokenSpans()[first].getStart();
             encoding = pairs.encode(query, passage.substring(from));
         }
         return new TokenizedPair(encoding.getIds(), encoding.getTypeIds(), exceeded);

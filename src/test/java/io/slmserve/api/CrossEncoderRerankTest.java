@@ -127,6 +127,8 @@ class CrossEncoderRerankTest {
             given().contentType(ContentType.JSON).body(Map.of("model", CROSS, "query", "q", "texts", List.of(longText),
                     "truncate", true, "truncation_direction", direction)).post("/rerank").then().statusCode(200);
         }
+        given().contentType(ContentType.JSON).body(Map.of("model", CROSS, "query", longText, "texts", List.of("a"),
+                "truncate", true)).post("/rerank").then().statusCode(422).body("detail", containsString("query"));
         given().contentType(ContentType.JSON).body(Map.of("model", CROSS, "query", "q", "texts", List.of("a"),
                 "truncation_direction", "middle")).post("/rerank").then().statusCode(400)
                 .body("detail", containsString("truncation_direction"));
