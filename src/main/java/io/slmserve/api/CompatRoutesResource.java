@@ -49,14 +49,17 @@ public class CompatRoutesResource {
     private final NativeGenerationResource generation;
     private final NativeEncoderResource encoder;
     private final EncoderTasksResource tasks;
+    private final RerankResource rerank;
     private final ModelResolver resolver;
     private final ObjectMapper json;
 
     public CompatRoutesResource(NativeGenerationResource generation, NativeEncoderResource encoder,
-                                EncoderTasksResource tasks, ModelResolver resolver, ObjectMapper json) {
+                                EncoderTasksResource tasks, RerankResource rerank, ModelResolver resolver,
+                                ObjectMapper json) {
         this.generation = generation;
         this.encoder = encoder;
         this.tasks = tasks;
+        this.rerank = rerank;
         this.resolver = resolver;
         this.json = json;
     }
@@ -95,8 +98,7 @@ public class CompatRoutesResource {
                     json.treeToValue(forwarded, EmbedRequest.class), rc);
             case PREDICT -> tasks.predict(json.treeToValue(forwarded, PredictRequest.class), rc);
             case FILL_MASK -> tasks.fillMask(json.treeToValue(forwarded, FillMaskRequest.class), rc);
-            case RERANK -> (CompletionStage<Object>) (CompletionStage<?>) tasks.rerank(
-                    json.treeToValue(forwarded, RerankRequest.class), rc);
+            case RERANK -> rerank.rerank(json.treeToValue(forwarded, RerankRequest.class), rc);
         };
     }
 }

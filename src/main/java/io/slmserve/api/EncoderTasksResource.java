@@ -6,11 +6,8 @@ import io.slmserve.api.dto.FillMaskRequest;
 import io.slmserve.api.dto.LabelScore;
 import io.slmserve.api.dto.PredictRequest;
 import io.slmserve.api.dto.Problem;
-import io.slmserve.api.dto.RerankRequest;
-import io.slmserve.api.dto.RerankResult;
 import io.slmserve.inference.ClassificationService;
 import io.slmserve.inference.FillMaskService;
-import io.slmserve.inference.RerankService;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -27,8 +24,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
  * Encoder tasks beyond embeddings, with TEI and Hugging Face pipeline names: /predict (classification),
- * /fill-mask and /rerank. All are dynamically batched through the model's predictor pool. A single string
- * input answers one list; an array answers one list per input.
+ * /fill-mask (/rerank is {@link RerankResource}). All are dynamically batched through the model's predictor
+ * pool. A single string input answers one list; an array answers one list per input.
  */
 @Path("/")
 @Tag(name = "Native", description = "Hugging Face TEI/TGI-style endpoints")
@@ -54,12 +51,10 @@ public class EncoderTasksResource {
 
     private final ClassificationService classifier;
     private final FillMaskService fillMask;
-    private final RerankService reranker;
 
-    public EncoderTasksResource(ClassificationService classifier, FillMaskService fillMask, RerankService reranker) {
+    public EncoderTasksResource(ClassificationService classifier, FillMaskService fillMask) {
         this.classifier = classifier;
         this.fillMask = fillMask;
-        this.reranker = reranker;
     }
 
     @POST
@@ -102,22 +97,6 @@ public class EncoderTasksResource {
                     .toList();
             return single(request.inputs()) ? out.get(0) : out;
         });
-    }
-
-    @POST
-    @Path("rerank")
-    @Operation(operationId = "rerank",
-            summary = "Rank texts by relevance to a query (TEI)", description = "On an embedding model, the "
-            + "score is the cosine similarity of the text's embedding with the query's.")
-    @APIResponse(responseCode = "200", description = "Texts by descending score",
-            content = @Content(schema = @Schema(implementation = RerankResult[].class)))
-    public CompletionStage<List<RerankResult>> rerank(RerankRequest request, RoutingContext rc) {
-        InputParser.requireBody(request);
-        return reranker.rerank(request.model(), request.query(), request.texts(),
-                Boolean.TRUE.equals(request.returnText()), Boolean.TRUE.equals(request.truncate()),
-                RequestDeadlines.of(rc))
-                .thenApply(ranked -> ranked.stream().map(r -> new RerankResult(r.index(), r.score(), r.text()))
-                        .toList());
     }
 
     private static boolean single(JsonNode inputs) {

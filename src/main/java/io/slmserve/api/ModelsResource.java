@@ -125,7 +125,11 @@ public class ModelsResource {
                 info.state().name(), info.reason(),
                 info.pool() == null ? null : info.pool().workers(),
                 info.pool() == null ? null : info.pool().queueDepth(),
-                batching, generation(info.decoder()));
+                batching, generation(info.decoder()),
+                info.embedding() == null ? null : new ModelDescription.Pooling(info.embedding().pooling().id(),
+                        info.embedding().normalize(), info.embedding().source(),
+                        info.embedding().prompts().keySet().stream().sorted().toList(),
+                        info.embedding().defaultPromptName()));
     }
 
     private static ModelDescription.Generation generation(DecoderInfo d) {

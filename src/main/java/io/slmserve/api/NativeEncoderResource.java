@@ -29,7 +29,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
- * Native encoder endpoints with Hugging Face TEI names: /embed, /tokenize, /decode. The model is named in
+ * Native encoder endpoints with Hugging Face TEI names: /embed, /embed_all, /tokenize, /decode. The model is named in
  * the body's {@code model} field; without it the single model serving the task answers.
  */
 @Path("/")
@@ -71,13 +71,32 @@ public class NativeEncoderResource {
     public CompletionStage<List<float[]>> embed(EmbedRequest request, RoutingContext rc) {
         InputParser.requireBody(request);
         List<String> texts = InputParser.texts(request.inputs(), "inputs");
+        // TEI: /embed normalises unless told not to, whatever the folder's Normalize module says.
         EmbeddingQuery query = new EmbeddingQuery(request.model(), texts, null,
                 Boolean.TRUE.equals(request.truncate()), !Boolean.FALSE.equals(request.normalize()),
-                request.dimensions(), "/embed", RequestDeadlines.of(rc));
+                request.dimensions(), request.promptName(), "/embed", RequestDeadlines.of(rc));
         return embeddings.embed(query).thenApply(result -> {
             RequestTelemetry.model(rc, result.model());
             return result.vectors();
         });
+    }
+
+    @POST
+    @Path("embed_all")
+    @Operation(operationId = "embedAll", summary = "Token embeddings (TEI)",
+            description = "The last hidden state of every token of each input (special tokens included), not pooled"
+            + " or normalised: one [tokens][hidden] matrix per input.")
+    @APIResponse(responseCode = "200", description = "One matrix per input",
+            content = @Content(schema = @Schema(implementation = float[][][].class)))
+    @APIResponse(responseCode = "429", description = "The model's queue is full; see Retry-After",
+            content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+    public CompletionStage<List<float[][]>> embedAll(EmbedRequest request, RoutingContext rc) {
+        InputParser.requireBody(request);
+        List<String> texts = InputParser.texts(request.inputs(), "inputs");
+        EmbeddingQuery query = new EmbeddingQuery(request.model(), texts, null,
+                Boolean.TRUE.equals(request.truncate()), false, null, request.promptName(), "/embed_all",
+                RequestDeadlines.of(rc));
+        return embeddings.embedAll(query);
     }
 
     @POST

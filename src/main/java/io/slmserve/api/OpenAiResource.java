@@ -66,7 +66,7 @@ public class OpenAiResource {
     @Path("/embeddings")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(operationId = "createEmbedding",
-            summary = "Create embeddings", description = "Mean-pooled, L2-normalised sentence embeddings. "
+            summary = "Create embeddings", description = "Sentence embeddings pooled as the model folder declares (1_Pooling/config.json or option.pooling), L2-normalised when it declares a Normalize module. "
             + "Requests from many callers are batched dynamically into one forward pass.")
     @APIResponse(responseCode = "200", description = "One embedding per input, in input order")
     @APIResponse(responseCode = "400", description = "Malformed or invalid request",
@@ -87,7 +87,7 @@ public class OpenAiResource {
         InputParser.requireBody(request);
         boolean base64 = encoding(request.encodingFormat());
         InputParser.Inputs inputs = InputParser.parse(request.input(), "input");
-        EmbeddingQuery query = new EmbeddingQuery(request.model(), inputs.texts(), inputs.tokenIds(), false, true,
+        EmbeddingQuery query = new EmbeddingQuery(request.model(), inputs.texts(), inputs.tokenIds(), false, null,
                 request.dimensions(), "/v1/embeddings", RequestDeadlines.of(rc));
         return embeddings.embed(query).thenApply(result -> {
             RequestTelemetry.model(rc, result.model());

@@ -118,6 +118,7 @@ final class RootRoute {
             case TEXT_CLASSIFICATION -> Target.PREDICT;
             case FILL_MASK -> Target.FILL_MASK;
             case TEXT_GENERATION, TEXT2TEXT_GENERATION -> Target.GENERATE;
+            case RERANK -> Target.RERANK;
         };
     }
 

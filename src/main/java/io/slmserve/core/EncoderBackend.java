@@ -13,4 +13,9 @@ public interface EncoderBackend {
 
     /** Class names by index from config.json id2label; empty for models without a classification head. */
     List<String> labels();
+
+    /** Embedding models: pooling, default normalisation and prompts from the folder; null otherwise. */
+    default EmbeddingSetup embedding() {
+        return null;
+    }
 }

@@ -9,11 +9,24 @@ import java.util.List;
  */
 public interface EncoderSession extends AutoCloseable {
 
-    /** Mean-pools the last hidden state over real tokens: one not yet normalised vector per row. */
+    /**
+     * Pools the last hidden state over each row's real tokens with the model's {@link Pooling}: one not yet
+     * normalised vector per row.
+     */
     float[][] embed(List<long[]> rows);
 
+    /** The last hidden state of each row's real tokens: {@code [row length][hidden]} per row. */
+    List<float[][]> tokenEmbeddings(List<long[]> rows);
+
     /** Sequence-classification logits (no softmax): one {@code [num_labels]} row per input row. */
-    float[][] classify(List<long[]> rows);
+    default float[][] classify(List<long[]> rows) {
+        return classify(rows, null);
+    }
+
+    /**
+     * Sequence-classification logits of rows with token types (pairs); {@code typeIds} null means all 0.
+     */
+    float[][] classify(List<long[]> rows, List<long[]> typeIds);
 
     /**
      * Masked-LM predictions: softmax over the vocabulary at {@code maskIndex[r]} of each row, reduced to the

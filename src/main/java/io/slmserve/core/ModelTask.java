@@ -7,6 +7,8 @@ public enum ModelTask {
     TEXT_EMBEDDING("text-embedding", ModelFamily.ENCODER),
     FILL_MASK("fill-mask", ModelFamily.ENCODER),
     TEXT_CLASSIFICATION("text-classification", ModelFamily.ENCODER),
+    /** A cross-encoder: a sequence classifier with one label scoring (query, passage) pairs, as TEI decides. */
+    RERANK("rerank", ModelFamily.ENCODER),
     TEXT_GENERATION("text-generation", ModelFamily.DECODER),
     TEXT2TEXT_GENERATION("text2text-generation", ModelFamily.ENCODER_DECODER);
 

@@ -11,6 +11,17 @@ public interface TextTokenizer {
      */
     TokenizedText encode(String text, boolean truncate);
 
+    /**
+     * Tokenizes a (query, passage) pair with the tokenizer's pair template and token types. Only the passage is
+     * cut to fit: from its end, or from its start when {@code truncateLeft}.
+     *
+     * @throws ServingException INPUT_TOO_LONG (field {@code texts}) when the pair is too long and truncate is
+     *                          false, or when the query alone leaves no room for the passage
+     */
+    default TokenizedPair encodePair(String query, String passage, boolean truncate, boolean truncateLeft) {
+        throw new UnsupportedOperationException("this tokenizer does not encode pairs");
+    }
+
     /** The model's max_input_tokens, special tokens included. */
     int maxTokens();
 

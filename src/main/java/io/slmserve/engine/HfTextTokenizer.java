@@ -6,6 +6,7 @@ import io.slmserve.core.BosPolicy;
 import io.slmserve.core.ErrorKind;
 import io.slmserve.core.ServingException;
 import io.slmserve.core.TextTokenizer;
+import io.slmserve.core.TokenizedPair;
 import io.slmserve.core.TokenizedText;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -22,6 +23,10 @@ import java.nio.file.Path;
 final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
 
     private final HuggingFaceTokenizer tokenizer;
+    /** Pairs: truncation cuts only the passage (the query is kept whole). */
+    private final HuggingFaceTokenizer pairs;
+    /** Measures a passage without truncation, for cutting it from its start. */
+    private final HuggingFaceTokenizer untruncated;
     private final int maxTokens;
     private final int vocabularySize;
     private final String maskToken;
@@ -53,6 +58,10 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
                 .optTruncation(true)
                 .optMaxLength(maxTokens)
                 .build();
+        this.pairs = HuggingFaceTokenizer.builder().optTokenizerPath(tokenizerJson).optAddSpecialTokens(true)
+                .optPadding(false).optTruncateSecondOnly().optMaxLength(maxTokens).build();
+        this.untruncated = HuggingFaceTokenizer.builder().optTokenizerPath(tokenizerJson).optAddSpecialTokens(false)
+                .optPadding(false).optTruncation(false).build();
         this.maxTokens = maxTokens;
         this.tokenizerJson = tokenizerJson;
         this.vocabularySize = vocabularySize;
@@ -117,6 +126,39 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
     }
 
     @Override
+    public TokenizedPair encodePair(String query, String passage, boolean truncate, boolean truncateLeft) {
+        Encoding encoding;
+        try {
+            encoding = pairs.encode(query, passage);
+        } catch (RuntimeException e) {
+            // tokenizers refuses only_second truncation when the query alone leaves no room for the passage
+            throw new ServingException(ErrorKind.INPUT_TOO_LONG, "the query leaves no room for a text within the"
+                    + " model's limit of " + maxTokens + " tokens", "query");
+        }
+        boolean exceeded = encoding.exceedMaxLength() || encoding.getIds().length > maxTokens;
+        if (exceeded && !truncate) {
+            throw new ServingException(ErrorKind.INPUT_TOO_LONG, "a (query, text) pair is longer than the model's"
+                    + " limit of " + maxTokens + " tokens; shorten it or set truncate", "texts");
+        }
+        if (encoding.getIds().length > maxTokens) {
+            throw new ServingException(ErrorKind.INPUT_TOO_LONG, "the query alone is longer than the model's limit"
+                    + " of " + maxTokens + " tokens", "query");
+        }
+        if (exceeded && truncateLeft) {
+            // Keep the passage's last tokens: as many as right truncation kept, counted from the end.
+            Encoding whole = untruncated.encode(passage, false, false);
+            int kept = 0;
+            for (long sequence : encoding.getSequenceIds()) {
+                kept += sequence == 1 ? 1 : 0;
+            }
+            int first = Math.max(0, Math.min(whole.getIds().length - 1, whole.getIds().length - kept));
+            int from = whole.getCharTokenSpans()[first].getStart();
+            encoding = pairs.encode(query, passage.substring(from));
+        }
+        return new TokenizedPair(encoding.getIds(), encoding.getTypeIds(), exceeded);
+    }
+
+    @Override
     public int maxTokens() {
         return maxTokens;
     }
@@ -152,5 +194,7 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
+        pairs.close();
+        untruncated.close();
     }
 }

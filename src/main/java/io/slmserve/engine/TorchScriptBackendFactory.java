@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import io.slmserve.config.ServerConfig;
 import io.slmserve.core.BackendFactory;
+import io.slmserve.core.EmbeddingSetup;
+import io.slmserve.core.Pooling;
+import io.slmserve.core.TokenizedPair;
 import io.slmserve.core.EncoderSession;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelLoadException;
@@ -49,7 +52,7 @@ public class TorchScriptBackendFactory implements BackendFactory {
             return new TorchSeq2SeqLoader(settings).load(spec);
         }
         if (spec.task() != ModelTask.TEXT_EMBEDDING && spec.task() != ModelTask.FILL_MASK
-                && spec.task() != ModelTask.TEXT_CLASSIFICATION) {
+                && spec.task() != ModelTask.TEXT_CLASSIFICATION && spec.task() != ModelTask.RERANK) {
             throw new ModelLoadException("task " + spec.task().id() + " (" + spec.family().id()
                     + " family) is not served by this build");
         }
@@ -66,11 +69,14 @@ public class TorchScriptBackendFactory implements BackendFactory {
             long start = System.nanoTime();
             DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
             model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
-            int width = warmUp(spec.task(), model, tokenizer, config);
+            boolean decoder = spec.task() == ModelTask.TEXT_EMBEDDING && config.causalLm();
+            int width = warmUp(spec.task(), model, tokenizer, config, decoder);
+            EmbeddingSetup embedding = spec.task() == ModelTask.TEXT_EMBEDDING
+                    ? EmbeddingFolder.read(spec, config.modelType(), width) : null;
             LOG.infof("model %s: TorchScript encoder (%s) on %s in %s, loaded and warmed in %d ms", spec.id(),
                     spec.task().id(), target.device(), target.dtype(), (System.nanoTime() - start) / 1_000_000);
             TorchScriptEncoder encoder = new TorchScriptEncoder(model, target.intraOpThreads(), width,
-                    config.labels());
+                    config.labels(), embedding, decoder);
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;
             return new LoadedModel(spec, tokenizer, encoder,
@@ -90,12 +96,17 @@ public class TorchScriptBackendFactory implements BackendFactory {
      * @return the embedding width for embedding models, otherwise the output width
      */
     private int warmUp(ModelTask task, ZooModel<NDList, NDList> model, HfTextTokenizer tokenizer,
-            ModelConfig config) throws ModelLoadException {
+            ModelConfig config, boolean decoder) throws ModelLoadException {
+        if (decoder) {
+            TorchScriptLoader.requireMethods(model, "text-embedding from a decoder reads its final hidden states;"
+                    + " re-convert the decoder with the current converter", TorchEncoderSession.DECODER_STATES);
+        }
         // One thread: more would leave an idle OpenMP pool on this loader thread (see GenerativeWarmUp).
-        try (EncoderSession session = new TorchEncoderSession(model, 1)) {
+        try (EncoderSession session = new TorchEncoderSession(model, 1, Pooling.MEAN, decoder)) {
             switch (task) {
                 case TEXT_EMBEDDING -> {
-                    int hidden = session.embed(List.of(tokenizer.encode(WARM_UP_TEXT, true).ids()))[0].length;
+                    int hidden = session.tokenEmbeddings(List.of(tokenizer.encode(WARM_UP_TEXT, true).ids()))
+                            .get(0)[0].length;
                     if (config.hiddenSize() > 0 && config.hiddenSize() != hidden) {
                         throw new ModelLoadException("model.pt returns hidden size " + hidden
                                 + " but config.json says " + config.hiddenSize());
@@ -107,6 +118,15 @@ public class TorchScriptBackendFactory implements BackendFactory {
                     if (classes != config.labels().size()) {
                         throw new ModelLoadException("model.pt returns " + classes + " logits but config.json id2label"
                                 + " names " + config.labels().size() + " labels");
+                    }
+                    return classes;
+                }
+                case RERANK -> {
+                    TokenizedPair pair = tokenizer.encodePair(WARM_UP_TEXT, WARM_UP_TEXT, true, false);
+                    int classes = session.classify(List.of(pair.ids()), List.of(pair.typeIds()))[0].length;
+                    if (classes != 1) {
+                        throw new ModelLoadException("a reranker (cross-encoder) returns one logit per pair, model.pt"
+                                + " returns " + classes);
                     }
                     return classes;
                 }

@@ -35,11 +35,17 @@ public record ModelConfig(String modelType, int vocabSize, int hiddenSize, int m
         }
         String f = "config.json";
         return new ModelConfig(c.path("model_type").asText(""), vocab,
-                HfJson.firstInt(c, "hidden_size", "n_embd", "d_model"),
+                HfJson.firstInt(c, "hidden_size", "n_embd", "d_model", "dim"),
                 HfJson.firstInt(c, "n_positions", "max_position_embeddings", "n_ctx"),
                 HfJson.ids(c.get("eos_token_id"), f, "eos_token_id"), HfJson.id(c.get("bos_token_id"), f, "bos_token_id"),
                 HfJson.id(c.get("pad_token_id"), f, "pad_token_id"),
                 HfJson.id(c.get("decoder_start_token_id"), f, "decoder_start_token_id"), labels(c), c);
+    }
+
+    /** architectures[0] names a causal LM (…ForCausalLM, …LMHeadModel): a decoder, e.g. served as an embedder. */
+    public boolean causalLm() {
+        String architecture = json.path("architectures").path(0).asText("");
+        return architecture.endsWith("ForCausalLM") || architecture.endsWith("LMHeadModel");
     }
 
     /** id2label in index order; empty when absent. */

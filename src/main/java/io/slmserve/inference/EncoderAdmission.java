@@ -93,7 +93,7 @@ public class EncoderAdmission {
                 .submit(job, deadline);
     }
 
-    private void checkCount(int count, String field) {
+    void checkCount(int count, String field) {
         if (count == 0) {
             throw ServingException.invalid(field, "'" + field + "' must not be empty");
         }

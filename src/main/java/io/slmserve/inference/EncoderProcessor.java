@@ -5,12 +5,14 @@ import io.slmserve.core.EncoderSession;
 import io.slmserve.core.ModelTask;
 import io.slmserve.core.TopTokens;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Runs a batch of jobs through one worker's encoder session: all rows of all jobs go into one padded forward
  * call (or several of at most {@code maxRows} rows when one request alone is larger), then the per-row
- * outputs are handed back to their jobs. One model serves one task, so a batch is homogeneous.
+ * outputs are handed back to their jobs. One model serves one task; an embedding model's per-token jobs
+ * ({@code /embed_all}) run in a call of their own beside the pooled ones.
  */
 final class EncoderProcessor implements BatchProcessor<EncoderJob, EncoderResult> {
 
@@ -26,11 +28,39 @@ final class EncoderProcessor implements BatchProcessor<EncoderJob, EncoderResult
 
     @Override
     public List<EncoderResult> process(List<EncoderJob> jobs) {
+        EncoderResult[] results = new EncoderResult[jobs.size()];
+        for (boolean perToken : new boolean[] {false, true}) {
+            List<Integer> mine = new ArrayList<>();
+            for (int j = 0; j < jobs.size(); j++) {
+                if (jobs.get(j).perToken() == perToken) {
+                    mine.add(j);
+                }
+            }
+            if (!mine.isEmpty()) {
+                List<EncoderJob> group = mine.stream().map(jobs::get).toList();
+                List<EncoderResult> out = processGroup(group, perToken);
+                for (int i = 0; i < mine.size(); i++) {
+                    results[mine.get(i)] = out.get(i);
+                }
+            }
+        }
+        return Arrays.asList(results);
+    }
+
+    private List<EncoderResult> processGroup(List<EncoderJob> jobs, boolean perToken) {
         List<long[]> rows = new ArrayList<>();
+        List<long[]> types = new ArrayList<>();
+        boolean typed = false;
         List<Integer> masks = new ArrayList<>();
         int topK = 1;
         for (EncoderJob job : jobs) {
             rows.addAll(job.tokens());
+            if (job.typeIds() != null) {
+                typed = true;
+                types.addAll(job.typeIds());
+            } else {
+                job.tokens().forEach(row -> types.add(new long[row.length]));
+            }
             if (job.maskIndex() != null) {
                 for (int index : job.maskIndex()) {
                     masks.add(index);
@@ -43,8 +73,8 @@ final class EncoderProcessor implements BatchProcessor<EncoderJob, EncoderResult
             int to = Math.min(rows.size(), from + maxRows);
             List<long[]> chunk = rows.subList(from, to);
             Object[] out = switch (task) {
-                case TEXT_EMBEDDING -> session.embed(chunk);
-                case TEXT_CLASSIFICATION -> session.classify(chunk);
+                case TEXT_EMBEDDING -> perToken ? session.tokenEmbeddings(chunk).toArray() : session.embed(chunk);
+                case TEXT_CLASSIFICATION, RERANK -> session.classify(chunk, typed ? types.subList(from, to) : null);
                 case FILL_MASK -> session.fillMask(chunk,
                         masks.subList(from, to).stream().mapToInt(Integer::intValue).toArray(), topK).toArray();
                 default -> throw new IllegalStateException("not an encoder task: " + task);
@@ -58,10 +88,15 @@ final class EncoderProcessor implements BatchProcessor<EncoderJob, EncoderResult
             if (task == ModelTask.FILL_MASK) {
                 List<TopTokens> mine = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    TopTokens best = (TopTokens) perRow[offset + i];
-                    mine.add(trim(best, job.topK()));
+                    mine.add(trim((TopTokens) perRow[offset + i], job.topK()));
                 }
                 results.add(new EncoderResult(null, mine));
+            } else if (perToken) {
+                List<float[][]> mine = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    mine.add((float[][]) perRow[offset + i]);
+                }
+                results.add(new EncoderResult(null, null, mine));
             } else {
                 float[][] mine = new float[n][];
                 for (int i = 0; i < n; i++) {
@@ -76,8 +111,8 @@ final class EncoderProcessor implements BatchProcessor<EncoderJob, EncoderResult
 
     /** The batch ran with the largest top_k asked for; each job keeps its own. */
     private static TopTokens trim(TopTokens best, int k) {
-        return best.ids().length == k ? best : new TopTokens(java.util.Arrays.copyOf(best.ids(), k),
-                java.util.Arrays.copyOf(best.probabilities(), k));
+        return best.ids().length == k ? best : new TopTokens(Arrays.copyOf(best.ids(), k),
+                Arrays.copyOf(best.probabilities(), k));
     }
 
     @Override

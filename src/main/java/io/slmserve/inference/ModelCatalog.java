@@ -34,6 +34,7 @@ public class ModelCatalog {
     private ModelInfo info(ModelEntry entry) {
         return new ModelInfo(entry.id(), entry.state(), entry.reason(), entry.spec().orElse(null),
                 pools.stats(entry.id()).or(() -> decoders.stats(entry.id())).orElse(null),
-                decoders.pool(entry.id()).map(GenerationPool::info).orElse(null));
+                decoders.pool(entry.id()).map(GenerationPool::info).orElse(null),
+                entry.loaded().map(m -> m.encoder() == null ? null : m.encoder().embedding()).orElse(null));
     }
 }

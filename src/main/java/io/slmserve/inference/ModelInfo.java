@@ -1,6 +1,7 @@
 package io.slmserve.inference;
 
 import io.slmserve.core.DecoderInfo;
+import io.slmserve.core.EmbeddingSetup;
 import io.slmserve.core.ModelSpec;
 import io.slmserve.core.ModelState;
 
@@ -11,11 +12,12 @@ import io.slmserve.core.ModelState;
  * @param reason why it FAILED, or null
  * @param pool   live workers and queue depth, or null when the model has no running pool
  * @param decoder a generative model's metadata (end-of-sequence ids, BOS, generation defaults), or null
+ * @param embedding an embedding model's pooling, normalisation and prompts once loaded, else null
  */
 public record ModelInfo(String id, ModelState state, String reason, ModelSpec spec, ModelPools.PoolStats pool,
-                        DecoderInfo decoder) {
+                        DecoderInfo decoder, EmbeddingSetup embedding) {
 
     public ModelInfo(String id, ModelState state, String reason, ModelSpec spec, ModelPools.PoolStats pool) {
-        this(id, state, reason, spec, pool, null);
+        this(id, state, reason, spec, pool, null, null);
     }
 }

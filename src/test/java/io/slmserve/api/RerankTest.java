@@ -12,9 +12,14 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** /rerank on all-minilm-l6-v2 puts the relevant passage first on real query/passage pairs. */
+/**
+ * /rerank on all-minilm-l6-v2 (cosine over embeddings; named, since without a name the cross-encoder answers)
+ * puts the relevant passage first on real query/passage pairs.
+ */
 @QuarkusTest
 class RerankTest {
+
+    private static final String MINILM = "all-minilm-l6-v2";
 
     /** Each query's relevant passage is at index {@code relevant} among distractors on nearby topics. */
     record Case(String query, int relevant, List<String> passages) {
@@ -51,8 +56,9 @@ class RerankTest {
         ModelWait.ready();
         for (Case c : CASES) {
             JsonPath ranked = given().contentType(ContentType.JSON)
-                    .body(Map.of("query", c.query(), "texts", c.passages(), "return_text", true))
-                    .post("/rerank").then().statusCode(200).extract().jsonPath();
+                    .body(Map.of("query", c.query(), "texts", c.passages(), "return_text", true, "model", MINILM))
+                    .post("/rerank").then().statusCode(200).header(RerankResource.SCORER_HEADER, "cosine")
+                    .extract().jsonPath();
             assertEquals(c.relevant(), ranked.getInt("[0].index"), c.query() + " -> " + ranked.prettify());
             assertEquals(c.passages().get(c.relevant()), ranked.getString("[0].text"));
             List<Float> scores = ranked.getList("score", Float.class);
@@ -67,10 +73,10 @@ class RerankTest {
         ModelWait.ready();
         Case c = CASES.get(0);
         List<Float> together = given().contentType(ContentType.JSON)
-                .body(Map.of("query", c.query(), "texts", c.passages()))
+                .body(Map.of("query", c.query(), "texts", c.passages(), "model", MINILM))
                 .post("/rerank").then().statusCode(200).extract().jsonPath().getList("score", Float.class);
         float best = given().contentType(ContentType.JSON)
-                .body(Map.of("query", c.query(), "texts", List.of(c.passages().get(c.relevant()))))
+                .body(Map.of("query", c.query(), "texts", List.of(c.passages().get(c.relevant())), "model", MINILM))
                 .post("/rerank").then().statusCode(200).extract().jsonPath().getFloat("[0].score");
         assertEquals(best, together.get(0), 1e-5);
     }

@@ -18,11 +18,23 @@ public record ModelDescription(
         @JsonProperty("queue_depth") @Schema(example = "0", nullable = true) Integer queueDepth,
         @Schema(nullable = true) Batching batching,
         @Schema(description = "A generative model's metadata from its folder, once it is READY", nullable = true)
-        Generation generation) {
+        Generation generation,
+        @Schema(description = "Embedding models: how token states become one vector", nullable = true)
+        Pooling pooling) {
 
     public ModelDescription(String id, String task, String family, String status, String reason, Integer workers,
                             Integer queueDepth, Batching batching) {
-        this(id, task, family, status, reason, workers, queueDepth, batching, null);
+        this(id, task, family, status, reason, workers, queueDepth, batching, null, null);
+    }
+
+    /** An embedding model's pooling as its folder declares it (or TEI's default). */
+    @Schema(name = "PoolingSettings")
+    public record Pooling(
+            @Schema(enumeration = {"cls", "mean", "max", "lasttoken"}, example = "mean") String mode,
+            @Schema(description = "Vectors are L2-normalised unless a request says otherwise") boolean normalize,
+            @Schema(description = "Where the mode came from", example = "1_Pooling/config.json") String source,
+            @Schema(description = "Prompt names the model declares") List<String> prompts,
+            @JsonProperty("default_prompt_name") @Schema(nullable = true) String defaultPromptName) {
     }
 
     /** What a text-generation or text2text-generation model read from config.json and its neighbours. */
