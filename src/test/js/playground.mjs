@@ -68,6 +68,9 @@ try {
   // Chat, streamed: the deltas of /v1/chat/completions end up in the same place.
   await page.selectOption(`${gen} select[name=mode]`, 'chat');
   await page.fill(`${gen} input[name=max_tokens]`, '12');
+  // Greedy: sampled at the default 0.8, nano-gpt ends the answer at once about one time in twenty (its
+  // <|endoftext|> has probability ~0.06 after this prompt), which would leave nothing to show.
+  await page.fill(`${gen} input[name=temperature]`, '0');
   await page.click(`${gen} button.run`);
   await page.waitForSelector(`${gen}[data-state="done"], ${gen}[data-state="failed"]`, { timeout: 60000 });
   const chatText = await page.$eval(`${gen} .generated`, (e) => e.textContent);
@@ -75,6 +78,7 @@ try {
     `a streamed chat answer shows (${JSON.stringify(chatText.slice(0, 40))})`);
 
   // Streaming: record the generated text's length at every change while the request runs.
+  await page.fill(`${gen} input[name=temperature]`, '0.8');
   await page.selectOption(`${gen} select[name=mode]`, 'completion');
   await page.fill(`${gen} textarea[name=prompt]`, 'And God said');
   await page.fill(`${gen} input[name=max_tokens]`, '80');
