@@ -51,7 +51,11 @@ class ForcedToolCallApiTest {
     }
 
     private static Map<String, Object> body(Object choice, long seed) {
-        Map<String, Object> body = new HashMap<>(Map.of("model", ToolModelProfile.MODEL, "messages",
+        return body(ToolModelProfile.MODEL, choice, seed);
+    }
+
+    private static Map<String, Object> body(String model, Object choice, long seed) {
+        Map<String, Object> body = new HashMap<>(Map.of("model", model, "messages",
                 List.of(Map.of("role", "user", "content", "?")), "tools", TOOLS, "tool_choice", choice,
                 "temperature", 1, "seed", seed, "parallel_tool_calls", false));
         return body;
@@ -116,6 +120,25 @@ class ForcedToolCallApiTest {
         assertEquals("tool_calls", finish, stream);
         assertFalse(arguments.isEmpty(), stream);
         assertValidCall(name, arguments.toString(), null);
+    }
+
+    @Test
+    void llama3JsonModelsAreForcedToTheirBareObject() throws Exception {
+        for (long seed = 1; seed <= 3; seed++) {
+            JsonPath reply = given().contentType(ContentType.JSON).body(body(ToolModelProfile.LLAMA3, "required", seed))
+                    .post("/v1/chat/completions").then().statusCode(200).extract().jsonPath();
+            String at = "seed " + seed + ": " + reply.prettify();
+            assertEquals("tool_calls", reply.getString("choices[0].finish_reason"), at);
+            assertValidCall(reply.getString("choices[0].message.tool_calls[0].function.name"),
+                    reply.getString("choices[0].message.tool_calls[0].function.arguments"), null);
+        }
+    }
+
+    @Test
+    void aMistralModelCannotBeForcedAndSaysSo() {
+        given().contentType(ContentType.JSON).body(body(ToolModelProfile.MISTRAL, "required", 1))
+                .post("/v1/chat/completions").then().statusCode(400).body("error.param", equalTo("tool_choice"))
+                .body("error.message", containsString("hermes or llama3_json"));
     }
 
     @Test
