@@ -25,6 +25,8 @@ final class ChatReplies {
 
     private final boolean toolsDeclared;
     private final boolean parallel;
+    /** A forced call's reply is only the call (the constraint leaves no room for thinking): no reasoning split. */
+    private final boolean forced;
     private volatile ToolCallFormat tools = ToolCallFormat.NONE;
     private volatile ReasoningFormat reasoning = ReasoningFormat.NONE;
     private final Map<Integer, OutputParser> parsers = new HashMap<>();
@@ -33,12 +35,13 @@ final class ChatReplies {
     ChatReplies(ToolChoice choice, Boolean parallelToolCalls) {
         this.toolsDeclared = choice.parsesCalls();
         this.parallel = !Boolean.FALSE.equals(parallelToolCalls);
+        this.forced = choice.forces();
     }
 
     /** The answering model's formats, known once the model is resolved (before any event). */
     void formats(ToolCallFormat modelTools, ReasoningFormat modelReasoning) {
         this.tools = toolsDeclared ? modelTools : ToolCallFormat.NONE;
-        this.reasoning = modelReasoning;
+        this.reasoning = forced ? ReasoningFormat.NONE : modelReasoning;
     }
 
     private boolean splitting() {

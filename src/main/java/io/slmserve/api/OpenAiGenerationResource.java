@@ -7,7 +7,9 @@ import io.slmserve.api.dto.CompletionRequest;
 import io.slmserve.api.dto.CompletionResponse;
 import io.slmserve.api.dto.OpenAiError;
 import io.slmserve.api.dto.StreamOptions;
+import io.slmserve.core.ServingException;
 import io.slmserve.inference.ChatReplyFormats;
+import io.slmserve.inference.ForcedToolCalls;
 import io.slmserve.inference.GenerationQuery;
 import io.slmserve.inference.GenerationService;
 import io.smallrye.common.annotation.Blocking;
@@ -98,8 +100,10 @@ public class OpenAiGenerationResource {
                     schema = @Schema(implementation = ChatCompletionResponse.class)),
                     @Content(mediaType = MediaType.SERVER_SENT_EVENTS)})
     public CompletionStage<Response> chat(ChatCompletionRequest request, RoutingContext rc) {
-        GenerationQuery query = GenerationRequests.chat(request).withDeadline(RequestDeadlines.of(rc));
-        ChatReplies replies = new ChatReplies(GenerationRequests.toolChoice(request), request.parallelToolCalls());
+        GenerationQuery asked = GenerationRequests.chat(request).withDeadline(RequestDeadlines.of(rc));
+        ToolChoice choice = GenerationRequests.toolChoice(request);
+        GenerationQuery query = choice.forces() ? forceToolCall(asked, request, choice) : asked;
+        ChatReplies replies = new ChatReplies(choice, request.parallelToolCalls());
         OpenAiChunks chunks = new OpenAiChunks(true, json, includeUsage(request.streamOptions()),
                 query.params().logprobs(), replies);
         if (Boolean.TRUE.equals(request.stream())) {
@@ -115,6 +119,19 @@ public class OpenAiGenerationResource {
             formats(replies, c.model());
             return Response.ok(chunks.chat(c), MediaType.APPLICATION_JSON_TYPE).build();
         });
+    }
+
+    /** tool_choice required or a named function: the reply is constrained to calls in the model's format. */
+    private GenerationQuery forceToolCall(GenerationQuery query, ChatCompletionRequest request, ToolChoice choice) {
+        if (query.constraint() != null) {
+            throw ServingException.invalid(query.constraint().field(), query.constraint().field() + " cannot be "
+                    + "combined with tool_choice '" + (choice.function() == null ? choice.mode() : choice.function())
+                    + "': a forced tool call already constrains the reply");
+        }
+        String model = generation.modelId(request.model());
+        return query.withConstraint(ForcedToolCalls.of(model, replyFormats.of(model).tools(),
+                ChatToolRequests.tools(request.tools()), choice.function(),
+                !Boolean.FALSE.equals(request.parallelToolCalls())));
     }
 
     private CompletionStage<Response> stream(GenerationQuery query, OpenAiChunks chunks, RoutingContext rc) {

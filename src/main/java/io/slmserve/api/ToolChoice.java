@@ -3,7 +3,8 @@ package io.slmserve.api;
 /**
  * A chat request's tool_choice. {@code none} leaves the tools out of the prompt (as vLLM does), so the model
  * answers in words; {@code auto}, {@code required} and a named function render them and parse the reply's calls.
- * Nothing yet forces a call for required or a named function: without a constrained decoder the model decides.
+ * Required and a named function also force the call: the reply is constrained to the model's tool-call format
+ * (see ForcedToolCalls), so it can hold no content or reasoning.
  *
  * @param mode     none, auto, required or function
  * @param function the function a named choice names, else null
@@ -16,6 +17,11 @@ record ToolChoice(String mode, String function) {
 
     static ToolChoice named(String function) {
         return new ToolChoice("function", function);
+    }
+
+    /** required or a named function: the reply must be a call. */
+    boolean forces() {
+        return mode.equals("required") || mode.equals("function");
     }
 
     boolean parsesCalls() {

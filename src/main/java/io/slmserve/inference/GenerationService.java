@@ -60,6 +60,11 @@ public class GenerationService {
      * A named model of either generative task; without a name the text-generation model answers, and a
      * text2text-generation model only when no decoder is loaded (so adding a seq2seq model keeps old callers working).
      */
+    /** The id of the model a request's model field selects (404, 503 as a generation would answer). */
+    public String modelId(String model) {
+        return resolve(model).spec().id();
+    }
+
     private LoadedModel resolve(String model) {
         String requested = ModelResolver.requested(model);
         if (requested != null) {
