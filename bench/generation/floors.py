@@ -26,10 +26,12 @@ def weight_params_per_token(cfg):
     attn = d * heads * hd + 2 * d * kv * hd + heads * hd * d
     if cfg.get("model_type") == "qwen2" or cfg.get("attention_bias"):
         attn += heads * hd + 2 * kv * hd + (d if cfg.get("attention_bias") else 0)
-    if cfg.get("model_type") == "qwen3":
+    if cfg.get("model_type") in ("qwen3", "gemma3_text"):  # q_norm and k_norm
         attn += 2 * hd
     mlp = 3 * d * inter + (2 * inter + d if cfg.get("mlp_bias") else 0)
-    return layers * (attn + mlp + 2 * d) + d + vocab * d
+    # Gemma-2/3 add post-attention and post-feedforward norms to the two pre-norms
+    norms = 4 * d if cfg.get("model_type") in ("gemma2", "gemma3_text") else 2 * d
+    return layers * (attn + mlp + norms) + d + vocab * d
 
 
 def read_bandwidth(path):

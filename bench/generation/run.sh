@@ -2,11 +2,11 @@
 # Generation benchmark, one command (see bench/generation/README.md):
 #
 #   bash bench/generation/run.sh [--seconds S] [--tokens N] [--threads T] [--skip-build] [--peers]
-#                                [--models nano-gpt,gpt2-small,smollm2-135m,qwen2.5-0.5b]
+#                                [--models nano-gpt,gpt2-small,smollm2-135m,qwen2.5-0.5b,gemma-3-270m]
 #
 # For each model (models/nano-gpt; random-weight folders written at bench time under bench/target/, never
-# committed: gpt2-small by models/tools/convert_gpt2.py, smollm2-135m and qwen2.5-0.5b as Hugging Face
-# snapshots by slmtorch.random_snapshot then models/tools/convert.py):
+# committed: gpt2-small by models/tools/convert_gpt2.py, smollm2-135m, qwen2.5-0.5b and gemma-3-270m (not in
+# the default list) as Hugging Face snapshots by slmtorch.random_snapshot then models/tools/convert.py):
 #   1. the bare TorchScript decode loop through DJL, no server (io.slmserve.bench.DecodeLoop): prefill, then
 #      greedy one-token steps with the KV cache, batch 1, the prompts and token count the clients use; then the
 #      same with 16 sequences in lockstep (what the engine alone gains from batching);
@@ -58,7 +58,7 @@ BENCH_CP="$(ls bench/target/slm-serve-bench-*.jar):$(cat bench/target/classpath.
 model_dir() {
   case "$1" in
     nano-gpt) echo "$ROOT/models/nano-gpt" ;;
-    gpt2-small|smollm2-135m|qwen2.5-0.5b) echo "$ROOT/bench/target/$1-random" ;;
+    gpt2-small|smollm2-135m|qwen2.5-0.5b|gemma-3-270m) echo "$ROOT/bench/target/$1-random" ;;
     *) echo "$ROOT/models/$1" ;;
   esac
 }
@@ -69,7 +69,7 @@ write_model() {
   local name=$1 dir=$2 snapshot=$ROOT/bench/target/$1-snapshot
   case "$name" in
     gpt2-small) /usr/bin/python3 models/tools/convert_gpt2.py --random-gpt2-small "$dir" >&2 ;;
-    smollm2-135m|qwen2.5-0.5b)
+    smollm2-135m|qwen2.5-0.5b|gemma-3-270m)
       [ -f "$snapshot/model.safetensors" ] || \
         (cd models/tools && /usr/bin/python3 -m slmtorch.random_snapshot --shape "$name" --out "$snapshot" >&2)
       /usr/bin/python3 models/tools/convert.py "$snapshot" "$dir" --max-total-tokens 512 --name "$name-random" >&2 ;;

@@ -14,7 +14,8 @@ tiny ones for fast tests: llama-tiny (tied, GQA 4/2),
 llama-tiny-untied (GQA 4/1), llama3-tiny (llama3 rope scaling, three eos ids), mistral-tiny (untied, sliding
 window 96), qwen2-tiny (q/k/v biases), qwen3-tiny (head_dim 32 != 64/4, q/k norm), phi3-tiny (fused
 projections, partial rotary 0.5, longrope, untied), gemma-tiny, gemma2-tiny and gemma3-tiny (windows of 8
-tokens, so that short tests cross them).
+tokens, so that short tests cross them), gemma-tiny-jlama and gemma2-tiny-jlama (what Jlama 0.8.4 computes as
+Hugging Face does: head_dim = hidden / heads, query_pre_attn_scalar = head_dim, a 4096-token window).
 
 Weights: matrices and biases normal(0, std), norm weights 1 + normal(0, 0.1); each tensor from its own
 generator (seed, tensor index), written one tensor at a time, so a 1B shape needs one tensor's memory.
@@ -146,6 +147,15 @@ SHAPES: Dict[str, Dict] = {
     "gemma-tiny": _tiny("gemma", num_key_value_heads=1, head_dim=32),
     "gemma2-tiny": _tiny("gemma2", head_dim=32, query_pre_attn_scalar=24, attn_logit_softcapping=50.0,
                          final_logit_softcapping=30.0, sliding_window=8, num_hidden_layers=3),
+    # the configurations Jlama 0.8.4 computes as Hugging Face does (JlamaParityTest): head_dim = hidden / heads
+    # (Jlama's Gemma config ignores head_dim, its Gemma-2 mis-computes other values), query_pre_attn_scalar =
+    # head_dim (Jlama scales by head_dim^-0.5), hidden_act as well as hidden_activation (Jlama reads the first)
+    # and gemma-2-2b's 4096-token window (Jlama applies none); caps lowered so that they bite at std 0.1
+    "gemma-tiny-jlama": _tiny("gemma", num_key_value_heads=1, hidden_act="gelu_pytorch_tanh",
+                              hidden_activation="gelu_pytorch_tanh"),
+    "gemma2-tiny-jlama": _tiny("gemma2", head_dim=16, query_pre_attn_scalar=16, attn_logit_softcapping=2.0,
+                               final_logit_softcapping=4.0, sliding_window=4096, num_hidden_layers=3,
+                               hidden_act="gelu_pytorch_tanh", hidden_activation="gelu_pytorch_tanh"),
     "gemma3-tiny": _tiny("gemma3_text", head_dim=32, query_pre_attn_scalar=32, sliding_window=8,
                          sliding_window_pattern=3, num_hidden_layers=3, rope_theta=1000000.0,
                          rope_local_base_freq=10000.0, rope_scaling={"rope_type": "linear", "factor": 8.0}),

@@ -18,7 +18,7 @@ class FloorsTest(unittest.TestCase):
 
     def test_llama_family_shapes(self):
         for shape in ("smollm2-135m", "qwen2.5-0.5b", "llama-3.2-1b", "llama-tiny-untied", "qwen2-tiny",
-                      "mistral-tiny", "qwen3-tiny"):
+                      "mistral-tiny", "qwen3-tiny", "gemma-tiny", "gemma2-tiny", "gemma3-tiny", "gemma-3-270m"):
             cfg = random_snapshot.shape_config(shape)
             tensors = llama.hf_shapes(llama.LlamaConfig(cfg))
             total = sum(torch.Size(s).numel() for s in tensors.values())

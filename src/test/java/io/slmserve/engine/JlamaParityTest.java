@@ -89,6 +89,40 @@ class JlamaParityTest {
         compare(llamaFamilySnapshot("qwen2-tiny", dir), dir, 16);
     }
 
+    /**
+     * Gemma (1): (1 + weight) RMSNorm, embeddings times sqrt(hidden), GeGLU (gelu_pytorch_tanh), one KV head.
+     * Jlama 0.8.4's Gemma config reads no head_dim (it takes hidden_size / num_heads) and its activation from
+     * {@code hidden_act} (Hugging Face: {@code hidden_activation}); the shape has head_dim = 64 / 4 and both
+     * fields, as real Gemma configs do. gemma-tiny's head_dim 32 != 64 / 4 is checked against Hugging Face's
+     * formulas written out in models/tools/tests/llama_testkit.py (test_llama_convert.py).
+     */
+    @Test
+    void gemma(@TempDir Path dir) throws Exception {
+        compare(llamaFamilySnapshot("gemma-tiny-jlama", dir), dir, 18);
+    }
+
+    /**
+     * Gemma-2, three layers: the post-attention and post-feedforward norms, attention-logit softcapping (after
+     * the query scaling, as Hugging Face) and final-logit softcapping. Jlama 0.8.4 departs from Hugging Face's
+     * modeling_gemma2.py in three details, so the shape is one where both compute the same thing: (1) it scales
+     * queries by head_dim^-0.5 and ignores {@code query_pre_attn_scalar} (Hugging Face: the scalar^-0.5), so
+     * the scalar equals head_dim, as in gemma-2-2b (256); (2) it applies no sliding window on the even layers, so
+     * the window is gemma-2-2b's 4096, beyond the 29 positions here; (3) with head_dim != hidden / heads (32 on
+     * gemma2-tiny: hidden 64, 4 heads) its first-step logits differ from Hugging Face's formulas by 12.7 against
+     * a largest |logit| of 21.5 (measured), while ours match them, so head_dim = 16 here. gemma2-tiny (scalar
+     * 24, window 8, head_dim 32) is checked against models/tools/tests/llama_testkit.py (test_llama_convert.py).
+     *
+     * <p>std 0.1, not 0.4: the post-norms bring every layer's output to unit scale while the embedding is scaled
+     * by sqrt(64), so at 0.4 the tied head reads back the last token and greedy decoding repeats one token. The
+     * caps are lowered from gemma-2-2b's 50 / 30 to 2 / 4 so that both bite at this scale: removing the final
+     * cap moves the first-step logits by 3.2, the attention cap by 4.0, against a largest |logit| of 3.8
+     * (measured on this snapshot with llama_testkit's formulas, another 9-token prompt).
+     */
+    @Test
+    void gemma2Softcapping(@TempDir Path dir) throws Exception {
+        compare(llamaFamilySnapshot("gemma2-tiny-jlama", dir, 0.1), dir, 19);
+    }
+
     @Test
     void nanoLlamaExportedBackToASnapshot(@TempDir Path dir) throws Exception {
         Path snapshot = dir.resolve("snapshot");
@@ -98,8 +132,12 @@ class JlamaParityTest {
 
     /** A random snapshot of one of slmtorch.random_snapshot's tiny shapes (std 0.4, see the class comment). */
     private static Path llamaFamilySnapshot(String shape, Path dir) throws Exception {
+        return llamaFamilySnapshot(shape, dir, 0.4);
+    }
+
+    private static Path llamaFamilySnapshot(String shape, Path dir, double std) throws Exception {
         Path snapshot = dir.resolve("snapshot");
-        Processes.python("models/tools/slmtorch/random_snapshot.py", "--shape", shape, "--out", snapshot, "--std", 0.4);
+        Processes.python("models/tools/slmtorch/random_snapshot.py", "--shape", shape, "--out", snapshot, "--std", std);
         return snapshot;
     }
 
