@@ -139,19 +139,23 @@ def check_scripted(scripted, model: bart.BartForConditionalGeneration, cfg: bart
 
 def write_served_folder(model: bart.BartForConditionalGeneration, cfg: bart.BartConfig, tokenizer_json: str,
                         out_dir: str, props: Dict, model_name: str = "bart", readme: Optional[str] = None,
-                        tokenizer_config_json: Optional[Dict] = None):
+                        tokenizer_config_json: Optional[Dict] = None, to_buffers=bart.to_buffers,
+                        make_tokenizer_config=None):
     """model.pt (TorchScript, fp32 weights, deterministic bytes), tokenizer.json, tokenizer_config.json,
-    config.json, serving.properties; README.md only if given. Returns the in-memory scripted module."""
+    config.json, serving.properties; README.md only if given. Returns the in-memory scripted module.
+    Another encoder-decoder family with the same archive contract (T5) passes its own to_buffers and
+    tokenizer_config maker."""
     os.makedirs(out_dir, exist_ok=True)
     model = model.eval()
-    served = bart.to_buffers(copy.deepcopy(model))
+    served = to_buffers(copy.deepcopy(model))
     scripted = export.save_torchscript(served, os.path.join(out_dir, "model.pt"), half=False)
     err = check_scripted(scripted, model, cfg)
     if err > 1e-4:
         raise AssertionError(f"scripted model differs from eager by {err}")
     if os.path.abspath(tokenizer_json) != os.path.abspath(os.path.join(out_dir, "tokenizer.json")):
         shutil.copyfile(tokenizer_json, os.path.join(out_dir, "tokenizer.json"))
-    tc = tokenizer_config_json or tokenizer_config(tokenizer_json, cfg, int(props["max_input_tokens"]))
+    tc = tokenizer_config_json or (make_tokenizer_config or tokenizer_config)(tokenizer_json, cfg,
+                                                                               int(props["max_input_tokens"]))
     export.write_json(os.path.join(out_dir, "tokenizer_config.json"), tc)
     export.write_json(os.path.join(out_dir, "config.json"), cfg.to_hf_dict())
     export.write_properties(os.path.join(out_dir, "serving.properties"), props)

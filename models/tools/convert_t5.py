@@ -16,10 +16,8 @@ slmtorch/t5.py does not implement, embeddings marked tied whose copies differ.
 ``convert(hf_dir, out, ...)`` is the entry point a model_type registry calls.
 """
 import argparse
-import copy
 import json
 import os
-import shutil
 import sys
 from typing import Dict, Optional
 
@@ -27,7 +25,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import convert_bart  # noqa: E402  (serving.properties and the scripted-vs-eager check are the family's)
-from slmtorch import export, safetensors_io, t5  # noqa: E402
+from slmtorch import safetensors_io, t5  # noqa: E402
 
 
 def _read_json(path: str):
@@ -88,24 +86,9 @@ def write_served_folder(model: t5.T5ForConditionalGeneration, cfg: t5.T5Config, 
     if need > cfg.max_position_embeddings:
         raise ValueError(f"serving limits need {need} positions, more than max_position_embeddings "
                          f"{cfg.max_position_embeddings}")
-    os.makedirs(out_dir, exist_ok=True)
-    model = model.eval()
-    served = t5.to_buffers(copy.deepcopy(model))
-    scripted = export.save_torchscript(served, os.path.join(out_dir, "model.pt"), half=False)
-    err = convert_bart.check_scripted(scripted, model, cfg)
-    if err > 1e-4:
-        raise AssertionError(f"scripted model differs from eager by {err}")
-    if os.path.abspath(tokenizer_json) != os.path.abspath(os.path.join(out_dir, "tokenizer.json")):
-        shutil.copyfile(tokenizer_json, os.path.join(out_dir, "tokenizer.json"))
-    tc = tokenizer_config_json or tokenizer_config(tokenizer_json, cfg, int(props["max_input_tokens"]))
-    export.write_json(os.path.join(out_dir, "tokenizer_config.json"), tc)
-    export.write_json(os.path.join(out_dir, "config.json"), cfg.to_hf_dict())
-    export.write_properties(os.path.join(out_dir, "serving.properties"), props)
-    if readme is not None:
-        with open(os.path.join(out_dir, "README.md"), "w", encoding="utf-8") as f:
-            f.write(readme)
-    print(f"{model_name}: wrote {out_dir} (scripted vs eager max |diff| {err:.2e})", file=sys.stderr)
-    return scripted
+    return convert_bart.write_served_folder(model, cfg, tokenizer_json, out_dir, props, model_name, readme,
+                                            tokenizer_config_json, to_buffers=t5.to_buffers,
+                                            make_tokenizer_config=tokenizer_config)
 
 
 def convert(hf_dir: str, out: str, batch_size: int = 16, max_input_tokens: int = 0, max_new_tokens: int = 0,
