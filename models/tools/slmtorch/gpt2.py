@@ -303,6 +303,12 @@ LORA_TARGETS = ("c_attn", "c_proj", "c_fc", "mlp_c_proj")
 PEFT_TARGETS = {"attn.c_attn": "c_attn", "attn.c_proj": "c_proj", "mlp.c_fc": "c_fc", "mlp.c_proj": "mlp_c_proj"}
 
 
+def lora_shapes(cfg: GPT2Config) -> Dict[str, List[int]]:
+    """LoRA target -> [in_features, out_features]; mlp_c_proj is PEFT's mlp.c_proj (attn.c_proj is c_proj)."""
+    c, f = cfg.n_embd, cfg.inner
+    return {"c_attn": [c, 3 * c], "c_proj": [c, c], "c_fc": [c, f], "mlp_c_proj": [f, c]}
+
+
 class GPT2LMHeadModel(nn.Module):
     """GPT-2 LM. ``forward`` is the serving step (KV cache); ``logits_all`` is the plain full-sequence pass."""
 
@@ -314,11 +320,9 @@ class GPT2LMHeadModel(nn.Module):
         self.cfg_n_positions = cfg.n_positions
         self.cfg_vocab_size = cfg.vocab_size
         self.transformer = Transformer(cfg)
-        c, f = cfg.n_embd, cfg.inner
-        # LoRA targets (slmtorch/lora.py), [in, out] each; mlp_c_proj is PEFT's mlp.c_proj (attn's is c_proj)
+        # LoRA targets (slmtorch/lora.py) in the order of the lora argument, [in, out] each
         self.lora_names: List[str] = list(LORA_TARGETS)
-        self.lora_shapes: Dict[str, List[int]] = {"c_attn": [c, 3 * c], "c_proj": [c, c], "c_fc": [c, f],
-                                                  "mlp_c_proj": [f, c]}
+        self.lora_shapes: Dict[str, List[int]] = lora_shapes(cfg)
         # GPT-2 init: residual projections scaled by 1/sqrt(2 * n_layer)
         for blk in self.transformer.h:
             nn.init.normal_(blk.attn.c_proj.weight, std=0.02 / math.sqrt(2 * cfg.n_layer))

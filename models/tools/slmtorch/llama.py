@@ -469,6 +469,16 @@ class LlamaModel(nn.Module):
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 PEFT_TARGETS = {"self_attn." + n: n for n in LORA_TARGETS[:4]}
 PEFT_TARGETS.update({"mlp." + n: n for n in LORA_TARGETS[4:]})
+# phi3's fused modules: a LoRA on them splits by output rows into these targets (convert_lora.py)
+PEFT_FUSED = {"self_attn.qkv_proj": ("q_proj", "k_proj", "v_proj"), "mlp.gate_up_proj": ("gate_proj", "up_proj")}
+
+
+def lora_shapes(cfg: LlamaConfig) -> Dict[str, List[int]]:
+    """LoRA target -> [in_features, out_features]."""
+    c, f, d = cfg.hidden_size, cfg.intermediate_size, cfg.head_dim
+    h, kv = cfg.num_attention_heads * d, cfg.num_key_value_heads * d
+    return {"q_proj": [c, h], "k_proj": [c, kv], "v_proj": [c, kv], "o_proj": [h, c], "gate_proj": [c, f],
+            "up_proj": [c, f], "down_proj": [f, c]}
 
 
 class LlamaForCausalLM(nn.Module):
@@ -491,13 +501,9 @@ class LlamaForCausalLM(nn.Module):
         if len(set(windows)) > 1:
             raise ValueError(f"sliding windows of several sizes {sorted(set(windows))} are not supported")
         self.model = LlamaModel(cfg)
-        c, f, d = cfg.hidden_size, cfg.intermediate_size, cfg.head_dim
-        h, kv = cfg.num_attention_heads * d, cfg.num_key_value_heads * d
         # LoRA targets (slmtorch/lora.py) in the order of the lora argument, [in, out] each
         self.lora_names: List[str] = list(LORA_TARGETS)
-        self.lora_shapes: Dict[str, List[int]] = {"q_proj": [c, h], "k_proj": [c, kv], "v_proj": [c, kv],
-                                                  "o_proj": [h, c], "gate_proj": [c, f], "up_proj": [c, f],
-                                                  "down_proj": [f, c]}
+        self.lora_shapes: Dict[str, List[int]] = lora_shapes(cfg)
         # tied: an empty lm_head (TorchScript needs the attribute; hf_state_dict leaves it out)
         self.lm_head = Linear(cfg.hidden_size, 0 if self.tied else cfg.vocab_size, False)
         inv_freq, self.attention_factor = cfg.rope()
