@@ -36,11 +36,9 @@ def eager_from_archive(base_dir: str, archive):
         import convert_gpt2
         model, _ = convert_gpt2.model_from_archive(archive, base_dir)
         return model, gpt2, _dtype_name(archive.transformer.wte.weight.dtype)
-    cfg = llama.LlamaConfig.load(os.path.join(base_dir, "config.json"))
-    model = llama.build(cfg).eval()
-    names = llama.module_shapes(cfg)
-    llama.load_hf_tensors(model, cfg, ((k, v.float()) for k, v in archive.state_dict().items() if k in names))
-    return model, llama, _dtype_name(archive.model.embed_tokens.weight.dtype)
+    from families import llama_family
+    model, _, dtype = llama_family.model_from_archive(archive, base_dir)
+    return model, llama, dtype
 
 
 def target_module(model, layer: int, target: str):
