@@ -150,6 +150,20 @@ def greedy_numbers(archive, tok, nums, lora, adapter: int, max_new: int = 12):
     return [tok.decode(g[:g.index(eot)] if eot in g else g) for g in gen]
 
 
+@torch.no_grad()
+def answer_perplexity(archive, tok, nums, lora, adapter: int) -> float:
+    """exp(mean NLL) of the answer tokens (words and the closing <|endoftext|>) given "N =", teacher-forced
+    through logits_all_lora: a measure that moves before exact match does."""
+    nll, n = 0.0, 0
+    for num in nums:
+        p, a = number_example(tok, num)
+        x = torch.tensor([p + a])
+        logits = archive.logits_all_lora(x[:, :-1], torch.tensor([adapter]), lora)[0, len(p) - 1:]
+        nll += float(F.cross_entropy(logits, x[0, len(p):], reduction="sum"))
+        n += len(a)
+    return math.exp(nll / n)
+
+
 def exact_match(archive, tok, nums, lora, adapter: int) -> int:
     got = greedy_numbers(archive, tok, nums, lora, adapter)
     return sum(1 for n, g in zip(nums, got) if g == " " + numwords.words(n))
@@ -186,19 +200,21 @@ def main(argv=None) -> None:
     ap.add_argument("--peft", default="", help="also keep the PEFT folder here")
     ap.add_argument("--rank", type=int, default=8)
     ap.add_argument("--alpha", type=float, default=16.0)
-    ap.add_argument("--steps", type=int, default=0, help="default: 300 (numwords), 250 (mhcc)")
+    ap.add_argument("--steps", type=int, default=0, help="default: 300 (numwords), 150 (mhcc)")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--mhcc-raw", default="", help="diatheke's output saved to a file (default: run diatheke)")
-    ap.add_argument("--train-chars", type=int, default=1_500_000, help="mhcc: training text used (characters)")
+    ap.add_argument("--train-chars", type=int, default=600_000, help="mhcc: training text used (characters)")
+    ap.add_argument("--heldout-tokens", type=int, default=32768, help="mhcc: held-out tokens scored for the card")
+    ap.add_argument("--heldout-docs", type=int, default=110, help="mhcc: held-out entries tokenized for the card")
     ap.add_argument("--eval-only", action="store_true", help="re-evaluate the adapter already in --out")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     model, cfg, archive, tok = load_base(args.base)
-    steps = args.steps or (300 if args.task == "numwords" else 250)
+    steps = args.steps or (300 if args.task == "numwords" else 150)
     if args.task == "numwords":
         train_nums, held_nums = number_split()
 
@@ -232,7 +248,9 @@ def main(argv=None) -> None:
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
     t0 = time.time()
     for step in range(steps):
-        lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / steps)) if step >= 20 else args.lr * (step + 1) / 20
+        warm = min(20, steps // 5)
+        lr = args.lr * 0.5 * (1 + math.cos(math.pi * (step - warm) / (steps - warm))) if step >= warm \
+            else args.lr * (step + 1) / warm
         for gr in opt.param_groups:
             gr["lr"] = lr
         ids, mask = batch()
@@ -262,14 +280,16 @@ def evaluate(args, archive, tok, metrics) -> None:
     if args.task == "numwords":
         held_nums = number_split()[1]
         metrics.update(heldout_numbers=len(held_nums), exact_base=exact_match(archive, tok, held_nums, lora, 0),
-                       exact_adapter=exact_match(archive, tok, held_nums, lora, 1))
+                       exact_adapter=exact_match(archive, tok, held_nums, lora, 1),
+                       answer_ppl_base=round(answer_perplexity(archive, tok, held_nums, lora, 0), 3),
+                       answer_ppl_adapter=round(answer_perplexity(archive, tok, held_nums, lora, 1), 3))
         with open(os.path.join(args.out, "heldout.txt"), "w", encoding="utf-8") as f:
             f.write("".join(f"{n} = {numwords.words(n)}\n" for n in held_nums))
     else:
         import mhcc
         raw = open(args.mhcc_raw, encoding="utf-8").read() if args.mhcc_raw else mhcc.read_raw()
         held_docs = mhcc.split(mhcc.entries(raw))[1]
-        held = text_stream(tok, held_docs)[:32769]
+        held = text_stream(tok, held_docs[:args.heldout_docs])[:args.heldout_tokens + 1]
         metrics.update(heldout_tokens=len(held) - 1, ppl_base=round(perplexity(archive, held, lora, 0), 3),
                        ppl_adapter=round(perplexity(archive, held, lora, 1), 3))
         with open(os.path.join(args.out, "heldout.txt"), "w", encoding="utf-8") as f:
