@@ -57,6 +57,36 @@ def write_served_folder(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, t
     print(f"{model_name}: wrote {out_dir} ({cfg.model_type}, scripted vs eager max |diff| {err:.2e})", file=sys.stderr)
 
 
+def model_from_archive(archive, served_dir: str):
+    """(eager fp32 model, cfg, the archive's dtype name) holding a served archive's weights."""
+    cfg = llama.LlamaConfig(snapshot.read_config(served_dir))
+    model = llama.build(cfg).eval()
+    names = llama.module_shapes(cfg)
+    llama.load_hf_tensors(model, cfg, ((k, v.float()) for k, v in archive.state_dict().items() if k in names))
+    dt = archive.model.embed_tokens.weight.dtype
+    return model, cfg, {torch.float16: "float16", torch.bfloat16: "bfloat16"}.get(dt, "float32")
+
+
+@torch.no_grad()
+def upgrade_served_folder(served_dir: str) -> float:
+    """Re-scripts a served folder's model.pt with the current serving graph (e.g. to add the LoRA methods) from
+    the archive's own weights, in its dtype; other files untouched. Returns max |new - old| logits on a probe
+    (a difference above 1e-5 raises: the new archive must compute what the old one did)."""
+    path = os.path.join(served_dir, "model.pt")
+    old = torch.jit.load(path, map_location="cpu")
+    model, cfg, dtype = model_from_archive(old, served_dir)
+    tmp = path + ".new"
+    write_archive(model, cfg, tmp, dtype)
+    new = torch.jit.load(tmp, map_location="cpu")
+    ids = torch.randint(0, cfg.vocab_size, (2, 9), generator=torch.Generator().manual_seed(2))
+    diff = float((new.logits_all(ids) - old.logits_all(ids)).abs().max())
+    if diff > 1e-5:
+        os.remove(tmp)
+        raise AssertionError(f"the upgraded archive differs from the old one by {diff}")
+    os.replace(tmp, path)
+    return diff
+
+
 def served_to_snapshot(served_dir: str, out_dir: str) -> None:
     """A served folder back to the Hugging Face snapshot layout (config.json, fp32 model.safetensors, the
     tokenizer files), e.g. nano-llama for an independent engine: the archive's buffers carry the HF names."""
@@ -85,10 +115,19 @@ def convert(snapshot_dir: str, out_dir: str, args) -> None:
 
 if __name__ == "__main__":
     # python3 models/tools/families/llama_family.py export-hf SERVED_DIR OUT_DIR
+    # python3 models/tools/families/llama_family.py upgrade SERVED_DIR   (re-script model.pt, same weights)
     import argparse
-    ap = argparse.ArgumentParser(description="served Llama-family folder -> Hugging Face snapshot layout")
-    ap.add_argument("cmd", choices=["export-hf"])
+    ap = argparse.ArgumentParser(description="served Llama-family folder -> Hugging Face snapshot layout (export-hf), "
+                                             "or its model.pt re-scripted with the current graph (upgrade)")
+    ap.add_argument("cmd", choices=["export-hf", "upgrade"])
     ap.add_argument("served_dir")
-    ap.add_argument("out_dir")
+    ap.add_argument("out_dir", nargs="?")
     a = ap.parse_args()
-    served_to_snapshot(a.served_dir, a.out_dir)
+    torch.set_num_threads(1)
+    if a.cmd == "upgrade":
+        d = upgrade_served_folder(a.served_dir)
+        print(f"upgraded {a.served_dir}/model.pt (logits vs the old archive: max |diff| {d:.2e})", file=sys.stderr)
+    else:
+        if not a.out_dir:
+            ap.error("export-hf needs OUT_DIR")
+        served_to_snapshot(a.served_dir, a.out_dir)

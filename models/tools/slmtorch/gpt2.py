@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from slmtorch import lora
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of,  # noqa: F401
                              to_buffers)  # to_buffers: for callers
@@ -181,6 +182,12 @@ class Attention(nn.Module):
         y = torch.ops.aten.scaled_dot_product_attention(q, k, v, None, 0.0, True)
         return self.c_proj(self._merge(y))
 
+    def forward_lora(self, x: Tensor, r: lora.Rows) -> Tensor:
+        """forward with each row's LoRA update on c_attn (target 0) and c_proj (target 1)."""
+        q, k, v = self._heads(lora.add(self.c_attn(x), x, r, 0))
+        y = self._merge(torch.ops.aten.scaled_dot_product_attention(q, k, v, None, 0.0, True))
+        return lora.add(self.c_proj(y), y, r, 1)
+
     def attend(self, qkv: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan) -> Tensor:
         """qkv: [B, T, 3C] of the new tokens -> [B, T, C] attention output (before c_proj). Writes their keys
         and values into layer_k/layer_v ([S, H, M, D] views of one layer of the cache) in place."""
@@ -215,6 +222,11 @@ class MLP(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.c_proj(F.gelu(self.c_fc(x), approximate="tanh"))
 
+    def forward_lora(self, x: Tensor, r: lora.Rows) -> Tensor:
+        """forward with each row's LoRA update on c_fc (target 2) and c_proj (target 3, ``mlp_c_proj``)."""
+        h = F.gelu(lora.add(self.c_fc(x), x, r, 2), approximate="tanh")
+        return lora.add(self.c_proj(h), h, r, 3)
+
 
 class Block(nn.Module):
     def __init__(self, cfg: GPT2Config):
@@ -243,6 +255,30 @@ class Block(nn.Module):
         x = x + self.attn.c_proj(torch.cat([yd.reshape(bd, -1), yp.reshape(bp * t, -1)]))
         return x + self.mlp(self.ln_2(x))
 
+    def forward_lora(self, x: Tensor, r: lora.Rows) -> Tensor:
+        x = x + self.attn.forward_lora(self.ln_1(x), r)
+        return x + self.mlp.forward_lora(self.ln_2(x), r)
+
+    def forward_cached_lora(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan,
+                            r: lora.Rows) -> Tensor:
+        h = self.ln_1(x)
+        y = self.attn.attend(lora.add(self.attn.c_attn(h), h, r, 0), layer_k, layer_v, plan)
+        x = x + lora.add(self.attn.c_proj(y), y, r, 1)
+        return x + self.mlp.forward_lora(self.ln_2(x), r)
+
+    def forward_mixed_lora(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, decode: StepPlan,
+                           prompts: StepPlan, r: lora.Rows) -> Tensor:
+        """forward_mixed with LoRA: r lays out the same tokens (decode rows first)."""
+        bd = decode.positions.shape[0]
+        bp, t = prompts.positions.shape[0], prompts.positions.shape[1]
+        h = self.ln_1(x)
+        qkv = lora.add(self.attn.c_attn(h), h, r, 0)
+        yd = self.attn.attend(qkv[:bd].view(bd, 1, -1), layer_k, layer_v, decode)
+        yp = self.attn.attend(qkv[bd:].view(bp, t, -1), layer_k, layer_v, prompts)
+        y = torch.cat([yd.reshape(bd, -1), yp.reshape(bp * t, -1)])
+        x = x + lora.add(self.attn.c_proj(y), y, r, 1)
+        return x + self.mlp.forward_lora(self.ln_2(x), r)
+
     @torch.jit.export
     def cast(self, dtype: str) -> None:
         self.ln_1.cast(dtype)
@@ -262,6 +298,17 @@ class Transformer(nn.Module):
         self.ln_f = LayerNorm(cfg.n_embd, cfg.layer_norm_epsilon)
 
 
+# archive target names, in the order of the lora argument; PEFT module name suffix -> target (convert_lora.py)
+LORA_TARGETS = ("c_attn", "c_proj", "c_fc", "mlp_c_proj")
+PEFT_TARGETS = {"attn.c_attn": "c_attn", "attn.c_proj": "c_proj", "mlp.c_fc": "c_fc", "mlp.c_proj": "mlp_c_proj"}
+
+
+def lora_shapes(cfg: GPT2Config) -> Dict[str, List[int]]:
+    """LoRA target -> [in_features, out_features]; mlp_c_proj is PEFT's mlp.c_proj (attn.c_proj is c_proj)."""
+    c, f = cfg.n_embd, cfg.inner
+    return {"c_attn": [c, 3 * c], "c_proj": [c, c], "c_fc": [c, f], "mlp_c_proj": [f, c]}
+
+
 class GPT2LMHeadModel(nn.Module):
     """GPT-2 LM. ``forward`` is the serving step (KV cache); ``logits_all`` is the plain full-sequence pass."""
 
@@ -273,6 +320,9 @@ class GPT2LMHeadModel(nn.Module):
         self.cfg_n_positions = cfg.n_positions
         self.cfg_vocab_size = cfg.vocab_size
         self.transformer = Transformer(cfg)
+        # LoRA targets (slmtorch/lora.py) in the order of the lora argument, [in, out] each
+        self.lora_names: List[str] = list(LORA_TARGETS)
+        self.lora_shapes: Dict[str, List[int]] = lora_shapes(cfg)
         # GPT-2 init: residual projections scaled by 1/sqrt(2 * n_layer)
         for blk in self.transformer.h:
             nn.init.normal_(blk.attn.c_proj.weight, std=0.02 / math.sqrt(2 * cfg.n_layer))
@@ -320,6 +370,67 @@ class GPT2LMHeadModel(nn.Module):
         i = 0
         for blk in self.transformer.h:
             x = blk.forward_mixed(x, cache_k[i], cache_v[i], decode, prompts)
+            i += 1
+        last = bd + torch.arange(bp, dtype=torch.long, device=x.device) * t + logits_index
+        return self._lm_head(torch.cat([x[:bd], x[last]]))
+
+    @torch.jit.export
+    def lora_targets(self) -> List[str]:
+        """LoRA target names in the order forward_lora's lora argument lists their stacks."""
+        return self.lora_names
+
+    @torch.jit.export
+    def lora_target_shapes(self) -> Dict[str, List[int]]:
+        """target -> [in_features, out_features]."""
+        return self.lora_shapes
+
+    @torch.jit.export
+    def logits_all_lora(self, input_ids: Tensor, adapter: Tensor, lora_w: List[Tensor]) -> Tensor:
+        """logits_all with adapter slot adapter[0] (int64 [1]) on every row, or one index per row ([B])."""
+        lora.check(lora_w, len(self.lora_names))
+        b, t = input_ids.shape[0], input_ids.shape[1]
+        r = lora.rows_of(lora_w, adapter, b, t)
+        pos = torch.arange(t, dtype=torch.long, device=input_ids.device).unsqueeze(0)
+        x = self.transformer.wte(input_ids) + self.transformer.wpe(pos)
+        i = 0
+        for blk in self.transformer.h:
+            x = blk.forward_lora(x, lora.for_layer(r, i))
+            i += 1
+        return torch.matmul(self.transformer.ln_f(x), self.transformer.wte.weight.t()).float()
+
+    @torch.jit.export
+    def forward_lora(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
+                     cache_k: Tensor, cache_v: Tensor, adapters: Tensor, lora_w: List[Tensor]) -> Tensor:
+        """forward with row b's adapter adapters[b] (int64 [B], 0 = none); lora_w: slmtorch/lora.py."""
+        lora.check(lora_w, len(self.lora_names))
+        b, t = input_ids.shape[0], input_ids.shape[1]
+        r = lora.rows_of(lora_w, adapters, b, t)
+        plan = plan_step(positions, slots)
+        x = self.transformer.wte(input_ids) + self.transformer.wpe(positions)
+        i = 0
+        for blk in self.transformer.h:
+            x = blk.forward_cached_lora(x, cache_k[i], cache_v[i], plan, lora.for_layer(r, i))
+            i += 1
+        rows = torch.arange(b, dtype=torch.long, device=x.device)
+        return self._lm_head(x[rows, logits_index])
+
+    @torch.jit.export
+    def forward_mixed_lora(self, decode_ids: Tensor, decode_positions: Tensor, decode_slots: Tensor,
+                           input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
+                           cache_k: Tensor, cache_v: Tensor, decode_adapters: Tensor, adapters: Tensor,
+                           lora_w: List[Tensor]) -> Tensor:
+        """forward_mixed with each decode row's and prompt row's adapter (int64 [Bd] and [Bp])."""
+        lora.check(lora_w, len(self.lora_names))
+        bd, c = decode_ids.shape[0], self.transformer.wte.weight.shape[1]
+        bp, t = input_ids.shape[0], input_ids.shape[1]
+        r = lora.Rows(lora_w, 0, decode_adapters, adapters, bd, bp, t)
+        decode = plan_step(decode_positions, decode_slots)
+        prompts = plan_step(positions, slots)
+        x = torch.cat([(self.transformer.wte(decode_ids) + self.transformer.wpe(decode_positions)).view(bd, c),
+                       (self.transformer.wte(input_ids) + self.transformer.wpe(positions)).view(bp * t, c)])
+        i = 0
+        for blk in self.transformer.h:
+            x = blk.forward_mixed_lora(x, cache_k[i], cache_v[i], decode, prompts, lora.for_layer(r, i))
             i += 1
         last = bd + torch.arange(bp, dtype=torch.long, device=x.device) * t + logits_index
         return self._lm_head(torch.cat([x[:bd], x[last]]))

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from slmtorch import rope
+from slmtorch import lora, rope
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.gpt2 import StepPlan, plan_step
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
@@ -221,9 +221,19 @@ class Attention(nn.Module):
 
     def heads(self, x: Tensor, b: int, t: int, cos: Tensor, sin: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """x: normed hidden states [B*T or B, T, C] -> q [B,H,T,D], k and v [B,KVH,T,D], rotary applied."""
-        q = self.q_proj(x).view(b, t, self.n_head, self.head_dim)
-        k = self.k_proj(x).view(b, t, self.n_kv, self.head_dim)
-        v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
+        return self._heads(self.q_proj(x), self.k_proj(x), self.v_proj(x), b, t, cos, sin)
+
+    def heads_lora(self, x: Tensor, b: int, t: int, cos: Tensor, sin: Tensor, r: lora.Rows
+                   ) -> Tuple[Tensor, Tensor, Tensor]:
+        """heads with each row's LoRA update on q_proj, k_proj, v_proj (targets 0, 1, 2)."""
+        return self._heads(lora.add(self.q_proj(x), x, r, 0), lora.add(self.k_proj(x), x, r, 1),
+                           lora.add(self.v_proj(x), x, r, 2), b, t, cos, sin)
+
+    def _heads(self, q: Tensor, k: Tensor, v: Tensor, b: int, t: int, cos: Tensor, sin: Tensor
+               ) -> Tuple[Tensor, Tensor, Tensor]:
+        q = q.view(b, t, self.n_head, self.head_dim)
+        k = k.view(b, t, self.n_kv, self.head_dim)
+        v = v.view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
         if self.qk_norm:
             q = self.q_norm(q)
             k = self.k_norm(k)
@@ -249,6 +259,13 @@ class Attention(nn.Module):
         q, k, v = self.heads(x, b, t, cos, sin)
         y = self._sdpa(q, self._expand(k), self._expand(v), wmask, wmask is None)
         return self.o_proj(self._merge(y))
+
+    def forward_lora(self, x: Tensor, cos: Tensor, sin: Tensor, wmask: Optional[Tensor], r: lora.Rows) -> Tensor:
+        """forward with each row's LoRA update on q/k/v_proj and o_proj (target 3)."""
+        b, t = x.shape[0], x.shape[1]
+        q, k, v = self.heads_lora(x, b, t, cos, sin, r)
+        y = self._merge(self._sdpa(q, self._expand(k), self._expand(v), wmask, wmask is None))
+        return lora.add(self.o_proj(y), y, r, 3)
 
     def attend(self, q: Tensor, k: Tensor, v: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan,
                wmask: Optional[Tensor] = None) -> Tensor:
@@ -299,6 +316,13 @@ class MLP(nn.Module):
         g = self.gate_proj(x)
         g = F.gelu(g, approximate="tanh") if self.gelu else F.silu(g)
         return self.down_proj(g * self.up_proj(x))
+
+    def forward_lora(self, x: Tensor, r: lora.Rows) -> Tensor:
+        """forward with each row's LoRA update on gate_proj, up_proj, down_proj (targets 4, 5, 6)."""
+        g = lora.add(self.gate_proj(x), x, r, 4)
+        g = F.gelu(g, approximate="tanh") if self.gelu else F.silu(g)
+        h = g * lora.add(self.up_proj(x), x, r, 5)
+        return lora.add(self.down_proj(h), h, r, 6)
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
@@ -354,6 +378,13 @@ class DecoderLayer(nn.Module):
         x = x + attn
         return x + self.mlp(self.post_attention_layernorm(x))
 
+    def _rest_lora(self, x: Tensor, attn: Tensor, r: lora.Rows) -> Tensor:
+        if self.sandwich:
+            x = x + self.post_attention_layernorm(attn)
+            return x + self.post_feedforward_layernorm(self.mlp.forward_lora(self.pre_feedforward_layernorm(x), r))
+        x = x + attn
+        return x + self.mlp.forward_lora(self.post_attention_layernorm(x), r)
+
     def _rot(self, r: Rot) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
         cos, sin = (r.cos_l, r.sin_l) if self.local else (r.cos, r.sin)
         return cos, sin, (r.wmask if self.window > 0 else None)
@@ -384,6 +415,38 @@ class DecoderLayer(nn.Module):
         yp = a.attend(qp, kp, vp, layer_k, layer_v, prompts, wm_p)
         return self._rest(x, a.o_proj(torch.cat([yd.reshape(bd, -1), yp.reshape(bp * t, -1)])))
 
+    def forward_lora(self, x: Tensor, r: Rot, lr: lora.Rows) -> Tensor:
+        cos, sin, wmask = self._rot(r)
+        return self._rest_lora(x, self.self_attn.forward_lora(self.input_layernorm(x), cos, sin, wmask, lr), lr)
+
+    def forward_cached_lora(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan, r: Rot,
+                            lr: lora.Rows) -> Tensor:
+        b, t = x.shape[0], x.shape[1]
+        a = self.self_attn
+        cos, sin, wmask = self._rot(r)
+        q, k, v = a.heads_lora(self.input_layernorm(x), b, t, cos, sin, lr)
+        y = a.attend(q, k, v, layer_k, layer_v, plan, wmask)
+        return self._rest_lora(x, lora.add(a.o_proj(y), y, lr, 3), lr)
+
+    def forward_mixed_lora(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, decode: StepPlan, prompts: StepPlan,
+                           rd: Rot, rp: Rot, lr: lora.Rows) -> Tensor:
+        """forward_mixed with LoRA; lr lays out the same tokens (decode rows first)."""
+        bd = decode.positions.shape[0]
+        bp, t = prompts.positions.shape[0], prompts.positions.shape[1]
+        a = self.self_attn
+        h = self.input_layernorm(x)
+        q = lora.add(a.q_proj(h), h, lr, 0)
+        k = lora.add(a.k_proj(h), h, lr, 1)
+        v = lora.add(a.v_proj(h), h, lr, 2)
+        cos_d, sin_d, wm_d = self._rot(rd)
+        cos_p, sin_p, wm_p = self._rot(rp)
+        qd, kd, vd = a._heads(q[:bd], k[:bd], v[:bd], bd, 1, cos_d, sin_d)
+        qp, kp, vp = a._heads(q[bd:], k[bd:], v[bd:], bp, t, cos_p, sin_p)
+        yd = a.attend(qd, kd, vd, layer_k, layer_v, decode, wm_d)
+        yp = a.attend(qp, kp, vp, layer_k, layer_v, prompts, wm_p)
+        y = torch.cat([yd.reshape(bd, -1), yp.reshape(bp * t, -1)])
+        return self._rest_lora(x, lora.add(a.o_proj(y), y, lr, 3), lr)
+
     @torch.jit.export
     def cast(self, dtype: str) -> None:
         self.input_layernorm.cast(dtype)
@@ -400,6 +463,22 @@ class LlamaModel(nn.Module):
         self.embed_tokens = Embedding(cfg.vocab_size, cfg.hidden_size)
         self.layers = nn.ModuleList([DecoderLayer(cfg, i) for i in range(cfg.num_hidden_layers)])
         self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, cfg.norm_offset)
+
+
+# archive target names, in the order of the lora argument; PEFT module name suffix -> target (convert_lora.py)
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+PEFT_TARGETS = {"self_attn." + n: n for n in LORA_TARGETS[:4]}
+PEFT_TARGETS.update({"mlp." + n: n for n in LORA_TARGETS[4:]})
+# phi3's fused modules: a LoRA on them splits by output rows into these targets (convert_lora.py)
+PEFT_FUSED = {"self_attn.qkv_proj": ("q_proj", "k_proj", "v_proj"), "mlp.gate_up_proj": ("gate_proj", "up_proj")}
+
+
+def lora_shapes(cfg: LlamaConfig) -> Dict[str, List[int]]:
+    """LoRA target -> [in_features, out_features]."""
+    c, f, d = cfg.hidden_size, cfg.intermediate_size, cfg.head_dim
+    h, kv = cfg.num_attention_heads * d, cfg.num_key_value_heads * d
+    return {"q_proj": [c, h], "k_proj": [c, kv], "v_proj": [c, kv], "o_proj": [h, c], "gate_proj": [c, f],
+            "up_proj": [c, f], "down_proj": [f, c]}
 
 
 class LlamaForCausalLM(nn.Module):
@@ -422,6 +501,9 @@ class LlamaForCausalLM(nn.Module):
         if len(set(windows)) > 1:
             raise ValueError(f"sliding windows of several sizes {sorted(set(windows))} are not supported")
         self.model = LlamaModel(cfg)
+        # LoRA targets (slmtorch/lora.py) in the order of the lora argument, [in, out] each
+        self.lora_names: List[str] = list(LORA_TARGETS)
+        self.lora_shapes: Dict[str, List[int]] = lora_shapes(cfg)
         # tied: an empty lm_head (TorchScript needs the attribute; hf_state_dict leaves it out)
         self.lm_head = Linear(cfg.hidden_size, 0 if self.tied else cfg.vocab_size, False)
         inv_freq, self.attention_factor = cfg.rope()
@@ -502,6 +584,73 @@ class LlamaForCausalLM(nn.Module):
         i = 0
         for layer in self.model.layers:
             x = layer.forward_mixed(x, cache_k[i], cache_v[i], decode, prompts, rd, rp)
+            i += 1
+        last = bd + torch.arange(bp, dtype=torch.long, device=x.device) * t + logits_index
+        return self._lm_head(torch.cat([x[:bd], x[last]]))
+
+    @torch.jit.export
+    def lora_targets(self) -> List[str]:
+        """LoRA target names in the order forward_lora's lora argument lists their stacks."""
+        return self.lora_names
+
+    @torch.jit.export
+    def lora_target_shapes(self) -> Dict[str, List[int]]:
+        """target -> [in_features, out_features]."""
+        return self.lora_shapes
+
+    @torch.jit.export
+    def logits_all_lora(self, input_ids: Tensor, adapter: Tensor, lora_w: List[Tensor]) -> Tensor:
+        """logits_all with adapter slot adapter[0] (int64 [1]) on every row, or one index per row ([B])."""
+        lora.check(lora_w, len(self.lora_names))
+        b, t = input_ids.shape[0], input_ids.shape[1]
+        lr = lora.rows_of(lora_w, adapter, b, t)
+        pos = torch.arange(t, dtype=torch.long, device=input_ids.device).unsqueeze(0).expand(b, t)
+        x = self._embed(input_ids)
+        r = self._rot(pos, x, True, t)
+        i = 0
+        for layer in self.model.layers:
+            x = layer.forward_lora(x, r, lora.for_layer(lr, i))
+            i += 1
+        return self._softcap(torch.matmul(self.model.norm(x), self._lm_weight().t()).float())
+
+    @torch.jit.export
+    def forward_lora(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
+                     cache_k: Tensor, cache_v: Tensor, adapters: Tensor, lora_w: List[Tensor]) -> Tensor:
+        """forward with row b's adapter adapters[b] (int64 [B], 0 = none); lora_w: slmtorch/lora.py."""
+        lora.check(lora_w, len(self.lora_names))
+        b, t = input_ids.shape[0], input_ids.shape[1]
+        lr = lora.rows_of(lora_w, adapters, b, t)
+        plan = plan_step(positions, slots)
+        x = self._embed(input_ids)
+        r = self._rot(positions, x, plan.fresh, plan.mu)
+        i = 0
+        for layer in self.model.layers:
+            x = layer.forward_cached_lora(x, cache_k[i], cache_v[i], plan, r, lora.for_layer(lr, i))
+            i += 1
+        rows = torch.arange(b, dtype=torch.long, device=x.device)
+        return self._lm_head(x[rows, logits_index])
+
+    @torch.jit.export
+    def forward_mixed_lora(self, decode_ids: Tensor, decode_positions: Tensor, decode_slots: Tensor,
+                           input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
+                           cache_k: Tensor, cache_v: Tensor, decode_adapters: Tensor, adapters: Tensor,
+                           lora_w: List[Tensor]) -> Tensor:
+        """forward_mixed with each decode row's and prompt row's adapter (int64 [Bd] and [Bp])."""
+        lora.check(lora_w, len(self.lora_names))
+        bd = decode_ids.shape[0]
+        bp, t = input_ids.shape[0], input_ids.shape[1]
+        lr = lora.Rows(lora_w, 0, decode_adapters, adapters, bd, bp, t)
+        decode = plan_step(decode_positions, decode_slots)
+        prompts = plan_step(positions, slots)
+        xd = self._embed(decode_ids)
+        xp = self._embed(input_ids)
+        rd = self._rot(decode_positions, xd, decode.fresh, decode.mu)
+        rp = self._rot(positions, xp, prompts.fresh, prompts.mu)
+        c = xd.shape[-1]
+        x = torch.cat([xd.view(bd, c), xp.view(bp * t, c)])
+        i = 0
+        for layer in self.model.layers:
+            x = layer.forward_mixed_lora(x, cache_k[i], cache_v[i], decode, prompts, rd, rp, lora.for_layer(lr, i))
             i += 1
         last = bd + torch.arange(bp, dtype=torch.long, device=x.device) * t + logits_index
         return self._lm_head(torch.cat([x[:bd], x[last]]))
