@@ -16,7 +16,7 @@ import java.util.Map;
  * provenance; docs/model-format-decoder.md) and checks it against the base archive's targets, so that a bad adapter
  * is refused with the fault named when it is registered, never at its first request.
  */
-final class AdapterFolder {
+public final class AdapterFolder {
 
     static final String FORMAT = "slm-lora-1";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -25,7 +25,7 @@ final class AdapterFolder {
     }
 
     /** A fault in an adapter folder: the message names it. */
-    static final class InvalidAdapter extends Exception {
+    public static final class InvalidAdapter extends Exception {
         InvalidAdapter(String message) {
             super(message);
         }
@@ -36,7 +36,7 @@ final class AdapterFolder {
      * @throws InvalidAdapter naming the fault: missing file, raw PEFT folder, modules_to_save, unknown target,
      *                        rank or shape mismatch
      */
-    static LoraAdapter read(String name, Path dir, LoraTargets targets) throws InvalidAdapter {
+    public static LoraAdapter read(String name, Path dir, LoraTargets targets) throws InvalidAdapter {
         if (targets == null) {
             throw new InvalidAdapter("the base model's model.pt has no LoRA methods (lora_targets): re-export the "
                     + "model with models/tools/convert.py to serve adapters");
