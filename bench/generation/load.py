@@ -80,8 +80,11 @@ def closed_loop(concurrency, seconds, send):
 def run(url, model, concurrency, tokens, seconds, server_pid=None, schema=None):
     hz = os.sysconf("SC_CLK_TCK")
     cpu0 = (machine_ticks(), process_ticks(server_pid) if server_pid else 0, process_ticks(os.getpid()))
+    # --model a,b,c spreads the clients over several models (LoRA adapters as BASE:ADAPTER): client i uses i mod n.
+    models = model.split(",")
     lat, generated, wall = closed_loop(concurrency, seconds,
-                                       lambda k: one(url, model, PROMPTS[k % len(PROMPTS)], tokens, schema))
+                                       lambda k: one(url, models[(k % concurrency) % len(models)],
+                                                     PROMPTS[k % len(PROMPTS)], tokens, schema))
     cpu1 = (machine_ticks(), process_ticks(server_pid) if server_pid else 0, process_ticks(os.getpid()))
     machine, server, client = ((b - a) / hz / wall for a, b in zip(cpu0, cpu1))
     out = {"concurrency": concurrency, "constrained": schema is not None, "requests": len(lat), "tokens": generated, "seconds": round(wall, 2),
@@ -98,7 +101,8 @@ def run(url, model, concurrency, tokens, seconds, server_pid=None, schema=None):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", default="http://localhost:8080")
-    ap.add_argument("--model", default="nano-gpt")
+    ap.add_argument("--model", default="nano-gpt", help="a model, or several comma-separated (client i uses the "
+                    "i-th modulo their number; BASE:ADAPTER names a LoRA adapter)")
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=20)
@@ -113,7 +117,8 @@ def main():
     if args.guided_json:
         with open(args.guided_json) as f:
             schema = json.load(f)
-    one(args.url, args.model, PROMPTS[0], 4, schema)  # warm-up (and, constrained, the compile)
+    for m in args.model.split(","):
+        one(args.url, m, PROMPTS[0], 4, schema)  # warm-up (and, constrained, the compile)
     for c in args.concurrency:
         print(json.dumps(run(args.url, args.model, c, args.tokens, args.seconds, args.server_pid, schema)), flush=True)
 

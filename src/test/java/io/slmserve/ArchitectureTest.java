@@ -42,7 +42,9 @@ class ArchitectureTest {
         only("batching", "core");
         only("generation", "core");
         only("constraint", "core");
-        only("inference", "core", "config", "registry", "batching", "generation", "hf", "tools", "chat", "constraint");
+        only("adapters", "core", "config", "registry");
+        only("inference", "core", "config", "registry", "batching", "generation", "hf", "tools", "chat", "constraint",
+                "adapters");
         only("api", "core", "config", "inference", "tools");
         only("observability", "core", "config", "registry", "inference");
     }

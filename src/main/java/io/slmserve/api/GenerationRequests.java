@@ -45,7 +45,7 @@ final class GenerationRequests {
         }
         GenerateRequest.Parameters p = body.parameters() != null ? body.parameters()
                 : new GenerateRequest.Parameters(null, null, null, null, null, null, null, null, null, null, null, null,
-                        null, null, null, null, null, null, null, null, null);
+                        null, null, null, null, null, null, null, null, null, null);
         boolean sample = p.doSample() != null ? p.doSample()
                 : p.temperature() != null || p.topK() != null || p.topP() != null || p.typicalP() != null
                         || p.seed() != null;
@@ -70,7 +70,7 @@ final class GenerationRequests {
         }
         // TGI's default of 100 new tokens shrinks to what the model leaves room for (a seq2seq model may allow fewer).
         return new GenerationQuery(body.model(), body.inputs(), null, b.build(), 1, endpoint, Deadline.NONE,
-                TGI_DEFAULT_MAX_NEW_TOKENS, unset, ResponseFormats.grammar(p.grammar()));
+                TGI_DEFAULT_MAX_NEW_TOKENS, unset, ResponseFormats.grammar(p.grammar()), p.adapterId());
     }
 
     static GenerationQuery completion(CompletionRequest body) {

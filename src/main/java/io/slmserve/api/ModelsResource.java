@@ -80,6 +80,45 @@ public class ModelsResource {
         return Response.noContent().build();
     }
 
+    @POST
+    @Path("/{id}/adapters")
+    @Operation(operationId = "registerAdapter",
+            summary = "Add a LoRA adapter to a decoder (management)", description = "The folder (converted by "
+            + "models/tools/convert_lora.py) must lie inside the models directory. It is read and checked against "
+            + "the model at once; requests then choose it as model BASE:NAME or NAME on /v1, or parameters.adapter_id "
+            + "on /generate.")
+    @APIResponse(responseCode = "201", description = "Added: the model with its adapters",
+            content = @Content(schema = @Schema(implementation = ModelDescription.class)))
+    @APIResponse(responseCode = "400", description = "A bad adapter (the message names the fault: missing file, "
+            + "unknown target module, rank mismatch, modules_to_save, an archive without LoRA methods) or name",
+            content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "403", description = "The folder is outside the models directory",
+            content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "404", description = "No such READY decoder",
+            content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "409", description = "The name is taken, or the model holds max_loras adapters",
+            content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+    public Response registerAdapter(@PathParam("id") String id,
+            @Parameter(description = "Adapter name", example = "psalms") @QueryParam("name") String name,
+            @Parameter(description = "Adapter folder, relative to the models directory or absolute inside it",
+                    example = "nano-gpt/adapters/psalms") @QueryParam("url") String url) {
+        return Response.status(Response.Status.CREATED).entity(describe(management.registerAdapter(id, name, url)))
+                .build();
+    }
+
+    @DELETE
+    @Path("/{id}/adapters/{name}")
+    @Operation(operationId = "unregisterAdapter",
+            summary = "Remove a LoRA adapter (management)", description = "New requests naming it get 404; "
+            + "requests already running with it finish with its weights.")
+    @APIResponse(responseCode = "204", description = "Removed")
+    @APIResponse(responseCode = "404", description = "No such model or adapter",
+            content = @Content(mediaType = ErrorResponses.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
+    public Response unregisterAdapter(@PathParam("id") String id, @PathParam("name") String name) {
+        management.unregisterAdapter(id, name);
+        return Response.noContent().build();
+    }
+
     @PUT
     @Path("/{id}")
     @Operation(operationId = "scaleModel",
@@ -129,7 +168,13 @@ public class ModelsResource {
                 info.embedding() == null ? null : new ModelDescription.Pooling(info.embedding().pooling().id(),
                         info.embedding().normalize(), info.embedding().source(),
                         info.embedding().prompts().keySet().stream().sorted().toList(),
-                        info.embedding().defaultPromptName()));
+                        info.embedding().defaultPromptName()),
+                info.adapters().isEmpty() ? null : info.adapters().stream().map(ModelsResource::adapter).toList());
+    }
+
+    private static ModelDescription.Adapter adapter(ModelInfo.Adapter a) {
+        return a.reason() == null ? new ModelDescription.Adapter(a.name(), "READY", null, a.rank(), a.targets(),
+                a.bytes()) : new ModelDescription.Adapter(a.name(), "FAILED", a.reason(), null, null, null);
     }
 
     private static ModelDescription.Generation generation(DecoderInfo d) {

@@ -55,10 +55,12 @@ public class OpenAiResource {
     @APIResponse(responseCode = "200", description = "The READY models",
             content = @Content(schema = @Schema(implementation = ModelList.class)))
     public ModelList models() {
-        List<ModelList.Entry> data = catalog.list().stream()
-                .filter(m -> m.state() == ModelState.READY)
-                .map(m -> new ModelList.Entry(m.id(), "model", STARTED, "slm-serve"))
-                .toList();
+        List<ModelList.Entry> data = new ArrayList<>();
+        catalog.list().stream().filter(m -> m.state() == ModelState.READY).forEach(m -> {
+            data.add(new ModelList.Entry(m.id(), "model", STARTED, "slm-serve"));
+            m.adapters().stream().filter(a -> a.reason() == null).forEach(a ->
+                    data.add(new ModelList.Entry(a.name(), "model", STARTED, "slm-serve", m.id())));
+        });
         return new ModelList("list", data);
     }
 

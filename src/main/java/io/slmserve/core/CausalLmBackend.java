@@ -11,4 +11,9 @@ public interface CausalLmBackend {
     DecoderSession openSession();
 
     DecoderInfo info();
+
+    /** The LoRA targets the archive takes, or null when it cannot serve adapters (an older or seq2seq archive). */
+    default LoraTargets loraTargets() {
+        return null;
+    }
 }

@@ -32,6 +32,17 @@ public interface DecoderSession extends AutoCloseable {
     float[] logitsAll(long[] ids);
 
     /**
+     * {@link #logitsAll(long[])} with a LoRA adapter applied (null: the base). A session without LoRA support
+     * refuses an adapter.
+     */
+    default float[] logitsAll(long[] ids, LoraAdapter adapter) {
+        if (adapter != null) {
+            throw new UnsupportedOperationException("this model does not take LoRA adapters");
+        }
+        return logitsAll(ids);
+    }
+
+    /**
      * Copies whole cache slots, {@code from[i]} into {@code to[i]} (every cached position, and for an
      * encoder-decoder the source's cross-attention keys and values): beam search forks a beam this way. No slot
      * may appear in both arrays; a slot may be copied to several.
@@ -47,7 +58,14 @@ public interface DecoderSession extends AutoCloseable {
      * @param slot   cache slot that holds the sequence
      * @param start  tokens the slot already holds (0 for a new sequence)
      * @param tokens the new tokens: a whole prompt (prefill) or the last sampled token (decode)
+     * @param adapter the LoRA adapter this row runs with, or null for the base model. The row carries the adapter
+     *                itself rather than an index: the session maps adapters to its weight stacks, so removing or
+     *                replacing an adapter in the registry never changes what a running sequence computes.
      */
-    record DecoderRow(int slot, int start, long[] tokens) {
+    record DecoderRow(int slot, int start, long[] tokens, LoraAdapter adapter) {
+
+        public DecoderRow(int slot, int start, long[] tokens) {
+            this(slot, start, tokens, null);
+        }
     }
 }

@@ -65,7 +65,10 @@ final class TorchDecoderLoader {
             DecoderInfo info = new DecoderInfo(vocab, spec.batchSize(), maxTotal, folder.eosTokenIds(),
                     folder.eosToken().textOrEmpty(), folder.bosToken().textOrEmpty(), folder.chatTemplate(), false,
                     maxTotal, bos, folder.generationDefaults());
-            TorchCausalLm decoder = new TorchCausalLm(model, target.intraOpThreads(), info);
+            // option.max_loras (vLLM's name): adapters each session keeps in its weight stacks at once
+            int loraSlots = Integer.parseInt(spec.option("max_loras", "8"));
+            TorchCausalLm decoder = new TorchCausalLm(model, target.intraOpThreads(), info,
+                    ArchiveLoraTargets.read(model), loraSlots);
             GenerativeWarmUp.run(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
             LOG.infof("model %s: TorchScript decoder on %s in %s, loaded and warmed in %d ms (%d slots x %d tokens, "
                     + "vocab %d)", spec.id(), target.device(), target.dtype(), (System.nanoTime() - start) / 1_000_000,

@@ -15,6 +15,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 import io.slmserve.core.DecoderSession;
+import io.slmserve.core.LoraAdapter;
+import io.slmserve.core.LoraTargets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,7 +26,9 @@ import java.util.List;
  * forward, which updates them in place (docs/model-format-decoder.md). Each call's inputs and outputs live
  * in a sub-manager closed before it returns; only the [B, V] float32 logits are copied to the JVM, into
  * arrays reused by later calls ({@link LogitsBuffers}).
- * Needs the archive's {@code forward_mixed} for calls that hold both prompts and running rows.
+ * Needs the archive's {@code forward_mixed} for calls that hold both prompts and running rows. A call in which
+ * any row has a LoRA adapter goes to {@code forward_lora} / {@code forward_mixed_lora} with each row's slot in the
+ * {@link LoraStacks}; base-only calls keep the plain methods, so adapters cost base traffic nothing.
  */
 final class TorchDecoderSession implements DecoderSession {
 
@@ -36,9 +40,17 @@ final class TorchDecoderSession implements DecoderSession {
     private final int slots;
     private final int maxLength;
     private final LogitsBuffers logitsOut;
+    /** Null when the archive takes no adapters. */
+    private final LoraStacks lora;
 
     /** Must be called on the worker thread that will use it: libtorch thread settings are per thread. */
     TorchDecoderSession(ZooModel<NDList, NDList> model, int intraOpThreads, int slots, int maxLength) {
+        this(model, intraOpThreads, slots, maxLength, null, 0);
+    }
+
+    /** With {@code loraTargets} non-null, rows may carry adapters; {@code loraSlots} adapters stay resident. */
+    TorchDecoderSession(ZooModel<NDList, NDList> model, int intraOpThreads, int slots, int maxLength,
+                        LoraTargets loraTargets, int loraSlots) {
         JniUtils.setNumThreads(intraOpThreads);
         this.model = model;
         this.slots = slots;
@@ -49,6 +61,8 @@ final class TorchDecoderSession implements DecoderSession {
         this.cacheK = newCache(block);
         this.cacheV = newCache(block);
         this.predictor = model.newPredictor();
+        this.lora = loraTargets == null ? null : new LoraStacks(loraTargets, cacheScope, cacheK.getDataType(),
+                loraSlots);
     }
 
     private NDArray newCache(PtSymbolBlock block) {
@@ -70,6 +84,10 @@ final class TorchDecoderSession implements DecoderSession {
         for (DecoderRow row : rows) {
             (row.tokens().length == 1 ? steps : prompts).add(row);
         }
+        List<LoraAdapter> adapters = rows.stream().map(DecoderRow::adapter).toList();
+        if (adapters.stream().anyMatch(a -> a != null)) {
+            return forwardLora(rows, steps, prompts, adapters);
+        }
         try (NDManager scope = cacheScope.newSubManager()) {
             if (steps.isEmpty() || prompts.isEmpty()) {
                 NDList inputs = padded(scope, rows).addAll(new NDList(cacheK, cacheV));
@@ -86,6 +104,42 @@ final class TorchDecoderSession implements DecoderSession {
         } catch (TranslateException e) {
             throw new IllegalStateException("decoder forward failed: " + e.getMessage(), e);
         }
+    }
+
+    /** The LoRA methods: the plain ones' arguments, then each row's adapter slot, then the weight stacks. */
+    private float[] forwardLora(List<DecoderRow> rows, List<DecoderRow> steps, List<DecoderRow> prompts,
+                                List<LoraAdapter> adapters) {
+        if (lora == null) {
+            throw new IllegalArgumentException("this model.pt has no LoRA methods (forward_lora): re-export the model "
+                    + "with models/tools/convert.py to serve adapters");
+        }
+        PtNDArray[] stacks = lora.prepare(adapters);
+        try (PtNDManager scope = (PtNDManager) cacheScope.newSubManager()) {
+            if (steps.isEmpty() || prompts.isEmpty()) {
+                NDList args = padded(scope, rows).addAll(new NDList(cacheK, cacheV, adapterSlots(scope, rows)));
+                return logitsOut.read(runMethod(scope, "forward_lora", args, stacks), rows.size());
+            }
+            NDList step = padded(scope, steps);
+            NDList prompt = padded(scope, prompts);
+            NDList args = new NDList(step.get(0), step.get(1), step.get(2), prompt.get(0), prompt.get(1),
+                    prompt.get(2), prompt.get(3), cacheK, cacheV, adapterSlots(scope, steps),
+                    adapterSlots(scope, prompts));
+            return logitsOut.read(runMethod(scope, "forward_mixed_lora", args, stacks), rows.size(),
+                    groupedRowOf(rows, steps.size()));
+        }
+    }
+
+    private NDArray adapterSlots(NDManager scope, List<DecoderRow> rows) {
+        long[] out = new long[rows.size()];
+        for (int b = 0; b < out.length; b++) {
+            out[b] = lora.slotOf(rows.get(b).adapter());
+        }
+        return scope.create(out);
+    }
+
+    /** How many times this session built its LoRA stacks (tests). */
+    long loraRebuilds() {
+        return lora == null ? 0 : lora.rebuilds();
     }
 
     /** ids and positions [B, W] (W the widest row), slots [B] and each row's last index [B]. */
@@ -116,20 +170,39 @@ final class TorchDecoderSession implements DecoderSession {
     }
 
     private NDArray runMethod(PtNDManager scope, String method, NDList args) {
+        return runMethod(scope, method, args, null);
+    }
+
+    /** Runs a method on tensor arguments, plus one trailing List[Tensor] argument when {@code list} is given. */
+    private NDArray runMethod(PtNDManager scope, String method, NDList args, PtNDArray[] list) {
         PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
-        IValue[] values = new IValue[args.size()];
+        IValue[] values = new IValue[args.size() + (list == null ? 0 : 1)];
         try {
-            for (int i = 0; i < values.length; i++) {
+            for (int i = 0; i < args.size(); i++) {
                 values[i] = IValue.from((PtNDArray) args.get(i));
             }
+            if (list != null) {
+                values[args.size()] = IValue.listFrom(list);
+            }
             try (IValue out = IValueUtils.runMethod(block, method, values)) {
-                return out.toTensor(scope);
+                return out.isTuple() ? firstOf(out, scope) : out.toTensor(scope);
             }
         } finally {
             for (IValue v : values) {
                 if (v != null) {
                     v.close();
                 }
+            }
+        }
+    }
+
+    private static NDArray firstOf(IValue tuple, PtNDManager scope) {
+        IValue[] parts = tuple.toIValueTuple();
+        try {
+            return parts[0].toTensor(scope);
+        } finally {
+            for (IValue part : parts) {
+                part.close();
             }
         }
     }
@@ -166,12 +239,31 @@ final class TorchDecoderSession implements DecoderSession {
     }
 
     @Override
+    public float[] logitsAll(long[] ids, LoraAdapter adapter) {
+        if (adapter == null) {
+            return logitsAll(ids);
+        }
+        if (lora == null) {
+            throw new IllegalArgumentException("this model.pt has no LoRA methods");
+        }
+        PtNDArray[] stacks = lora.prepare(List.of(adapter));
+        try (PtNDManager scope = (PtNDManager) cacheScope.newSubManager()) {
+            NDList args = new NDList(scope.create(ids, new Shape(1, ids.length)),
+                    scope.create(new long[] {lora.slotOf(adapter)}));
+            return runMethod(scope, "logits_all_lora", args, stacks).toType(DataType.FLOAT32, false).toFloatArray();
+        }
+    }
+
+    @Override
     public void copySlots(int[] from, int[] to) {
         CacheSlots.copy(cacheScope, slots, from, to, cacheK, cacheV);
     }
 
     @Override
     public void close() {
+        if (lora != null) {
+            lora.close();
+        }
         predictor.close();
         cacheScope.close();
     }

@@ -1,6 +1,7 @@
 package io.slmserve.generation;
 
 import io.slmserve.core.DecoderSession.DecoderRow;
+import io.slmserve.core.LoraAdapter;
 import io.slmserve.core.TokenConstraint;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -62,14 +63,18 @@ final class BeamSearch {
         return slots.clone();
     }
 
-    /** The rows of the next forward call: the prompt in the first slot, then one row per live beam. */
-    List<DecoderRow> rows(boolean prefill, int position, long[] prompt) {
+    /**
+     * The rows of the next forward call: the prompt in the first slot, then one row per live beam; every beam runs
+     * with the sequence's LoRA adapter (null: the base).
+     */
+    List<DecoderRow> rows(boolean prefill, int position, long[] prompt, LoraAdapter adapter) {
         if (prefill) {
-            return List.of(new DecoderRow(beams.get(0).slot, 0, prompt));
+            return List.of(new DecoderRow(beams.get(0).slot, 0, prompt, adapter));
         }
         List<DecoderRow> rows = new ArrayList<>(beams.size());
         for (Beam beam : beams) {
-            rows.add(new DecoderRow(beam.slot, position, new long[] {beam.tokens[beam.tokens.length - 1]}));
+            rows.add(new DecoderRow(beam.slot, position, new long[] {beam.tokens[beam.tokens.length - 1]},
+                    adapter));
         }
         return rows;
     }

@@ -2,6 +2,7 @@ package io.slmserve.generation;
 
 import io.slmserve.core.Deadline;
 import io.slmserve.core.GenerationParams;
+import io.slmserve.core.LoraAdapter;
 import io.slmserve.core.TokenConstraint;
 import java.util.Objects;
 
@@ -14,17 +15,24 @@ import java.util.Objects;
  * @param deadline past it, a waiting sequence leaves the queue and a running one stops (both 504)
  * @param constraint the language the output must belong to (its mask applies to this sequence's rows only), or
  *                   null for none
+ * @param adapter  the LoRA adapter every row of this sequence (and each of its beams) runs with, or null for the
+ *                 base model
  */
 public record GenerationRequest(long[] prompt, GenerationParams params, GenerationListener listener,
-                                Deadline deadline, TokenConstraint constraint) {
+                                Deadline deadline, TokenConstraint constraint, LoraAdapter adapter) {
+
+    public GenerationRequest(long[] prompt, GenerationParams params, GenerationListener listener,
+                             Deadline deadline, TokenConstraint constraint) {
+        this(prompt, params, listener, deadline, constraint, null);
+    }
 
     public GenerationRequest(long[] prompt, GenerationParams params, GenerationListener listener) {
-        this(prompt, params, listener, Deadline.NONE, null);
+        this(prompt, params, listener, Deadline.NONE, null, null);
     }
 
     public GenerationRequest(long[] prompt, GenerationParams params, GenerationListener listener,
                              Deadline deadline) {
-        this(prompt, params, listener, deadline, null);
+        this(prompt, params, listener, deadline, null, null);
     }
 
     public GenerationRequest {

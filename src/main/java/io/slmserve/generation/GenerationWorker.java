@@ -266,7 +266,7 @@ final class GenerationWorker implements Runnable {
         if (s.finish() != null) {
             slots.release(s);
             if (prefixes != null && s.beams() == null) {
-                prefixes.remember(s.slot, s.cachedTokens());
+                prefixes.remember(s.slot, s.cachedTokens(), s.adapter());
             }
             metrics.generatedTokens(model, s.generated());
             if (s.terminate()) {

@@ -1,5 +1,6 @@
 package io.slmserve.generation;
 
+import io.slmserve.core.LoraAdapter;
 import java.util.Arrays;
 import java.util.function.IntPredicate;
 
@@ -9,11 +10,13 @@ import java.util.function.IntPredicate;
  * remembers those ids. A new prompt then takes the free slot sharing the longest prefix with it and prefills
  * only the rest. The last prompt token is always recomputed, so the prefill row still yields the logits of
  * the first new token. A free slot is overwritten in least-recently-used order (empty slots first), so
- * {@code batch_size} bounds the prefixes kept. Worker thread only.
+ * {@code batch_size} bounds the prefixes kept. A slot's keys and values depend on the LoRA adapter that computed
+ * them, so a prefix is reused only by a sequence of the same adapter (or both on the base). Worker thread only.
  */
 final class PrefixCache {
 
     private final long[][] held;
+    private final LoraAdapter[] heldAdapter;
     private final long[] lastUsed;
     private final int minTokens;
     private long clock;
@@ -21,6 +24,7 @@ final class PrefixCache {
     /** @param minTokens shortest shared prefix worth reusing; a shorter match prefills from position 0 */
     PrefixCache(int slots, int minTokens) {
         this.held = new long[slots][];
+        this.heldAdapter = new LoraAdapter[slots];
         this.lastUsed = new long[slots];
         this.minTokens = Math.max(1, minTokens);
     }
@@ -37,7 +41,7 @@ final class PrefixCache {
     int[] seat(Sequence next, IntPredicate free) {
         int[] taken;
         if (next.beams() == null) {
-            Choice choice = choose(free, next.prompt());
+            Choice choice = choose(free, next.prompt(), next.adapter());
             next.reuse(choice.reused());
             taken = new int[] {choice.slot()};
         } else {
@@ -51,10 +55,15 @@ final class PrefixCache {
 
     /** The free slot for a one-slot sequence: the longest usable shared prefix, else the next to evict. */
     Choice choose(IntPredicate free, long[] prompt) {
+        return choose(free, prompt, null);
+    }
+
+    /** As {@link #choose(IntPredicate, long[])}, reusing only prefixes computed with the same adapter. */
+    Choice choose(IntPredicate free, long[] prompt, LoraAdapter adapter) {
         int best = -1;
         int bestLength = 0;
         for (int slot = 0; slot < held.length; slot++) {
-            if (!free.test(slot) || held[slot] == null) {
+            if (!free.test(slot) || held[slot] == null || heldAdapter[slot] != adapter) {
                 continue;
             }
             int length = Math.min(commonPrefix(held[slot], prompt), prompt.length - 1);
@@ -101,7 +110,13 @@ final class PrefixCache {
 
     /** A sequence left the slot holding the keys and values of these tokens at positions 0..length-1. */
     void remember(int slot, long[] tokens) {
+        remember(slot, tokens, null);
+    }
+
+    /** As {@link #remember(int, long[])}, for keys and values computed with this adapter (null: the base). */
+    void remember(int slot, long[] tokens, LoraAdapter adapter) {
         held[slot] = tokens.length == 0 ? null : tokens;
+        heldAdapter[slot] = adapter;
         lastUsed[slot] = ++clock;
     }
 

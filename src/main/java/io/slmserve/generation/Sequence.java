@@ -5,6 +5,7 @@ import io.slmserve.core.DecoderSession.DecoderRow;
 import io.slmserve.core.FinishReason;
 import io.slmserve.core.GeneratedToken;
 import io.slmserve.core.GenerationParams;
+import io.slmserve.core.LoraAdapter;
 import io.slmserve.core.TextTokenizer;
 import io.slmserve.core.TokenConstraint;
 import java.util.Arrays;
@@ -87,11 +88,16 @@ final class Sequence implements GenerationHandle {
     /** Its rows of the next forward call: the prompt, or the last token (of every live beam). */
     List<DecoderRow> rows() {
         if (beams != null) {
-            return beams.rows(!prefilled(), position, prompt());
+            return beams.rows(!prefilled(), position, prompt(), adapter());
         }
         // A prompt whose first tokens the slot already holds (prefix cache) sends only the rest.
         return List.of(!prefilled() ? new DecoderRow(slot, position, Arrays.copyOfRange(prompt(), position,
-                prompt().length)) : new DecoderRow(slot, position, new long[] {lastToken}));
+                prompt().length), adapter()) : new DecoderRow(slot, position, new long[] {lastToken}, adapter()));
+    }
+
+    /** The LoRA adapter its rows run with, or null for the base model. */
+    LoraAdapter adapter() {
+        return request.adapter();
     }
 
     /** Before its first call: the slot already holds the first {@code tokens} prompt tokens' keys and values. */

@@ -21,14 +21,23 @@ import java.util.Set;
  * @param unset     the parameters the request left unset: the model's generation_config.json defaults replace
  *                  the API's there ({@link GenerationDefaults#applyTo}); empty keeps the API's defaults
  * @param constraint what the output must match (JSON schema, regex, choice), or null
+ * @param adapter   the LoRA adapter named apart from the model (TGI's parameters.adapter_id), or null; the model
+ *                  field may also name one as "BASE:ADAPTER" or by the adapter's own name
  */
 public record GenerationQuery(String model, String prompt, ChatInput chat,
                               GenerationParams params, int n, String endpoint, Deadline deadline,
                               Integer defaultMaxNewTokens, Set<GenerationDefaults.Field> unset,
-                              OutputConstraint constraint) {
+                              OutputConstraint constraint, String adapter) {
 
     public GenerationQuery {
         unset = Set.copyOf(unset);
+    }
+
+    public GenerationQuery(String model, String prompt, ChatInput chat,
+                           GenerationParams params, int n, String endpoint, Deadline deadline,
+                           Integer defaultMaxNewTokens, Set<GenerationDefaults.Field> unset,
+                           OutputConstraint constraint) {
+        this(model, prompt, chat, params, n, endpoint, deadline, defaultMaxNewTokens, unset, constraint, null);
     }
 
     public GenerationQuery(String model, String prompt, ChatInput chat,
@@ -45,12 +54,18 @@ public record GenerationQuery(String model, String prompt, ChatInput chat,
     /** The same query with the request's deadline. */
     public GenerationQuery withDeadline(Deadline value) {
         return new GenerationQuery(model, prompt, chat, params, n, endpoint, value, defaultMaxNewTokens, unset,
-                constraint);
+                constraint, adapter);
     }
 
     /** The same query constrained to a language. */
     public GenerationQuery withConstraint(OutputConstraint value) {
         return new GenerationQuery(model, prompt, chat, params, n, endpoint, deadline, defaultMaxNewTokens, unset,
-                value);
+                value, adapter);
+    }
+
+    /** The same query with a LoRA adapter named apart from the model. */
+    public GenerationQuery withAdapter(String value) {
+        return new GenerationQuery(model, prompt, chat, params, n, endpoint, deadline, defaultMaxNewTokens, unset,
+                constraint, value);
     }
 }

@@ -6,6 +6,7 @@ import io.slmserve.core.ErrorKind;
 import io.slmserve.core.GenerationDefaults;
 import io.slmserve.core.GenerationParams;
 import io.slmserve.core.LoadedModel;
+import io.slmserve.core.LoraAdapter;
 import io.slmserve.core.ModelTask;
 import io.slmserve.core.ServingException;
 import io.slmserve.core.ServingMetrics;
@@ -40,9 +41,11 @@ public class GenerationService {
     private final ChatTemplates templates;
 
     private final StructuredOutput structured;
+    private final AdapterChoice adapters;
 
     public GenerationService(ModelResolver resolver, DecoderPools pools, ChatTemplates templates, ServingMetrics metrics,
-                             ServerConfig config, StructuredOutput structured) {
+                             ServerConfig config, StructuredOutput structured, AdapterChoice adapters) {
+        this.adapters = adapters;
         this.templates = templates;
         this.structured = structured;
         this.resolver = resolver;
@@ -53,16 +56,21 @@ public class GenerationService {
 
     /** Resolves the model a query would use, before work starts. */
     public String modelFor(String requested) {
-        return resolve(requested).spec().id();
+        return resolve(adapters.parse(requested, null).model()).spec().id();
     }
 
     /**
      * A named model of either generative task; without a name the text-generation model answers, and a
      * text2text-generation model only when no decoder is loaded (so adding a seq2seq model keeps old callers working).
      */
-    /** The id of the model a request's model field selects (404, 503 as a generation would answer). */
+    /**
+     * The id of the model a request's model field selects (404, 503 as a generation would answer); with an adapter,
+     * as vLLM answers, the adapter's name.
+     */
     public String modelId(String model) {
-        return resolve(model).spec().id();
+        AdapterChoice.Named named = adapters.parse(model, null);
+        String base = resolve(named.model()).spec().id();
+        return named.adapter() == null ? base : adapters.weights(base, named.adapter()).name();
     }
 
     private LoadedModel resolve(String model) {
@@ -111,8 +119,10 @@ public class GenerationService {
     }
 
     private CompletionTracker start(GenerationQuery query, Consumer<GenerationEvent> events) {
-        LoadedModel model = resolve(query.model());
+        AdapterChoice.Named named = adapters.parse(query.model(), query.adapter());
+        LoadedModel model = resolve(named.model());
         String id = model.spec().id();
+        LoraAdapter adapter = adapters.weights(id, named.adapter());
         GenerationPool pool = pools.pool(id)
                 .orElseThrow(() -> ServingException.notReady(id, "no generation pool", limits.retryAfterSeconds()));
         DecoderInfo info = pool.info();
@@ -149,7 +159,7 @@ public class GenerationService {
         CompletionTracker tracker = new CompletionTracker(id, prompt, ids.length, n, events);
         for (int i = 0; i < n; i++) {
             requests.add(new GenerationRequest(ids, params.withSeed(params.seed() + i), tracker.listener(i),
-                    query.deadline(), constraint));
+                    query.deadline(), constraint, adapter));
         }
         metrics.inputTokens(id, query.endpoint(), ids.length);
         tracker.handles(pool.submit(requests));

@@ -22,8 +22,11 @@ public class ModelManagement {
     private final ModelPools pools;
     private final ModelCatalog catalog;
     private final Path modelsDir;
+    private final io.slmserve.adapters.AdapterRegistry adapters;
 
-    public ModelManagement(ModelRegistry registry, ModelPools pools, ModelCatalog catalog, ServerConfig config) {
+    public ModelManagement(ModelRegistry registry, ModelPools pools, ModelCatalog catalog, ServerConfig config,
+                           io.slmserve.adapters.AdapterRegistry adapters) {
+        this.adapters = adapters;
         this.registry = registry;
         this.pools = pools;
         this.catalog = catalog;
@@ -52,6 +55,17 @@ public class ModelManagement {
 
     public void unregister(String id) {
         registry.unregister(id);
+    }
+
+    /** Adds a LoRA adapter folder (inside the models directory) to a READY decoder; checked before it is listed. */
+    public ModelInfo registerAdapter(String id, String name, String url) {
+        adapters.register(id, name, url);
+        return catalog.get(id);
+    }
+
+    /** Removes an adapter: new requests naming it get 404, running ones finish with its weights. */
+    public void unregisterAdapter(String id, String name) {
+        adapters.unregister(id, name);
     }
 
     public ModelInfo scale(String id, Integer minWorkers, Integer maxWorkers) {

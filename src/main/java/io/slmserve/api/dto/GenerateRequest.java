@@ -48,6 +48,8 @@ public record GenerateRequest(
                     + "finished (default false: once no live beam can beat them), as Hugging Face")
             Boolean earlyStopping,
             @Schema(description = "Constrain the output: {\"type\": \"json\", \"value\": JSON schema} or "
-                    + "{\"type\": \"regex\", \"value\": \"...\"}") com.fasterxml.jackson.databind.JsonNode grammar) {
+                    + "{\"type\": \"regex\", \"value\": \"...\"}") com.fasterxml.jackson.databind.JsonNode grammar,
+            @JsonProperty("adapter_id") @Schema(description = "A LoRA adapter of the model (GET /models/{id} lists "
+                    + "them); unknown: 404", example = "psalms") String adapterId) {
     }
 }

@@ -20,11 +20,25 @@ public record ModelDescription(
         @Schema(description = "A generative model's metadata from its folder, once it is READY", nullable = true)
         Generation generation,
         @Schema(description = "Embedding models: how token states become one vector", nullable = true)
-        Pooling pooling) {
+        Pooling pooling,
+        @Schema(description = "A READY decoder's LoRA adapters, loaded or failed (with the reason)", nullable = true)
+        List<Adapter> adapters) {
 
     public ModelDescription(String id, String task, String family, String status, String reason, Integer workers,
                             Integer queueDepth, Batching batching) {
-        this(id, task, family, status, reason, workers, queueDepth, batching, null, null);
+        this(id, task, family, status, reason, workers, queueDepth, batching, null, null, null);
+    }
+
+    /** One LoRA adapter: loaded (rank, targets, memory) or failed with its reason. */
+    @Schema(name = "AdapterDescription")
+    public record Adapter(
+            @Schema(example = "kjv-psalms") String name,
+            @Schema(enumeration = {"READY", "FAILED"}, example = "READY") String status,
+            @Schema(description = "Why the adapter failed to load", nullable = true) String reason,
+            @Schema(example = "8", nullable = true) Integer rank,
+            @Schema(description = "Archive targets it changes", nullable = true) List<String> targets,
+            @JsonProperty("memory_bytes") @Schema(description = "Host memory of its float32 weights",
+                    example = "294912", nullable = true) Long memoryBytes) {
     }
 
     /** An embedding model's pooling as its folder declares it (or TEI's default). */
