@@ -203,7 +203,8 @@ def conversation(rng: random.Random, heldout: bool = False) -> dict:
 
 
 def heldout_questions(n: int, seed: int = 2024) -> List[dict]:
-    """The held-out evaluation set: tool questions only (question, tools, expected call), from held-out pairs."""
+    """The held-out evaluation set: tool questions only (system or None, question, tool definitions, expected call),
+    from held-out number pairs and dates. models/nano-llama-tools/heldout.jsonl is heldout_questions(100, seed=7)."""
     rng = random.Random(seed)
     out = []
     while len(out) < n:
@@ -212,7 +213,7 @@ def heldout_questions(n: int, seed: int = 2024) -> List[dict]:
             continue
         out.append({"system": c["messages"][0]["content"] if c["messages"][0]["role"] == "system" else None,
                     "question": next(m["content"] for m in c["messages"] if m["role"] == "user"),
-                    "tools": [t["function"]["name"] for t in c["tools"]], "call": c["call"]})
+                    "tools": c["tools"], "call": c["call"]})
     return out
 
 

@@ -91,8 +91,7 @@ def evaluate(model, tok, items, eos: int):
     for it in items:
         msgs = ([{"role": "system", "content": it["system"]}] if it["system"] else []) \
             + [{"role": "user", "content": it["question"]}]
-        tools = [task.TOOLS[n] if n in task.TOOLS else next(d for d in task.DISTRACTORS if d["function"]["name"] == n)
-                 for n in it["tools"]]
+        tools = it["tools"]
         reply = tok.decode(greedy(model, tok.encode(render(msgs, tools, True)), eos))
         m = CALL_RE.match(reply)
         try:
@@ -130,7 +129,9 @@ def main() -> None:
     ap.add_argument("--intermediate", type=int, default=384)
     ap.add_argument("--rows", type=int, default=16)
     ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--budget-s", type=float, default=0.0, help="fit the step count to this many seconds")
+    ap.add_argument("--budget-s", type=float, default=0.0,
+                    help="train for this many seconds instead: the schedule follows elapsed time, not steps")
+    ap.add_argument("--init", default="", help="start from this checkpoint (a previous run's ckpt.pt)")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--eval", type=int, default=100, help="held-out questions measured")
     ap.add_argument("--export-only", action="store_true")
@@ -173,6 +174,9 @@ def main() -> None:
     else:
         n_params = sum(v.numel() for v in llama.hf_state_dict(model).values())
         tng.log(f"model: {n_params} parameters")
+        if args.init:
+            model.load_state_dict(torch.load(args.init), strict=False)
+            tng.log(f"initialised from {args.init}")
         named = [(n, p) for n, p in model.named_parameters() if n in llama.hf_state_dict(model)]
         opt = torch.optim.AdamW([{"params": [p for n, p in named if p.dim() >= 2], "weight_decay": 0.1},
                                  {"params": [p for n, p in named if p.dim() < 2], "weight_decay": 0.0}],
@@ -183,7 +187,7 @@ def main() -> None:
         ema = None
         model.train()
         step = 0
-        while step < total:
+        while (time.time() - t_train < args.budget_s) if args.budget_s > 0 else step < total:
             pick = nrng.integers(0, len(data), size=args.rows)
             width = max(len(data[i][0]) for i in pick)
             x = torch.full((args.rows, width), bos, dtype=torch.long)
@@ -193,7 +197,11 @@ def main() -> None:
                 x[r, :len(ids)] = torch.from_numpy(ids)
                 tgt = np.where(mask[1:] == 1, ids[1:], -100)
                 y[r, :len(ids) - 1] = torch.from_numpy(tgt)
-            lr = tng.lr_at(step, total, args.lr, 50, args.lr * 0.05)
+            if args.budget_s > 0:  # the machine is shared: time, not steps, is the budget
+                frac = (time.time() - t_train) / args.budget_s
+                lr = args.lr * min(1.0, (step + 1) / 50) * (0.05 + 0.475 * (1 + math.cos(math.pi * min(1.0, frac))))
+            else:
+                lr = tng.lr_at(step, total, args.lr, 50, args.lr * 0.05)
             for grp in opt.param_groups:
                 grp["lr"] = lr
             logits = model.logits_all(x)
@@ -203,17 +211,14 @@ def main() -> None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
-            if step == 19 and args.budget_s > 0:
-                per = (time.time() - t_train) / 20
-                total = int(args.budget_s / per)
-                tng.log(f"budget {args.budget_s:.0f}s at {per:.2f}s/step: {total} steps")
-            if step % 50 == 0 or step == total - 1:
+            if step % 100 == 0:
                 tng.log(f"step {step}/{total} loss {loss.item():.4f} (ema {ema:.4f}) lr {lr:.2e} "
                         f"{time.time() - t_train:.0f}s")
             if step % 200 == 199:
                 torch.save(model.state_dict(), ckpt)
             step += 1
-        info = {"steps": total, "rows": args.rows, "train_seconds": time.time() - t_train,
+        total = step
+        info = {"steps": total, "init": args.init, "rows": args.rows, "train_seconds": time.time() - t_train,
                 "final_loss_ema": ema, "parameters": int(n_params),
                 "trained_conversations_seen": total * args.rows}
         torch.save(model.state_dict(), ckpt)
