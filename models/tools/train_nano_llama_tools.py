@@ -131,6 +131,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--budget-s", type=float, default=0.0,
                     help="train for this many seconds instead: the schedule follows elapsed time, not steps")
+    ap.add_argument("--until", default="", help="HH:MM (UTC): end training then, whatever --budget-s says")
     ap.add_argument("--init", default="", help="start from this checkpoint (a previous run's ckpt.pt)")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--eval", type=int, default=100, help="held-out questions measured")
@@ -184,6 +185,10 @@ def main() -> None:
         nrng = np.random.default_rng(args.seed)
         total = args.steps
         t_train = time.time()
+        if args.until:  # a fixed end time on a shared machine whose share of CPU cannot be predicted
+            end = time.strftime("%Y-%m-%d ", time.gmtime()) + args.until
+            args.budget_s = time.mktime(time.strptime(end, "%Y-%m-%d %H:%M")) - time.timezone - t_train
+            tng.log(f"training until {args.until} UTC: {args.budget_s:.0f}s")
         ema = None
         model.train()
         step = 0
