@@ -146,9 +146,19 @@ class ToolCallingApiTest {
                 "parameters", "a string"));
         Map<String, Object> badName = Map.of("type", "function", "function", Map.of("name", "get weather"));
         Map<String, Object> retrieval = Map.of("type", "retrieval");
+        Map<String, Object> stringSchema = Map.of("type", "function", "function", Map.of("name", "f",
+                "parameters", Map.of("type", "string")));
+        Map<String, Object> listProperties = Map.of("type", "function", "function", Map.of("name", "f",
+                "parameters", Map.of("type", "object", "properties", List.of("a", "b"))));
+        Map<String, Object> other = Map.of("type", "function", "function", Map.of("name", "other"));
         Object[][] cases = {
             {Map.of("tools", List.of(notSchema)), "tools[0].function.parameters"},
+            {Map.of("tools", List.of(ADD, stringSchema)), "tools[1].function.parameters"},
+            {Map.of("tools", List.of(listProperties)), "tools[0].function.parameters"},
             {Map.of("tools", List.of(ADD, ADD)), "tools[1].function.name"},
+            {Map.of("tools", List.of(ADD, other, ADD)), "tools[2].function.name"},
+            {Map.of("tools", List.of("add")), "tools[0]"},
+            {Map.of("tools", List.of(Map.of("type", "function"))), "tools[0].function"},
             {Map.of("tools", List.of(badName)), "tools[0].function.name"},
             {Map.of("tools", List.of(retrieval)), "tools[0].type"},
             {Map.of("tools", List.of(ADD), "tool_choice", Map.of("type", "function", "function",

@@ -136,6 +136,96 @@ class LangChain4jClientTest {
         assertEquals(expected, response.aiMessage().text());
     }
 
+    /** models/nano-llama-tools' task tools, as LangChain4j specifies them (the descriptions it was trained with). */
+    private static List<ToolSpecification> taskTools() {
+        JsonObjectSchema ab = JsonObjectSchema.builder().addIntegerProperty("a").addIntegerProperty("b")
+                .required("a", "b").build();
+        return List.of(
+                ToolSpecification.builder().name("add").description("Add two integers.").parameters(ab).build(),
+                ToolSpecification.builder().name("subtract").description("Subtract b from a.").parameters(ab).build(),
+                ToolSpecification.builder().name("multiply").description("Multiply two integers.").parameters(ab)
+                        .build(),
+                ToolSpecification.builder().name("get_weekday").description("Day of the week of a date.")
+                        .parameters(JsonObjectSchema.builder().addStringProperty("date").required("date").build())
+                        .build());
+    }
+
+    /** The call's arguments as JSON, checked against the tool's schema (integers a and b, nothing else). */
+    private static Map<String, Object> integerArguments(ToolExecutionRequest call) throws Exception {
+        Map<String, Object> args = new com.fasterxml.jackson.databind.ObjectMapper().readValue(call.arguments(),
+                new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { });
+        assertEquals(java.util.Set.of("a", "b"), args.keySet(), call.arguments());
+        assertTrue(args.values().stream().allMatch(v -> v instanceof Integer), call.arguments());
+        return args;
+    }
+
+    /**
+     * A model trained to call tools (models/nano-llama-tools), through OpenAiChatModel: it asks for multiply with
+     * integer arguments, the tool runs here on them, its result goes back as a ToolExecutionResultMessage, and the
+     * final answer contains it. (Whether the arguments are the question's numbers is ToolModelHeldoutTest's
+     * measurement: the model often miscopies digits; small numbers keep the copying short.)
+     */
+    @Test
+    void chatModelGetsAToolCallAndAnswersWithTheResult() throws Exception {
+        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(v1.toString()).apiKey("unused")
+                .modelName("nano-llama-tools").temperature(0.0).maxTokens(64).timeout(TIMEOUT).maxRetries(0).build();
+        UserMessage question = UserMessage.from("What is 11 times 39?");
+        ChatResponse first = chat.chat(ChatRequest.builder().toolSpecifications(taskTools()).messages(question)
+                .build());
+        assertEquals(dev.langchain4j.model.output.FinishReason.TOOL_EXECUTION, first.finishReason());
+        assertEquals(1, first.aiMessage().toolExecutionRequests().size());
+        ToolExecutionRequest call = first.aiMessage().toolExecutionRequests().get(0);
+        assertEquals("multiply", call.name());
+        Map<String, Object> args = integerArguments(call);
+        String result = Integer.toString((Integer) args.get("a") * (Integer) args.get("b"));
+        ChatResponse second = chat.chat(ChatRequest.builder().toolSpecifications(taskTools()).messages(question,
+                first.aiMessage(), ToolExecutionResultMessage.from(call, result)).build());
+        assertFalse(second.aiMessage().hasToolExecutionRequests());
+        assertTrue(second.aiMessage().text().contains(result), second.aiMessage().text());
+    }
+
+    /** The same through OpenAiStreamingChatModel, which assembles the streamed tool-call deltas itself. */
+    @Test
+    void streamingChatModelGetsAToolCallAndAnswersWithTheResult() throws Exception {
+        OpenAiStreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(v1.toString())
+                .apiKey("unused").modelName("nano-llama-tools").temperature(0.0).maxTokens(64).timeout(TIMEOUT)
+                .build();
+        UserMessage question = UserMessage.from("What is 44 minus 11?");
+        ChatResponse first = stream(streaming, ChatRequest.builder().toolSpecifications(taskTools())
+                .messages(question).build());
+        assertEquals(dev.langchain4j.model.output.FinishReason.TOOL_EXECUTION, first.finishReason());
+        assertEquals(1, first.aiMessage().toolExecutionRequests().size());
+        ToolExecutionRequest call = first.aiMessage().toolExecutionRequests().get(0);
+        assertEquals("subtract", call.name());
+        assertTrue(call.id() != null && call.id().startsWith("call_"), call.id());
+        Map<String, Object> args = integerArguments(call);
+        String result = Integer.toString((Integer) args.get("a") - (Integer) args.get("b"));
+        ChatResponse second = stream(streaming, ChatRequest.builder().toolSpecifications(taskTools())
+                .messages(question, first.aiMessage(), ToolExecutionResultMessage.from(call, result)).build());
+        assertFalse(second.aiMessage().hasToolExecutionRequests());
+        assertTrue(second.aiMessage().text().contains(result), second.aiMessage().text());
+    }
+
+    private static ChatResponse stream(OpenAiStreamingChatModel model, ChatRequest request) throws Exception {
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        model.chat(request, new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String partialResponse) {
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse completeResponse) {
+                done.complete(completeResponse);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                done.completeExceptionally(error);
+            }
+        });
+        return done.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    }
+
     @Test
     void languageModelUsesCompletions() {
         OpenAiLanguageModel model = OpenAiLanguageModel.builder().baseUrl(v1.toString()).apiKey("unused")
