@@ -52,6 +52,54 @@ final class ByteDfa {
         return false;
     }
 
+    /**
+     * Classes of states that no byte string of at most {@code horizon} bytes tells apart: for every such string,
+     * either both states' paths die or both are alive and end in states of the same acceptance and liveness
+     * ({@code good}, null: all live). A token is at most the vocabulary's longest token long, so with that horizon
+     * two states of one class allow the same tokens and can share one allowed set, though the minimal DFA keeps
+     * them apart (a repetition's counter: the 3rd and the 7th of 12 array items differ only far beyond any token).
+     * Moore's partition refinement cut off after {@code horizon} rounds, or earlier once it is stable.
+     */
+    int[] boundedClasses(int horizon, boolean[] good) {
+        int[] cls = new int[states];
+        for (int s = 0; s < states; s++) {
+            cls[s] = (accept[s] ? 1 : 0) | (good == null || good[s] ? 2 : 0);
+        }
+        int count = -1;
+        for (int round = 0; round < horizon; round++) {
+            Map<Signature, Integer> ids = new HashMap<>();
+            int[] refined = new int[states];
+            for (int s = 0; s < states; s++) {
+                int[] sig = new int[classes + 1];
+                sig[0] = cls[s];
+                for (int c = 0; c < classes; c++) {
+                    int t = next[s * classes + c];
+                    sig[c + 1] = t < 0 ? -1 : cls[t];
+                }
+                refined[s] = ids.computeIfAbsent(new Signature(sig), k -> ids.size());
+            }
+            cls = refined;
+            if (ids.size() == count) {
+                break; // no class split: the partition is stable and further rounds change nothing
+            }
+            count = ids.size();
+        }
+        return cls;
+    }
+
+    /** A state's class and its successors' classes, compared by value. */
+    private record Signature(int[] values) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Signature s && Arrays.equals(s.values, values);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(values);
+        }
+    }
+
     long bytes() {
         return (long) next.length * 4 + accept.length + classOf.length * 4L;
     }

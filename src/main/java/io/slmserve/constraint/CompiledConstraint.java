@@ -6,9 +6,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A byte DFA bound to one vocabulary: per DFA state the allowed token ids, computed on first use and kept (a state
- * is visited by many sequences and steps). The end-of-sequence token is allowed exactly in accepting states. A
- * sparse set is kept as ids and masked by filling the row with -inf and restoring the allowed logits; a dense one
- * as a bitset whose clear bits are set to -inf.
+ * is visited by many sequences and steps). States that no token can tell apart ({@link ByteDfa#boundedClasses})
+ * share one set, so a schema repeating a part (array items) pays one vocabulary walk per distinct position, not per
+ * repetition. The end-of-sequence token is allowed exactly in accepting states. A sparse set is kept as ids and
+ * masked by setting the gaps between them to -inf; a dense one as a bitset whose clear bits are set to -inf.
  */
 final class CompiledConstraint implements TokenConstraint {
 
@@ -22,6 +23,8 @@ final class CompiledConstraint implements TokenConstraint {
     private final AtomicReferenceArray<Allowed> allowed;
     /** States from which the vocabulary can still reach acceptance; null when all can. */
     private volatile boolean[] good;
+    /** Each state's class: states of one class allow the same tokens; allowed sets are kept per class. */
+    private volatile int[] classOf;
 
     CompiledConstraint(ByteDfa dfa, TokenVocabulary vocabulary, long eos, int width) {
         this.dfa = dfa;
@@ -29,6 +32,7 @@ final class CompiledConstraint implements TokenConstraint {
         this.eos = eos;
         this.width = width;
         this.allowed = new AtomicReferenceArray<>(dfa.states);
+        this.classOf = dfa.boundedClasses(vocabulary.maxLength(), null);
     }
 
     /** The token ids allowed in a state, either as sorted ids (sparse) or as a bitset over the logits width. */
@@ -38,6 +42,7 @@ final class CompiledConstraint implements TokenConstraint {
     /** Keeps tokens out of every allowed set that would lead into a state marked false. */
     void restrictTo(boolean[] goodStates) {
         this.good = goodStates;
+        this.classOf = dfa.boundedClasses(vocabulary.maxLength(), goodStates);
         for (int s = 0; s < dfa.states; s++) {
             allowed.set(s, null);
         }
@@ -92,17 +97,16 @@ final class CompiledConstraint implements TokenConstraint {
         }
         Allowed a = allowed(state);
         if (a.ids != null) {
-            int[] ids = a.ids;
-            float[] kept = new float[ids.length];
-            for (int i = 0; i < ids.length; i++) {
-                kept[i] = ids[i] < vocab ? logits[offset + ids[i]] : Float.NEGATIVE_INFINITY;
-            }
-            Arrays.fill(logits, offset, offset + vocab, Float.NEGATIVE_INFINITY);
-            for (int i = 0; i < ids.length; i++) {
-                if (ids[i] < vocab) {
-                    logits[offset + ids[i]] = kept[i];
+            // ids are sorted: everything between two allowed ids (and around them) goes to -inf in place
+            int from = 0;
+            for (int id : a.ids) {
+                if (id >= vocab) {
+                    break;
                 }
+                Arrays.fill(logits, offset + from, offset + id, Float.NEGATIVE_INFINITY);
+                from = id + 1;
             }
+            Arrays.fill(logits, offset + from, offset + vocab, Float.NEGATIVE_INFINITY);
             return;
         }
         long[] bits = a.bits;
@@ -112,6 +116,10 @@ final class CompiledConstraint implements TokenConstraint {
                 continue;
             }
             int end = Math.min(vocab, (w + 1) * 64);
+            if (word == 0) {
+                Arrays.fill(logits, offset + w * 64, offset + end, Float.NEGATIVE_INFINITY);
+                continue;
+            }
             for (int v = w * 64; v < end; v++) {
                 if ((word & (1L << (v & 63))) == 0) {
                     logits[offset + v] = Float.NEGATIVE_INFINITY;
@@ -120,12 +128,13 @@ final class CompiledConstraint implements TokenConstraint {
         }
     }
 
-    /** The allowed set of a state, computed by a vocabulary walk the first time it is asked for. */
+    /** The allowed set of a state, computed by a vocabulary walk the first time its class is asked for. */
     Allowed allowed(int state) {
-        Allowed a = allowed.get(state);
+        int c = classOf[state];
+        Allowed a = allowed.get(c);
         if (a == null) {
             a = compute(state);
-            allowed.compareAndSet(state, null, a);
+            allowed.compareAndSet(c, null, a);
         }
         return a;
     }
