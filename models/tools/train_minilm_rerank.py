@@ -27,7 +27,8 @@ core): no model from this script is committed yet.
   gives the encoder no useful gradient direction, hence the separate, higher head learning rate now.
 - Runs 2-3 (the defaults above, head lr 1e-3, encoder 5e-5): 20 steps in 11 min (the process got ~1 % of a
   core), loss 1.794 against ln 6 = 1.792.
-- Run 4 (--steps 100 --lr 1e-4): see the commit that adds the folder, if any.
+- Run 4 (--steps 100 --lr 1e-4): started 11:15 UTC, paused (SIGSTOP, like every SCHED_IDLE job) from about
+  11:18 while benchmarks held the shared bench lock, still before its 10th step at 11:42; stopped there.
 A step costs about 1.1 s of one core, so the default 600 steps need about 11 CPU minutes; the evaluation
 about 0.5 CPU minutes.
 """
