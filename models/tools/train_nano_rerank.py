@@ -132,7 +132,8 @@ def pad_pairs(pairs, pad_id):
 def mrr_at_10(score_lists, relevant):
     total = 0.0
     for scores, rel in zip(score_lists, relevant):
-        rank = 1 + sum(1 for s in scores if s > scores[rel])
+        # ties count against the relevant passage: a model that scores everything alike ranks it last, not first
+        rank = 1 + sum(1 for j, s in enumerate(scores) if j != rel and s >= scores[rel])
         total += 1.0 / rank if rank <= 10 else 0.0
     return total / len(relevant)
 

@@ -74,19 +74,45 @@ public final class JlamaReference {
         return classpath;
     }
 
-    /** Jlama (fp32 weights) on the snapshot: the prompt's first-step logits and `steps` greedy tokens. */
-    public static Run check(Path javaHome, Path snapshot, long[] prompt, int steps)
+    /** Jlama (fp32 weights) on a BERT snapshot: each sequence's last hidden states [sequence][position][hidden]. */
+    public static float[][][] states(Path javaHome, Path snapshot, List<long[]> sequences)
             throws IOException, InterruptedException {
-        String ids = Arrays.stream(prompt).mapToObj(Long::toString).collect(Collectors.joining(","));
+        String ids = sequences.stream().map(s -> Arrays.stream(s).mapToObj(Long::toString)
+                .collect(Collectors.joining(","))).collect(Collectors.joining(";"));
+        JsonNode node = new ObjectMapper().readTree(jlama(javaHome, "{\"states\"", "states", snapshot.toString(), ids))
+                .get("states");
+        float[][][] out = new float[node.size()][][];
+        for (int s = 0; s < out.length; s++) {
+            out[s] = new float[node.get(s).size()][];
+            for (int t = 0; t < out[s].length; t++) {
+                JsonNode v = node.get(s).get(t);
+                out[s][t] = new float[v.size()];
+                for (int j = 0; j < v.size(); j++) {
+                    out[s][t][j] = (float) v.get(j).asDouble();
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Runs JlamaRun with the arguments; returns its output line that starts with {@code prefix}. */
+    private static String jlama(Path javaHome, String prefix, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(javaHome.resolve("bin/java").toString(),
                 "--add-modules", "jdk.incubator.vector",
                 // Jlama's vector kernels assume widths that are multiples of the vector size; 256-bit vectors
                 // (8 floats) fit every shape the checks use.
-                "-XX:MaxVectorSize=32", "-Xmx1g", "-cp", classpath(javaHome), "io.slmserve.jlama.JlamaRun", "check",
-                snapshot.toString(), ids, Integer.toString(steps)));
+                "-XX:MaxVectorSize=32", "-Xmx1g", "-cp", classpath(javaHome), "io.slmserve.jlama.JlamaRun"));
+        cmd.addAll(List.of(args));
         String out = Processes.run(new ProcessBuilder(cmd), Map.of(), 120);
-        String json = out.lines().filter(l -> l.startsWith("{\"vocab\"")).findFirst()
+        return out.lines().filter(l -> l.startsWith(prefix)).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no result from Jlama:\n" + out));
+    }
+
+    /** Jlama (fp32 weights) on the snapshot: the prompt's first-step logits and `steps` greedy tokens. */
+    public static Run check(Path javaHome, Path snapshot, long[] prompt, int steps)
+            throws IOException, InterruptedException {
+        String ids = Arrays.stream(prompt).mapToObj(Long::toString).collect(Collectors.joining(","));
+        String json = jlama(javaHome, "{\"vocab\"", "check", snapshot.toString(), ids, Integer.toString(steps));
         JsonNode node = new ObjectMapper().readTree(json);
         float[] logits = new float[node.get("logits").size()];
         for (int i = 0; i < logits.length; i++) {

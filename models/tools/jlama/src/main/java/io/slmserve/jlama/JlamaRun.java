@@ -3,6 +3,7 @@ package io.slmserve.jlama;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.safetensors.SafeTensorSupport;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import java.io.File;
@@ -21,6 +22,9 @@ import java.util.UUID;
  * <pre>
  * check SNAPSHOT IDS STEPS
  *     {"vocab": V, "logits": [first-step logits, V floats], "tokens": [STEPS greedy tokens]}
+ * states SNAPSHOT IDS[;IDS...]
+ *     {"states": [sequence][position][hidden]}: an encoder's (bert) last hidden states, one forward pass per
+ *     sequence (Jlama's BERT is not Hugging Face's: see models/tools/jlama_bert_reference.py)
  * bench SNAPSHOT IDS TOKENS SECONDS STREAMS WEIGHTS(F32|BF16|Q4) THREADS
  *     generates TOKENS greedy tokens per sequence, sequences back to back for SECONDS (after one warm-up
  *     sequence), in rounds of STREAMS sequences one after another (see JlamaBench); prints ms per decoded
@@ -35,13 +39,20 @@ public final class JlamaRun {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
-            throw new IllegalArgumentException("usage: check SNAPSHOT IDS STEPS | bench SNAPSHOT IDS TOKENS SECONDS STREAMS WEIGHTS THREADS");
+            throw new IllegalArgumentException("usage: check SNAPSHOT IDS STEPS | states SNAPSHOT IDS[;IDS] | bench SNAPSHOT IDS TOKENS SECONDS STREAMS WEIGHTS THREADS");
         }
-        int[] ids = Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray();
+        int[] ids = args[0].equals("states") ? null  // states parses its own sequences
+                : Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray();
         File snapshot = new File(args[1]);
         if (args[0].equals("check")) {
             try (AbstractModel model = load(snapshot, "F32", Optional.empty())) {
                 System.out.println(check(model, ids, Integer.parseInt(args[3])));
+            }
+        } else if (args[0].equals("states")) {
+            try (AbstractModel model = ModelSupport.loadModel(AbstractModel.InferenceType.FORWARD_PASS, snapshot, null,
+                    DType.F32, DType.F32, Optional.empty(), Optional.empty(), Optional.empty(),
+                    SafeTensorSupport::loadWeights)) {
+                System.out.println(states(model, args[2]));
             }
         } else if (args[0].equals("bench")) {
             try (AbstractModel model = load(snapshot, args[6], Optional.of(Integer.parseInt(args[7])))) {
@@ -68,6 +79,30 @@ public final class JlamaRun {
             case "Q4" -> ModelSupport.loadModel(snapshot, null, DType.F32, DType.F32, Optional.of(DType.Q4), threads);
             default -> throw new IllegalArgumentException("weights F32, BF16 or Q4, not " + weights);
         };
+    }
+
+    /** The hidden state of every position after the last layer, per sequence (BertModel has no output head). */
+    static String states(AbstractModel model, String sequences) {
+        int width = model.getConfig().embeddingLength;
+        StringBuilder json = new StringBuilder("{\"states\": [");
+        String[] seqs = sequences.split(";");
+        for (int s = 0; s < seqs.length; s++) {
+            int[] ids = Arrays.stream(seqs[s].split(",")).mapToInt(Integer::parseInt).toArray();
+            json.append(s == 0 ? "[" : ", [");
+            try (KvBufferCache cache = new KvBufferCache(model);
+                 KvBufferCache.KvBuffer kv = cache.getKvBuffer(UUID.randomUUID());
+                 AbstractTensor out = model.batchForward(ids, 0, kv)) {
+                for (int t = 0; t < ids.length; t++) {
+                    json.append(t == 0 ? "[" : ", [");
+                    for (int j = 0; j < width; j++) {
+                        json.append(j == 0 ? "" : ", ").append(out.get(t, j));
+                    }
+                    json.append(']');
+                }
+            }
+            json.append(']');
+        }
+        return json.append("]}").toString();
     }
 
     static String check(AbstractModel model, int[] prompt, int steps) {
