@@ -59,6 +59,7 @@ model_dir() {
   case "$1" in
     nano-gpt) echo "$ROOT/models/nano-gpt" ;;
     gpt2-small|smollm2-135m|qwen2.5-0.5b|gemma-3-270m) echo "$ROOT/bench/target/$1-random" ;;
+    gpt2-small-int8) echo "$ROOT/bench/target/gpt2-small-int8" ;;
     *) echo "$ROOT/models/$1" ;;
   esac
 }
@@ -69,6 +70,8 @@ write_model() {
   local name=$1 dir=$2 snapshot=$ROOT/bench/target/$1-snapshot
   case "$name" in
     gpt2-small) /usr/bin/python3 models/tools/convert_gpt2.py --random-gpt2-small "$dir" >&2 ;;
+    gpt2-small-int8)  # the same weights (seed 0), linear layers and LM head int8 per output channel
+      /usr/bin/python3 models/tools/convert_gpt2.py random-gpt2-small --out "$dir" --quantize int8 >&2 ;;
     smollm2-135m|qwen2.5-0.5b|gemma-3-270m)
       [ -f "$snapshot/model.safetensors" ] || \
         (cd models/tools && /usr/bin/python3 -m slmtorch.random_snapshot --shape "$name" --out "$snapshot" >&2)

@@ -15,6 +15,11 @@ checks the new archive's logits against the old one)::
 
     /usr/bin/python3 models/tools/convert_gpt2.py upgrade --dir models/nano-gpt
 
+Write a copy of a served folder whose linear layers and LM head are int8 per output channel (CPU serving through
+FBGEMM's quantized::linear_dynamic; slmtorch/qlinear.py); `convert` and `random-gpt2-small` take `--quantize int8` too::
+
+    /usr/bin/python3 models/tools/convert_gpt2.py quantize --dir models/nano-gpt --out /tmp/nano-gpt-int8
+
 Write a GPT-2-small-shaped served folder with random weights (124M parameters, 12 layers, d=768,
 vocab 50257, n_positions 1024), for benchmarks only, never committed::
 
@@ -149,13 +154,17 @@ def check_scripted(scripted, model: gpt2.GPT2LMHeadModel, cfg: gpt2.GPT2Config) 
 
 
 def write_served_folder(model: gpt2.GPT2LMHeadModel, cfg: gpt2.GPT2Config, tokenizer_json: str, out_dir: str,
-                        model_name: str = "gpt2", readme: Optional[str] = None, batch_size: int = 16):
-    """model.pt (TorchScript, fp32 weights), tokenizer.json, tokenizer_config.json, config.json,
-    serving.properties; README.md only if given. Returns the in-memory scripted module."""
+                        model_name: str = "gpt2", readme: Optional[str] = None, batch_size: int = 16,
+                        quantize: Optional[str] = None):
+    """model.pt (TorchScript, fp32 weights, or int8 linear layers with quantize="int8"), tokenizer.json,
+    tokenizer_config.json, config.json, serving.properties; README.md only if given. Returns the in-memory
+    scripted module."""
     os.makedirs(out_dir, exist_ok=True)
     model = model.eval()
-    scripted = gpt2.script_for_serving(copy.deepcopy(model))
-    err = check_scripted(scripted, model, cfg)
+    scripted = gpt2.script_for_serving(copy.deepcopy(model), quantize)
+    # the scripted graph against the eager model it stands for (int8: the same int8 layers, run eagerly)
+    reference = model if quantize is None else gpt2.quantize_int8(copy.deepcopy(model))
+    err = check_scripted(scripted, reference, cfg)
     if err > 1e-4:
         raise AssertionError(f"scripted model differs from eager by {err}")
     scripted.save(os.path.join(out_dir, "model.pt"))
@@ -174,6 +183,19 @@ def write_served_folder(model: gpt2.GPT2LMHeadModel, cfg: gpt2.GPT2Config, token
             f.write(readme)
     print(f"{model_name}: wrote {out_dir} (scripted vs eager max |diff| {err:.2e})", file=sys.stderr)
     return scripted
+
+
+def quantize_served_folder(src: str, out: str) -> None:
+    """A served folder's weights -> a served folder whose linear layers and LM head are int8 (README: the
+    source's, with a line saying so)."""
+    model, cfg = model_from_archive(torch.jit.load(os.path.join(src, "model.pt")), src)
+    readme = None
+    if os.path.exists(os.path.join(src, "README.md")):
+        with open(os.path.join(src, "README.md"), encoding="utf-8") as f:
+            readme = f.read() + ("\nThis copy's linear layers and LM head are int8 per output channel, written by "
+                                 "`models/tools/convert_gpt2.py quantize`.\n")
+    write_served_folder(model, cfg, os.path.join(src, "tokenizer.json"), out,
+                        model_name=os.path.basename(os.path.normpath(out)), readme=readme, quantize="int8")
 
 
 def model_from_archive(archive, model_dir: str):
@@ -233,7 +255,7 @@ def filler_tokenizer(vocab_size: int, out_path: str) -> None:
     bpe.ByteLevelBPE(vocab, merges).save(out_path)
 
 
-def random_gpt2_small(out_dir: str, seed: int = 0) -> None:
+def random_gpt2_small(out_dir: str, seed: int = 0, quantize: Optional[str] = None) -> None:
     torch.manual_seed(seed)
     cfg = gpt2.GPT2Config(vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12,
                           bos_token_id=50256, eos_token_id=50256)
@@ -250,7 +272,8 @@ def random_gpt2_small(out_dir: str, seed: int = 0) -> None:
         "The tokenizer is the nano-gpt-style KJV byte-level BPE padded with unreachable `<|unused_N|>` tokens "
         "to 50257 ids (every id decodes), `<|endoftext|>` = 50256.\n"
     )
-    write_served_folder(model, cfg, tok_path, out_dir, model_name="gpt2-small-random", readme=readme)
+    write_served_folder(model, cfg, tok_path, out_dir, model_name="gpt2-small-random", readme=readme,
+                        quantize=quantize)
 
 
 def main() -> None:
@@ -263,6 +286,7 @@ def main() -> None:
     c.add_argument("--hf-dir", required=True)
     c.add_argument("--out", required=True)
     c.add_argument("--batch-size", type=int, default=16)
+    c.add_argument("--quantize", choices=["int8"], help="int8 weights per output channel (CPU serving)")
     e = sub.add_parser("export-hf", help="nano-gpt checkpoint -> HF snapshot layout")
     e.add_argument("--ckpt", required=True, help="state dict saved by train_nano_gpt.py (HF names)")
     e.add_argument("--config", required=True, help="config.json (HF GPT2Config fields)")
@@ -270,9 +294,13 @@ def main() -> None:
     e.add_argument("--out", required=True)
     u = sub.add_parser("upgrade", help="re-script a served folder's model.pt with the current graph, same weights")
     u.add_argument("--dir", required=True)
+    q = sub.add_parser("quantize", help="served folder -> served folder with int8 linear layers (CPU)")
+    q.add_argument("--dir", required=True)
+    q.add_argument("--out", required=True)
     r = sub.add_parser("random-gpt2-small", help="GPT-2-small-shaped served folder with random weights")
     r.add_argument("--out", required=True)
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--quantize", choices=["int8"], help="int8 weights per output channel (CPU serving)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     if args.cmd == "convert":
@@ -281,7 +309,7 @@ def main() -> None:
         readme = (f"# {name}\n\nConverted from the Hugging Face GPT-2 snapshot `{args.hf_dir}` by "
                   "`models/tools/convert_gpt2.py convert`. See the source model card for licence and data.\n")
         write_served_folder(model, cfg, os.path.join(args.hf_dir, "tokenizer.json"), args.out, model_name=name,
-                            readme=readme, batch_size=args.batch_size)
+                            readme=readme, batch_size=args.batch_size, quantize=args.quantize)
     elif args.cmd == "export-hf":
         cfg = gpt2.GPT2Config.load(args.config)
         model = gpt2.build(cfg)
@@ -290,8 +318,10 @@ def main() -> None:
     elif args.cmd == "upgrade":
         diff = upgrade_served_folder(args.dir)
         print(f"upgraded {args.dir}/model.pt (logits vs the old archive: max |diff| {diff:.2e})", file=sys.stderr)
+    elif args.cmd == "quantize":
+        quantize_served_folder(args.dir, args.out)
     else:
-        random_gpt2_small(args.out, args.seed)
+        random_gpt2_small(args.out, args.seed, args.quantize)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from slmtorch import lora
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of,  # noqa: F401
                              to_buffers)  # to_buffers: for callers
+from slmtorch.qlinear import QLinear
 
 
 class GPT2Config:
@@ -323,6 +324,10 @@ class GPT2LMHeadModel(nn.Module):
         # LoRA targets (slmtorch/lora.py) in the order of the lora argument, [in, out] each
         self.lora_names: List[str] = list(LORA_TARGETS)
         self.lora_shapes: Dict[str, List[int]] = lora_shapes(cfg)
+        # int8 serving (script_for_serving(quantize="int8")): the LM head's own int8 copy of wte; Identity
+        # (unused) otherwise, so both branches of _head compile
+        self.quantized_head = False
+        self.head_q: nn.Module = nn.Identity()
         # GPT-2 init: residual projections scaled by 1/sqrt(2 * n_layer)
         for blk in self.transformer.h:
             nn.init.normal_(blk.attn.c_proj.weight, std=0.02 / math.sqrt(2 * cfg.n_layer))
@@ -340,6 +345,8 @@ class GPT2LMHeadModel(nn.Module):
     def logits_all(self, input_ids: Tensor) -> Tensor:
         """[B,T] -> [B,T,V] logits, no cache; positions 0..T-1."""
         h = self.hidden_all(input_ids)
+        if self.quantized_head:
+            return self.head_q(h).float()
         return torch.matmul(h, self.transformer.wte.weight.t()).float()
 
     def forward(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
@@ -439,6 +446,8 @@ class GPT2LMHeadModel(nn.Module):
         """[B, C] final hidden states -> [B, V] float32 logits, as (wte @ h^T)^T: the faster GEMM form for few
         rows, as in Conv1D."""
         h = self.transformer.ln_f(h)
+        if self.quantized_head:
+            return self.head_q(h).float()
         return torch.mm(self.transformer.wte.weight, h.t()).t().float().contiguous()
 
     @torch.jit.export
@@ -496,11 +505,29 @@ def load_hf_state_dict(model: GPT2LMHeadModel, sd: Dict[str, Tensor]) -> None:
     model.load_state_dict(fixed)
 
 
-def script_for_serving(model: GPT2LMHeadModel) -> torch.jit.ScriptModule:
-    """Scripts the model for serving: weights become buffers and Conv1D weights are stored [out, in]. Changes
-    the model it is given: pass a copy to keep the training layout."""
+def quantize_int8(model: GPT2LMHeadModel) -> GPT2LMHeadModel:
+    """Replaces every Conv1D by an int8 QLinear (per-output-channel scales) and gives the LM head an int8 copy
+    of wte (the embedding lookup keeps the float table). In place; returns the model (eager, runnable here)."""
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, Conv1D):
+                w = child.weight if child.out_major else child.weight.t()
+                setattr(parent, name, QLinear(w, child.bias))
+    model.head_q = QLinear(model.transformer.wte.weight, None)
+    model.quantized_head = True
+    return model
+
+
+def script_for_serving(model: GPT2LMHeadModel, quantize: Optional[str] = None) -> torch.jit.ScriptModule:
+    """Scripts the model for serving: weights become buffers and Conv1D weights are stored [out, in]; with
+    quantize="int8" the linear layers and the LM head become int8 (quantize_int8). Changes the model it is
+    given: pass a copy to keep the training layout."""
     model = to_buffers(model.eval())
     for m in model.modules():
         if isinstance(m, Conv1D):
             m.make_out_major()
+    if quantize == "int8":
+        quantize_int8(model)
+    elif quantize is not None:
+        raise ValueError(f"unsupported quantization {quantize!r}; supported: int8")
     return torch.jit.script(model)
