@@ -403,7 +403,10 @@ class GPT2LMHeadModel(nn.Module):
         for blk in self.transformer.h:
             x = blk.forward_lora(x, lora.for_layer(r, i))
             i += 1
-        return torch.matmul(self.transformer.ln_f(x), self.transformer.wte.weight.t()).float()
+        h = self.transformer.ln_f(x)
+        if self.quantized_head:
+            return self.head_q(h).float()
+        return torch.matmul(h, self.transformer.wte.weight.t()).float()
 
     @torch.jit.export
     def forward_lora(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
