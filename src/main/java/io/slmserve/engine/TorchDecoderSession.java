@@ -70,6 +70,7 @@ final class TorchDecoderSession implements DecoderSession {
         for (DecoderRow row : rows) {
             (row.tokens().length == 1 ? steps : prompts).add(row);
         }
+        CoreShare.enterFixed(); // an encoder call beside a decoder step stays on its own cores
         try (NDManager scope = cacheScope.newSubManager()) {
             if (steps.isEmpty() || prompts.isEmpty()) {
                 NDList inputs = padded(scope, rows).addAll(new NDList(cacheK, cacheV));
@@ -85,6 +86,8 @@ final class TorchDecoderSession implements DecoderSession {
                     groupedRowOf(rows, steps.size()));
         } catch (TranslateException e) {
             throw new IllegalStateException("decoder forward failed: " + e.getMessage(), e);
+        } finally {
+            CoreShare.exit();
         }
     }
 
