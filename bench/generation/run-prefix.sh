@@ -65,7 +65,7 @@ done
   curl -s "localhost:$PORT/q/metrics" | grep -E '^slm_prefix_cache' || true
   echo "16 streams, prompts sharing nothing (load.py --distinct-words 40 --tokens 64), ${SECONDS_PER_POINT} s each:"
   for ROUND in 1 2; do
-    for NAME in cached uncached; do
+    for NAME in ${ORDER:-cached uncached}; do  # ORDER="uncached cached" swaps who runs first
       printf '%s round %s: ' "$NAME" "$ROUND"
       /usr/bin/python3 bench/generation/load.py --url "http://localhost:$PORT" --model $NAME --concurrency 16 \
         --tokens 64 --seconds "$SECONDS_PER_POINT" --distinct-words 40 --server-pid "$SERVER_PID"
