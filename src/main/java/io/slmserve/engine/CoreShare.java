@@ -18,7 +18,7 @@ final class CoreShare {
 
     private final int narrow;
     private final int wide;
-    /** The intra-op threads last set on this (worker) thread: libtorch's setting is per thread. */
+    /** The intra-op threads last set on this (worker) thread (libtorch's setting is per thread); 0: not yet. */
     private int current;
 
     /**
@@ -28,7 +28,6 @@ final class CoreShare {
     CoreShare(int narrow, int wide) {
         this.narrow = narrow;
         this.wide = Math.max(narrow, wide);
-        this.current = narrow;
     }
 
     /** slm.engine.solo-intra-op-threads: 0 is every core, 1 turns widening off. */
