@@ -19,6 +19,14 @@ PROMPTS = ["In the beginning God created", "And the LORD said unto Moses,", "Ble
            "The LORD is my shepherd; I shall not want.", "For God so loved the world,", "And it came to pass"]
 
 
+def distinct_prompt(k, words):
+    """Request k's own prompt: its number, then `words` words drawn with seed k, so prompts share no prefix."""
+    import random
+    rng = random.Random(k)
+    vocab = " ".join(PROMPTS).replace(",", "").replace(";", "").replace(".", "").replace(":", "").split()
+    return f"{k}. " + " ".join(rng.choice(vocab) for _ in range(words))
+
+
 def one(url, model, prompt, tokens, schema=None):
     request = {"model": model, "prompt": prompt, "max_tokens": tokens, "temperature": 0, "ignore_eos": True}
     if schema is not None:
@@ -77,14 +85,15 @@ def closed_loop(concurrency, seconds, send):
     return lat, gen[0], time.time() - t0
 
 
-def run(url, model, concurrency, tokens, seconds, server_pid=None, schema=None):
+def run(url, model, concurrency, tokens, seconds, server_pid=None, schema=None, distinct_words=0):
     hz = os.sysconf("SC_CLK_TCK")
     cpu0 = (machine_ticks(), process_ticks(server_pid) if server_pid else 0, process_ticks(os.getpid()))
     # --model a,b,c spreads the clients over several models (LoRA adapters as BASE:ADAPTER): client i uses i mod n.
     models = model.split(",")
     lat, generated, wall = closed_loop(concurrency, seconds,
                                        lambda k: one(url, models[(k % concurrency) % len(models)],
-                                                     PROMPTS[k % len(PROMPTS)], tokens, schema))
+                                                     distinct_prompt(k, distinct_words) if distinct_words
+                                                     else PROMPTS[k % len(PROMPTS)], tokens, schema))
     cpu1 = (machine_ticks(), process_ticks(server_pid) if server_pid else 0, process_ticks(os.getpid()))
     machine, server, client = ((b - a) / hz / wall for a, b in zip(cpu0, cpu1))
     out = {"concurrency": concurrency, "constrained": schema is not None, "requests": len(lat), "tokens": generated, "seconds": round(wall, 2),
@@ -108,6 +117,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--server-pid", type=int, help="report the server's CPU and what else ran on the machine")
     ap.add_argument("--guided-json", help="a JSON schema file: every request is constrained to it (guided_json)")
+    ap.add_argument("--distinct-words", type=int, default=0,
+                    help="instead of the fixed prompts, each request its own prompt of about this many words that "
+                         "shares no prefix with the others (a prefix cache's worst case)")
     ap.add_argument("--print-prompts", action="store_true", help="print the prompts, one a line, and exit")
     args = ap.parse_args()
     if args.print_prompts:
@@ -120,7 +132,8 @@ def main():
     for m in args.model.split(","):
         one(args.url, m, PROMPTS[0], 4, schema)  # warm-up (and, constrained, the compile)
     for c in args.concurrency:
-        print(json.dumps(run(args.url, args.model, c, args.tokens, args.seconds, args.server_pid, schema)), flush=True)
+        print(json.dumps(run(args.url, args.model, c, args.tokens, args.seconds, args.server_pid, schema,
+                             args.distinct_words)), flush=True)
 
 
 if __name__ == "__main__":

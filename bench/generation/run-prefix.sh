@@ -2,9 +2,11 @@
 # Prefix caching's time to first token, one command (see bench/generation/README.md):
 #
 #   bash bench/generation/run-prefix.sh [--model-dir DIR] [--system-tokens N] [--requests R] [--threads T]
+#                                       [--seconds S]
 #
-# Serves one checkpoint twice from one server (the same weights, prefix caching on and off) and runs
-# prefix_ttft.py against both. Default checkpoint: the GPT-2-small-shaped folder with random weights and 1024
+# Serves one checkpoint twice from one server (the same weights, prefix caching on and off, 16 slots each) and
+# runs prefix_ttft.py against both; then the cache's worst case, 16 streams whose prompts share nothing
+# (load.py --distinct-words 40, 64 new tokens), S seconds (default 15) per model, twice in alternation. Default checkpoint: the GPT-2-small-shaped folder with random weights and 1024
 # positions that run.sh writes into bench/target/gpt2-small-random (written here too when missing). Needs
 # target/quarkus-app (./mvnw package -DskipTests). Appends the result, with the machine's load, to
 # bench/generation/results/<UTC stamp>-prefix.txt.
@@ -15,13 +17,15 @@ DIR=$ROOT/bench/target/gpt2-small-random
 SYSTEM_TOKENS=1000
 REQUESTS=12
 THREADS=1
+SECONDS_PER_POINT=15
 while [ $# -gt 0 ]; do
   case "$1" in
     --model-dir) DIR=$2; shift 2 ;;
     --system-tokens) SYSTEM_TOKENS=$2; shift 2 ;;
     --requests) REQUESTS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --seconds) SECONDS_PER_POINT=$2; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -37,10 +41,10 @@ for NAME in cached uncached; do
   for f in model.pt tokenizer.json config.json tokenizer_config.json; do
     [ -f "$DIR/$f" ] && ln -sf "$DIR/$f" "$RUN_DIR/models/$NAME/$f"
   done
-  # two slots each: the prompt fills one, the other stays free; the whole context may be prompt
+  # 16 slots each (the throughput phase's streams); the whole context may be prompt
   grep -vE '^(batch_size|max_input_tokens|option.enable_prefix_caching)=' "$DIR/serving.properties" \
     > "$RUN_DIR/models/$NAME/serving.properties"
-  printf 'batch_size=2\nmax_input_tokens=%s\noption.enable_prefix_caching=%s\n' "$((MAX_TOTAL - 1))" \
+  printf 'batch_size=16\nmax_input_tokens=%s\noption.enable_prefix_caching=%s\n' "$((MAX_TOTAL - 1))" \
     "$([ $NAME = cached ] && echo true || echo false)" >> "$RUN_DIR/models/$NAME/serving.properties"
 done
 PORT=$((20000 + RANDOM % 20000))
@@ -58,6 +62,15 @@ done
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); uptime before: $(uptime)"
   /usr/bin/python3 bench/generation/prefix_ttft.py --url "http://localhost:$PORT" --cached cached \
     --uncached uncached --system-tokens "$SYSTEM_TOKENS" --requests "$REQUESTS"
+  curl -s "localhost:$PORT/q/metrics" | grep -E '^slm_prefix_cache' || true
+  echo "16 streams, prompts sharing nothing (load.py --distinct-words 40 --tokens 64), ${SECONDS_PER_POINT} s each:"
+  for ROUND in 1 2; do
+    for NAME in ${ORDER:-cached uncached}; do  # ORDER="uncached cached" swaps who runs first
+      printf '%s round %s: ' "$NAME" "$ROUND"
+      /usr/bin/python3 bench/generation/load.py --url "http://localhost:$PORT" --model $NAME --concurrency 16 \
+        --tokens 64 --seconds "$SECONDS_PER_POINT" --distinct-words 40 --server-pid "$SERVER_PID"
+    done
+  done
   curl -s "localhost:$PORT/q/metrics" | grep -E '^slm_prefix_cache' || true
   echo "uptime after: $(uptime)"
 } | tee "$RESULT"

@@ -12,6 +12,13 @@ public interface ServerConfig {
     @WithDefault("models")
     Path modelsDir();
 
+    /**
+     * Threads loading model folders at start (and registered ones): 0 is one per core. Each load is mostly one
+     * thread (TorchScript parsing, tokenizer, a one-thread warm-up), so two cores load two models at once.
+     */
+    @WithDefault("0")
+    int loaderThreads();
+
     Engine engine();
 
     Limits limits();
@@ -54,6 +61,13 @@ public interface ServerConfig {
         /** Intra-op threads per worker; one worker per core with one thread each beats one fat worker here. */
         @WithDefault("1")
         int intraOpThreads();
+
+        /**
+         * Intra-op threads of an encoder forward call that runs alone in the process (no other forward call of
+         * any model running when it starts): 0 is every core, 1 keeps every call at intra-op-threads.
+         */
+        @WithDefault("0")
+        int soloIntraOpThreads();
 
         /** Inter-op threads of libtorch (process-wide, fixed at engine start). */
         @WithDefault("1")

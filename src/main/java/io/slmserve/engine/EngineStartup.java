@@ -26,6 +26,7 @@ public class EngineStartup {
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event, ServerConfig config) {
         ServerConfig.Engine settings = config.engine();
         DjlRuntime.configure(settings.interOpThreads(), settings.intraOpThreads());
+        CoreShare.configure(settings.soloIntraOpThreads());
         Engine engine = Engine.getEngine("PyTorch");
         int gpus = engine.getGpuCount();
         DevicePlacement.Placement placement = DevicePlacement.resolve(settings.device(), gpus, settings.requireGpu());

@@ -10,6 +10,7 @@ import io.slmserve.core.TokenizedPair;
 import io.slmserve.core.TokenizedText;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The model folder's tokenizer.json through DJL's Rust-backed Hugging Face tokenizer. Truncation is set to
@@ -51,16 +52,15 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
 
     private HfTextTokenizer(Path tokenizerJson, int maxTokens, int vocabularySize, String maskToken, BosPolicy bos)
             throws IOException {
-        this.tokenizer = HuggingFaceTokenizer.builder()
-                .optTokenizerPath(tokenizerJson)
+        this.tokenizer = builder(tokenizerJson, maxTokens)
                 .optAddSpecialTokens(bos == null)
                 .optPadding(false)
                 .optTruncation(true)
                 .optMaxLength(maxTokens)
                 .build();
-        this.pairs = HuggingFaceTokenizer.builder().optTokenizerPath(tokenizerJson).optAddSpecialTokens(true)
+        this.pairs = builder(tokenizerJson, maxTokens).optAddSpecialTokens(true)
                 .optPadding(false).optTruncateSecondOnly().optMaxLength(maxTokens).build();
-        this.untruncated = HuggingFaceTokenizer.builder().optTokenizerPath(tokenizerJson).optAddSpecialTokens(false)
+        this.untruncated = builder(tokenizerJson, maxTokens).optAddSpecialTokens(false)
                 .optPadding(false).optTruncation(false).build();
         this.maxTokens = maxTokens;
         this.tokenizerJson = tokenizerJson;
@@ -72,6 +72,17 @@ final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
             throw new IOException("the BOS token id " + this.bos.id() + " is outside the vocabulary");
         }
         this.bosText = this.bos.add() ? tokenizer.decode(new long[] {this.bos.id()}, false) : null;
+    }
+
+    /**
+     * DJL caps optMaxLength at its "modelMaxLength" option, which defaults to 512 (or tokenizer_config.json's
+     * model_max_length) whatever the model's own limit: a GPT-2 with 1024 positions then refused 600-token
+     * prompts as over its limit of 1023. The limit is the folder's serving limit, so DJL's cap is set to it.
+     */
+    private static HuggingFaceTokenizer.Builder builder(Path tokenizerJson, int maxTokens) {
+        HuggingFaceTokenizer.Builder builder = HuggingFaceTokenizer.builder().optTokenizerPath(tokenizerJson);
+        builder.configure(Map.of("modelMaxLength", maxTokens));
+        return builder;
     }
 
     private long singleId(String token) throws IOException {

@@ -84,9 +84,14 @@ final class TorchDecoderSession implements DecoderSession {
         for (DecoderRow row : rows) {
             (row.tokens().length == 1 ? steps : prompts).add(row);
         }
+        CoreShare.enterFixed(); // an encoder call beside a decoder step stays on its own cores
         List<LoraAdapter> adapters = rows.stream().map(DecoderRow::adapter).toList();
         if (adapters.stream().anyMatch(a -> a != null)) {
-            return forwardLora(rows, steps, prompts, adapters);
+            try {
+                return forwardLora(rows, steps, prompts, adapters);
+            } finally {
+                CoreShare.exit();
+            }
         }
         try (NDManager scope = cacheScope.newSubManager()) {
             if (steps.isEmpty() || prompts.isEmpty()) {
@@ -103,6 +108,8 @@ final class TorchDecoderSession implements DecoderSession {
                     groupedRowOf(rows, steps.size()));
         } catch (TranslateException e) {
             throw new IllegalStateException("decoder forward failed: " + e.getMessage(), e);
+        } finally {
+            CoreShare.exit();
         }
     }
 

@@ -35,6 +35,7 @@ final class TorchEncoderSession implements EncoderSession {
     private final Predictor<NDList, NDList> predictor;
     private final Pooling pooling;
     private final boolean decoder;
+    private final CoreShare cores;
 
     /**
      * Must be called on the worker thread that will use it: libtorch thread settings are per thread.
@@ -45,6 +46,7 @@ final class TorchEncoderSession implements EncoderSession {
      */
     TorchEncoderSession(ZooModel<NDList, NDList> model, int intraOpThreads, Pooling pooling, boolean decoder) {
         JniUtils.setNumThreads(intraOpThreads);
+        this.cores = CoreShare.forWorker(intraOpThreads);
         this.model = model;
         this.predictor = model.newPredictor();
         this.pooling = pooling;
@@ -147,6 +149,7 @@ final class TorchEncoderSession implements EncoderSession {
             }
         }
         Shape shape = new Shape(batch, width);
+        cores.enter();
         try (NDManager scope = model.getNDManager().newSubManager()) {
             NDArray attention = scope.create(mask, shape);
             NDArray raw;
@@ -160,6 +163,8 @@ final class TorchEncoderSession implements EncoderSession {
             return reduce.apply(raw.toType(DataType.FLOAT32, false), attention);
         } catch (TranslateException e) {
             throw new IllegalStateException("encoder forward failed: " + e.getMessage(), e);
+        } finally {
+            CoreShare.exit();
         }
     }
 

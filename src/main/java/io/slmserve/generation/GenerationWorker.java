@@ -20,8 +20,8 @@ import org.jboss.logging.Logger;
  * samples, reports and retires finished sequences at once. A request arriving mid-generation therefore joins
  * at the next step and never waits for the others to finish. A beam search holds one slot per beam: its rows
  * join the same calls, {@link BeamSearch} picks the next beams, and the session copies the slots of forked
- * beams before the next call. The same loop drives encoder-decoders: their session encodes a new sequence's
- * source in its prefill row.
+ * beams before the next call; choices sharing a prompt prefill it once ({@link PromptForks}). The same loop
+ * drives encoder-decoders: their session encodes a new sequence's source in its prefill row.
  */
 final class GenerationWorker implements Runnable {
 
@@ -39,6 +39,8 @@ final class GenerationWorker implements Runnable {
     private final SlotTable slots;
     /** Null when prefix caching is off (the setting, or an encoder-decoder, whose slot holds a source). */
     private final PrefixCache prefixes;
+    /** n > 1: one prefill for the choices sharing a prompt (with prefix caching; null when it is off). */
+    private final PromptForks forks;
     private volatile boolean stopping;
 
     GenerationWorker(String model, Supplier<DecoderSession> sessions, WaitingQueue queue, SchedulerLimits limits,
@@ -54,6 +56,7 @@ final class GenerationWorker implements Runnable {
         this.running = running;
         this.slots = new SlotTable(limits.slots(), running);
         this.prefixes = prefixCaching ? new PrefixCache(limits.slots(), limits.prefixCacheMinTokens()) : null;
+        this.forks = prefixCaching ? new PromptForks(model, limits.prefixCacheMinTokens(), metrics) : null;
     }
 
     void stop() {
@@ -82,10 +85,10 @@ final class GenerationWorker implements Runnable {
     }
 
     private void iterate(DecoderSession session, Sampler sampler) throws InterruptedException {
-        retireCancelled();
-        retireExpired();
+        retire();
         admit();
-        List<Sequence> running = slots.sequences();
+        fork(session);
+        List<Sequence> running = forks == null ? slots.sequences() : forks.runnable(slots.sequences());
         if (running.isEmpty()) {
             queue.awaitWork(IDLE_WAIT_MS);
             return;
@@ -99,24 +102,26 @@ final class GenerationWorker implements Runnable {
             step(session, sampler, prompts, true);
             step(session, sampler, running.stream().filter(Sequence::prefilled).toList(), true);
         }
+        fork(session);
     }
 
-    private void retireCancelled() {
+    /** Followers whose leader's prompt is now cached copy its slot (before a new admission may reuse it). */
+    private void fork(DecoderSession session) {
+        if (forks != null) {
+            forks.fork(session, slots::holds, this::failGroup);
+        }
+    }
+
+    /** Cancelled sequences leave; those past their deadline, running or still waiting, end with a 504. */
+    private void retire() {
+        long now = System.nanoTime();
         for (Sequence s : slots.sequences()) {
             if (s.cancelled()) {
                 slots.release(s);
                 if (s.terminate()) {
                     safely(() -> s.listener().onCancelled());
                 }
-            }
-        }
-    }
-
-    /** Sequences past their deadline, running or still waiting, end with a 504 and free their slot or place. */
-    private void retireExpired() {
-        long now = System.nanoTime();
-        for (Sequence s : slots.sequences()) {
-            if (s.expired(now)) {
+            } else if (s.expired(now)) {
                 fail(s, s.deadline().exceeded(model, "generating"));
             }
         }
@@ -154,9 +159,7 @@ final class GenerationWorker implements Runnable {
             return;
         }
         slots.take(next, prefixes.seat(next, slots::isFree));
-        if (next.beams() == null) {
-            metrics.prefixCache(model, next.prompt().length, next.position);
-        }
+        forks.seated(next, slots.sequences());
     }
 
     /**
@@ -240,16 +243,8 @@ final class GenerationWorker implements Runnable {
     }
 
     private void emit(Sequence s, int token, float[] logits, int offset, long now) {
-        double logprob = Double.NaN;
-        List<GeneratedToken.TopToken> top = List.of();
-        if (s.params().logprobs() || s.params().topNTokens() > 0) {
-            double lse = TokenScores.logSumExp(logits, offset, vocab);
-            logprob = logits[offset + token] - lse;
-            if (s.params().topNTokens() > 0) {
-                top = TokenScores.top(logits, offset, vocab, s.params().topNTokens(), lse, tokenizer);
-            }
-        }
-        report(s, token, logprob, top, now);
+        TokenScores.Scored scored = TokenScores.score(s.params(), token, logits, offset, vocab, tokenizer);
+        report(s, token, scored.logprob(), scored.top(), now);
     }
 
     private void report(Sequence s, long token, double logprob, List<GeneratedToken.TopToken> top, long now) {

@@ -57,6 +57,11 @@ final class SlotTable {
         return free;
     }
 
+    /** Whether the sequence still holds its (first) slot. */
+    boolean holds(Sequence s) {
+        return s.slot >= 0 && slots[s.slot] == s;
+    }
+
     boolean isFree(int slot) {
         return slots[slot] == null;
     }

@@ -1,6 +1,7 @@
 package io.slmserve.generation;
 
 import io.slmserve.core.GeneratedToken.TopToken;
+import io.slmserve.core.GenerationParams;
 import io.slmserve.core.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +10,20 @@ import java.util.List;
 final class TokenScores {
 
     private TokenScores() {
+    }
+
+    /** The chosen token's logprob and the alternatives asked for (NaN and none when neither was asked). */
+    record Scored(double logprob, List<TopToken> top) {
+    }
+
+    static Scored score(GenerationParams p, int token, float[] logits, int offset, int vocab, TextTokenizer tokenizer) {
+        if (!p.logprobs() && p.topNTokens() == 0) {
+            return new Scored(Double.NaN, List.of());
+        }
+        double lse = logSumExp(logits, offset, vocab);
+        List<TopToken> top = p.topNTokens() > 0 ? top(logits, offset, vocab, p.topNTokens(), lse, tokenizer)
+                : List.of();
+        return new Scored(logits[offset + token] - lse, top);
     }
 
     static double logSumExp(float[] logits, int offset, int vocab) {

@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
@@ -42,17 +43,20 @@ public class ModelRegistry {
     private final Instance<ModelActivation> activations;
     private final Map<String, ModelEntry> entries = new ConcurrentHashMap<>();
     private volatile boolean scanned;
-    /** Loads one model at a time: loading in parallel would only fight over the same cores. */
-    private final ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
-        Thread thread = new Thread(r, "slm-model-loader");
-        thread.setDaemon(true);
-        return thread;
-    });
+    /** Loads as many models at once as slm.loader-threads says (measured in docs/startup.md). */
+    private final ExecutorService loader;
 
     public ModelRegistry(ServerConfig config, BackendFactory factory, Instance<ModelActivation> activations) {
         this.config = config;
         this.factory = factory;
         this.activations = activations;
+        int threads = config.loaderThreads() > 0 ? config.loaderThreads() : Runtime.getRuntime().availableProcessors();
+        AtomicInteger named = new AtomicInteger();
+        this.loader = Executors.newFixedThreadPool(threads, r -> {
+            Thread thread = new Thread(r, "slm-model-loader-" + named.getAndIncrement());
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 
     void onStart(@Observes StartupEvent event) {

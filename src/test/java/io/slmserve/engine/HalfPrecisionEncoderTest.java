@@ -55,6 +55,11 @@ class HalfPrecisionEncoderTest {
         }
 
         @Override
+        public int soloIntraOpThreads() {
+            return 0;
+        }
+
+        @Override
         public int interOpThreads() {
             return 1;
         }

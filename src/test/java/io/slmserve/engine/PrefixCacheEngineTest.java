@@ -91,6 +91,40 @@ class PrefixCacheEngineTest {
         assertTrue(hits.get() >= 2L * (shared - 2), "cache hits: " + hits.get() + " tokens, prefix " + shared);
     }
 
+    @Test
+    void choicesSharingAPromptForkOnePrefillAndSampleAsIfEachHadPrefilled() throws Exception {
+        long[] prompt = ids(SYSTEM + " Who created the earth?");
+        AtomicLong hits = new AtomicLong();
+        List<List<Long>> off = choices(prompt, 0, new AtomicLong());
+        List<List<Long>> on = choices(prompt, 16, hits);
+        assertEquals(off, on);
+        assertTrue(new java.util.HashSet<>(on).size() > 1, "the seeds give different samples: " + on);
+        assertEquals(3L * (prompt.length - 1), hits.get(), "three of four choices fork the first one's prefill");
+    }
+
+    /** n = 4 seeded sampled choices of one prompt, submitted together as one request's choices are. */
+    private List<List<Long>> choices(long[] prompt, int minTokens, AtomicLong hits) throws Exception {
+        List<CompletableFuture<List<Long>>> pending = new ArrayList<>();
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            CompletableFuture<List<Long>> done = new CompletableFuture<>();
+            pending.add(done);
+            GenerationParams params = GenerationParams.builder().maxNewTokens(12).seed(42L + i).sample(true)
+                    .temperature(0.9).ignoreEos(true).build();
+            requests.add(new GenerationRequest(prompt, params, collect(done)));
+        }
+        try (GenerationPool pool = new GenerationPool("gpt", model.decoder().info(), model.tokenizer(),
+                new SchedulerLimits(4, 100_000, 64, 1, 1, minTokens), model.decoder()::openSession,
+                counting(hits))) {
+            pool.submit(requests);
+            List<List<Long>> out = new ArrayList<>();
+            for (CompletableFuture<List<Long>> f : pending) {
+                out.add(f.get(60, TimeUnit.SECONDS));
+            }
+            return out;
+        }
+    }
+
     /** A warm-up sequence, then every prompt twice at once (greedy and sampled), on a pool of 4 slots. */
     private List<List<Long>> generate(List<long[]> prompts, int minTokens, AtomicLong hits) throws Exception {
         List<List<Long>> out = new ArrayList<>();
@@ -114,8 +148,13 @@ class PrefixCacheEngineTest {
         GenerationParams params = GenerationParams.builder().maxNewTokens(12).seed(42L).sample(sample)
                 .temperature(sample ? 0.9 : 1.0).ignoreEos(true).build();
         CompletableFuture<List<Long>> done = new CompletableFuture<>();
+        pool.submit(new GenerationRequest(prompt, params, collect(done)));
+        return done;
+    }
+
+    private static GenerationListener collect(CompletableFuture<List<Long>> done) {
         List<Long> ids = new CopyOnWriteArrayList<>();
-        pool.submit(new GenerationRequest(prompt, params, new GenerationListener() {
+        return new GenerationListener() {
             @Override
             public void onToken(GeneratedToken token) {
                 ids.add(token.id());
@@ -130,8 +169,7 @@ class PrefixCacheEngineTest {
             public void onError(ServingException error) {
                 done.completeExceptionally(error);
             }
-        }));
-        return done;
+        };
     }
 
     private static ServingMetrics counting(AtomicLong hits) {

@@ -117,6 +117,63 @@ class PrefixCachePoolTest {
         return fake.rowsSeen.subList(from, fake.rowsSeen.size()).get(0);
     }
 
+    /** n choices of one request (greedy here, so all equal the reference). */
+    private List<FakeDecoder.Recorder> submitChoices(long[] prompt, int n, int maxNew) {
+        List<FakeDecoder.Recorder> recorders = new ArrayList<>();
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            FakeDecoder.Recorder r = new FakeDecoder.Recorder();
+            recorders.add(r);
+            requests.add(new GenerationRequest(prompt, GenerationParams.builder().maxNewTokens(maxNew)
+                    .seed((long) i).build(), r));
+        }
+        pool.submit(requests);
+        return recorders;
+    }
+
+    private long rowsOf(int start, int length) {
+        return fake.rowsSeen.stream().filter(r -> r.start() == start && r.tokens().length == length).count();
+    }
+
+    @Test
+    void choicesSharingAPromptPrefillItOnceAndForkTheSlot() throws Exception {
+        start(4, 16);
+        long[] p = prompt(14, 40);
+        for (FakeDecoder.Recorder r : submitChoices(p, 3, 6)) {
+            r.done.get(10, TimeUnit.SECONDS);
+            assertEquals(reference(p, 6), r.ids());
+        }
+        assertEquals(1, rowsOf(0, 40), "the prompt is prefilled once");
+        assertEquals(2, fake.rowsSeen.stream().filter(r -> r.start() == 39 && r.tokens().length == 1
+                && r.tokens()[0] == p[39]).count(), "each other choice recomputes only the last prompt token");
+        assertEquals(2, fake.copies.size());
+        assertEquals(3 * 40, promptTokens.get());
+        assertEquals(2 * 39, hitTokens.get());
+    }
+
+    @Test
+    void withoutPrefixCachingEachChoicePrefillsItsPrompt() throws Exception {
+        start(4, 0);
+        long[] p = prompt(15, 40);
+        for (FakeDecoder.Recorder r : submitChoices(p, 3, 6)) {
+            r.done.get(10, TimeUnit.SECONDS);
+            assertEquals(reference(p, 6), r.ids());
+        }
+        assertEquals(3, rowsOf(0, 40));
+        assertEquals(0, fake.copies.size());
+    }
+
+    @Test
+    void aShortPromptIsNotForked() throws Exception {
+        start(4, 16);
+        long[] p = prompt(16, 10);
+        for (FakeDecoder.Recorder r : submitChoices(p, 2, 4)) {
+            r.done.get(10, TimeUnit.SECONDS);
+            assertEquals(reference(p, 4), r.ids());
+        }
+        assertEquals(2, rowsOf(0, 10));
+    }
+
     @Test
     void aSharedPrefixIsNotPrefilledAgainAndTheOutputIsUnchanged() throws Exception {
         start(4, 16);
