@@ -164,9 +164,11 @@ final class TorchDecoderSession implements DecoderSession {
             DecoderRow row = rows.get(b);
             checkRow(row, width);
             System.arraycopy(row.tokens(), 0, ids, b * width, row.tokens().length);
-            // Pads continue the row's positions: they write past its end, where nothing real can see them.
+            // Pads continue the row's positions: they write past its end, where nothing real can see them. A row
+            // that starts late (a prefix-cache hit) beside a long prompt would pad past the cache: those pads all
+            // go to its last position, still past the row's end (checkRow) and so still invisible.
             for (int t = 0; t < width; t++) {
-                positions[b * width + t] = row.start() + t;
+                positions[b * width + t] = Math.min(row.start() + t, maxLength - 1);
             }
             slotIds[b] = row.slot();
             last[b] = row.tokens().length - 1;
@@ -229,7 +231,9 @@ final class TorchDecoderSession implements DecoderSession {
         if (row.slot() < 0 || row.slot() >= slots) {
             throw new IllegalArgumentException("slot " + row.slot() + " outside [0, " + slots + ")");
         }
-        if (row.tokens().length == 0 || row.start() < 0 || row.start() + width > maxLength) {
+        int end = row.start() + row.tokens().length;
+        if (row.tokens().length == 0 || row.start() < 0 || end > maxLength
+                || (row.tokens().length < width && end >= maxLength)) {
             throw new IllegalArgumentException("row of " + row.tokens().length + " tokens at " + row.start()
                     + ", padded to " + width + ", does not fit the cache length " + maxLength);
         }

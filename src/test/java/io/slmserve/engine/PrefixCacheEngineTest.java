@@ -76,6 +76,34 @@ class PrefixCacheEngineTest {
         }
     }
 
+    /**
+     * A remainder row that starts late (a prefix-cache hit deep into the cache) in the same call as a long fresh
+     * prompt: padding it to the prompt's width would run past the cache's 256 positions, which used to fail
+     * the step (a 500); its pads now stay past its end inside the cache, and both rows get their recomputed logits.
+     */
+    @Test
+    void aLateRemainderBesideALongPromptStaysInsideTheCache() {
+        long[] deep = ids(SYSTEM + SYSTEM + SYSTEM + SYSTEM + " Who created the earth?");
+        long[] fresh = Arrays.copyOf(ids(SYSTEM + SYSTEM + " And the earth?"), 90);
+        int vocab = model.decoder().info().vocabularySize();
+        int split = deep.length - 7;
+        assertTrue(split + fresh.length > 256, "the case needs padding past the cache: " + split);
+        try (DecoderSession session = model.decoder().openSession()) {
+            session.forward(List.of(new DecoderRow(1, 0, Arrays.copyOf(deep, split))));
+            float[] both = session.forward(List.of(
+                    new DecoderRow(1, split, Arrays.copyOfRange(deep, split, deep.length)),
+                    new DecoderRow(2, 0, fresh))).clone();
+            long[][] sequences = {deep, fresh};
+            for (int r = 0; r < 2; r++) {
+                float[] all = session.logitsAll(sequences[r]);
+                int at = (sequences[r].length - 1) * vocab;
+                for (int v = 0; v < vocab; v++) {
+                    assertEquals(all[at + v], both[r * vocab + v], 1e-3, "row " + r + " logit " + v);
+                }
+            }
+        }
+    }
+
     @Test
     void outputsAreIdenticalWithAndWithoutTheCache() throws Exception {
         List<long[]> prompts = new ArrayList<>();
