@@ -44,6 +44,9 @@ import org.junit.jupiter.api.Test;
 @TestProfile(LoraApiTest.Profile.class)
 class LoraApiTest {
 
+    /** The adapters trained here (models/nano-gpt/adapters, see their cards) and a prompt of their task. */
+    private static final Map<String, String> TRAINED = Map.of("numwords", "<|endoftext|>123 =",
+            "mhcc", "<|endoftext|>Here we see the goodness of God in");
     static final Path MODELS = folder();
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -74,6 +77,13 @@ class LoraApiTest {
             Files.move(fixtures.resolve("a0"), gpt.resolve("adapters/a0"));
             copy(fixtures.resolve("a1-peft"), gpt.resolve("adapters/raw"));
             Files.move(fixtures.resolve("a0-merged"), root.resolve("merged"));
+            // the committed, trained adapters: registered at run time by their test; their merged models
+            // (merge_lora.py) served beside them as references
+            for (String trained : TRAINED.keySet()) {
+                copy(GptFolder.dir().resolve("adapters/" + trained), fixtures.resolve(trained));
+                Processes.python("models/tools/merge_lora.py", "--base", GptFolder.dir(), "--adapter",
+                        GptFolder.dir().resolve("adapters/" + trained), "--out", root.resolve(trained + "-merged"));
+            }
             return root;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -154,6 +164,44 @@ class LoraApiTest {
                 generate("nano-gpt", Map.of("max_new_tokens", 32, "adapter_id", "a0"), prompt),
                 "TGI parameters.adapter_id");
         assertNotEquals(merged, complete("nano-gpt", null, prompt, 32), "the adapter changes the output");
+    }
+
+    /**
+     * Each trained adapter through the service (BASE:ADAPTER) against its merged model: the same 32 greedy tokens
+     * and each token's logprob within 1e-3; and not the base's output.
+     */
+    @Test
+    void trainedAdaptersEqualTheirMergedModels() {
+        ModelWait.ready();
+        for (Map.Entry<String, String> task : TRAINED.entrySet()) {
+            String name = task.getKey();
+            add(name, ".fixtures/" + name);
+            try {
+                JsonNode served = scored("nano-gpt:" + name, task.getValue());
+                JsonNode merged = scored(name + "-merged", task.getValue());
+                assertEquals(merged.path("text").asText(), served.path("text").asText(), name);
+                JsonNode a = served.path("logprobs").path("token_logprobs");
+                JsonNode m = merged.path("logprobs").path("token_logprobs");
+                assertEquals(32, a.size(), name);
+                for (int i = 0; i < a.size(); i++) {
+                    assertEquals(m.get(i).asDouble(), a.get(i).asDouble(), 1e-3, name + " token " + i);
+                }
+                assertNotEquals(merged.path("text").asText(), complete("nano-gpt", null, task.getValue(), 32), name);
+            } finally {
+                given().delete("/models/nano-gpt/adapters/" + name);
+            }
+        }
+    }
+
+    private static JsonNode scored(String model, String prompt) {
+        String body = given().contentType(ContentType.JSON).body(Map.of("model", model, "prompt", prompt,
+                "max_tokens", 32, "temperature", 0, "ignore_eos", true, "logprobs", 1)).post("/v1/completions")
+                .then().statusCode(200).extract().asString();
+        try {
+            return JSON.readTree(body).path("choices").path(0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test
