@@ -88,7 +88,8 @@ class HeldoutPerplexityTest {
         }
     }
 
-    private static double nll(float[] logits, int offset, int vocab, long target) {
+    /** -log softmax(logits[offset .. offset + vocab))[target], in double. */
+    static double nll(float[] logits, int offset, int vocab, long target) {
         double max = Double.NEGATIVE_INFINITY;
         for (int v = 0; v < vocab; v++) {
             max = Math.max(max, logits[offset + v]);

@@ -79,7 +79,7 @@ class Int8DecoderTest {
             double cachedNll = 0;
             float[] logits = session.forward(List.of(new DecoderRow(0, 0, new long[] {ids[0]})));
             for (int i = 1; i < ids.length; i++) {
-                cachedNll += nll(logits, 0, vocab, ids[i]);
+                cachedNll += HeldoutPerplexityTest.nll(logits, 0, vocab, ids[i]);
                 if (i < ids.length - 1) {
                     logits = session.forward(List.of(new DecoderRow(0, i, new long[] {ids[i]})));
                 }
@@ -87,7 +87,7 @@ class Int8DecoderTest {
             float[] all = session.logitsAll(ids);
             double allNll = 0;
             for (int i = 1; i < ids.length; i++) {
-                allNll += nll(all, (i - 1) * vocab, vocab, ids[i]);
+                allNll += HeldoutPerplexityTest.nll(all, (i - 1) * vocab, vocab, ids[i]);
             }
             return new double[] {Math.exp(cachedNll / (ids.length - 1)), Math.exp(allNll / (ids.length - 1))};
         }
@@ -123,17 +123,5 @@ class Int8DecoderTest {
             }
         }
         return best;
-    }
-
-    private static double nll(float[] logits, int offset, int vocab, long target) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int v = 0; v < vocab; v++) {
-            max = Math.max(max, logits[offset + v]);
-        }
-        double sum = 0;
-        for (int v = 0; v < vocab; v++) {
-            sum += Math.exp(logits[offset + v] - max);
-        }
-        return max + Math.log(sum) - logits[offset + (int) target];
     }
 }

@@ -83,8 +83,10 @@ class PrefixCacheEngineTest {
      */
     @Test
     void aLateRemainderBesideALongPromptStaysInsideTheCache() {
-        long[] deep = ids(SYSTEM + SYSTEM + SYSTEM + SYSTEM + " Who created the earth?");
-        long[] fresh = Arrays.copyOf(ids(SYSTEM + SYSTEM + " And the earth?"), 90);
+        // built from pieces: the tokenizer of this spec takes at most 128 tokens at a time
+        long[] system = ids(SYSTEM);
+        long[] deep = concat(system, system, system, system, ids(" Who created the earth?"));
+        long[] fresh = Arrays.copyOf(concat(system, system, ids(" And the earth?")), 90);
         int vocab = model.decoder().info().vocabularySize();
         int split = deep.length - 7;
         assertTrue(split + fresh.length > 256, "the case needs padding past the cache: " + split);
@@ -227,6 +229,10 @@ class PrefixCacheEngineTest {
                 hits.addAndGet(hitTokens);
             }
         };
+    }
+
+    private static long[] concat(long[]... parts) {
+        return Arrays.stream(parts).flatMapToLong(Arrays::stream).toArray();
     }
 
     private static long[] ids(String text) {
