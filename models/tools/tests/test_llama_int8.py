@@ -1,6 +1,6 @@
 """int8 linear layers for the Llama family (llama.quantize_int8, convert.py --quantize int8) on tiny random
-shapes, run by torch 1.13's quantized engine: logits near fp32's, greedy decoding with the cache equal to greedy
-recomputed from scratch, the scripted archive equal to the eager int8 model, and --quantize refused for encoders.
+shapes, run by torch 1.13's quantized engine: logits near fp32's, greedy decoding with the cache (two prompts
+batched) equal to greedy recomputed from scratch, the scripted archive equal to the eager int8 model, and --quantize refused for encoders.
 
 Run: /usr/bin/python3 -m unittest discover -s models/tools/tests -p test_llama_int8.py
 """
@@ -36,10 +36,13 @@ class Int8Llama(unittest.TestCase):
         # agreement is measured through the engine (Int8DecoderTest)
         self.assertLess(float((a - b).abs().max() / a.abs().max()), 0.35, shape)
         self.assertGreater(float((a.argmax(-1) == b.argmax(-1)).float().mean()), 0.7, shape)
-        prompt = ids[0, :6].tolist()
+        prompt, other = ids[0, :6].tolist(), ids[1, :9].tolist()
         with torch.no_grad():
-            cached = greedy_cached_batch(int8, [prompt], 10, [1])
+            # two prompts of different lengths batched together (padded prefill, then two-row steps): per-row
+            # activation scales make each row's result independent of its batchmates, as in fp32
+            cached = greedy_cached_batch(int8, [prompt, other], 10, [1, 3])
             self.assertEqual(cached[0], greedy_recompute(int8, prompt, 10), shape)
+            self.assertEqual(cached[1], greedy_recompute(int8, other, 10), shape)
         scripted = llama.script_for_serving(copy.deepcopy(int8), "int8")
         buf = io.BytesIO()
         torch.jit.save(scripted, buf)
