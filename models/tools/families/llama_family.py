@@ -112,6 +112,22 @@ def served_to_snapshot(served_dir: str, out_dir: str) -> None:
     snapshot.copy_tokenizer_files(served_dir, out_dir)
 
 
+@torch.no_grad()
+def quantize_served_folder(src: str, out: str) -> None:
+    """An fp32 served folder -> a served folder with int8 linear layers (as convert.py --quantize int8 writes
+    from a snapshot), the same tokenizer files and a short card naming its source."""
+    archive = torch.jit.load(os.path.join(src, "model.pt"), map_location="cpu")
+    model, cfg, dtype = model_from_archive(archive, src)
+    if dtype != "float32":
+        raise ValueError(f"{src}: quantize an fp32 archive (this one is {dtype})")
+    name = os.path.basename(os.path.normpath(out))
+    write_served_folder(model, cfg, src, out, model_name=name, max_total_tokens=cfg.max_total_tokens(),
+                        quantize="int8")
+    with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
+        f.write(f"# {name}\n\nThe weights of `{src}` with int8 linear layers and LM head (per output channel), "
+                "written by `models/tools/families/llama_family.py quantize`. Licence and data: the source's card.\n")
+
+
 def convert(snapshot_dir: str, out_dir: str, args) -> None:
     model, cfg = load(snapshot_dir, args.max_total_tokens or None)
     write_served_folder(model, cfg, snapshot_dir, out_dir, model_name=args.name or os.path.basename(out_dir),
@@ -122,10 +138,12 @@ def convert(snapshot_dir: str, out_dir: str, args) -> None:
 if __name__ == "__main__":
     # python3 models/tools/families/llama_family.py export-hf SERVED_DIR OUT_DIR
     # python3 models/tools/families/llama_family.py upgrade SERVED_DIR   (re-script model.pt, same weights)
+    # python3 models/tools/families/llama_family.py quantize SERVED_DIR OUT_DIR   (int8 linear layers)
     import argparse
     ap = argparse.ArgumentParser(description="served Llama-family folder -> Hugging Face snapshot layout (export-hf), "
-                                             "or its model.pt re-scripted with the current graph (upgrade)")
-    ap.add_argument("cmd", choices=["export-hf", "upgrade"])
+                                             "its model.pt re-scripted with the current graph (upgrade), or a copy "
+                                             "with int8 linear layers and LM head (quantize)")
+    ap.add_argument("cmd", choices=["export-hf", "upgrade", "quantize"])
     ap.add_argument("served_dir")
     ap.add_argument("out_dir", nargs="?")
     a = ap.parse_args()
@@ -135,5 +153,8 @@ if __name__ == "__main__":
         print(f"upgraded {a.served_dir}/model.pt (logits vs the old archive: max |diff| {d:.2e})", file=sys.stderr)
     else:
         if not a.out_dir:
-            ap.error("export-hf needs OUT_DIR")
-        served_to_snapshot(a.served_dir, a.out_dir)
+            ap.error(f"{a.cmd} needs OUT_DIR")
+        if a.cmd == "quantize":
+            quantize_served_folder(a.served_dir, a.out_dir)
+        else:
+            served_to_snapshot(a.served_dir, a.out_dir)
