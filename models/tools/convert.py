@@ -4,6 +4,9 @@
         [--quantize int8]
         [--max-total-tokens N] [--batch-size N]
 
+``--quantize int8`` (gpt2 and the Llama family; encoders refuse it): every linear layer and the LM head become
+int8 per output channel (slmtorch/qlinear.py), about a quarter of the fp32 bytes per decode step.
+
 Dispatches on config.json's model_type through FAMILIES (model_type -> module under models/tools/families/
 with ``convert(snapshot_dir, out_dir, args)``); adding a family is one entry there. Weights are read from
 model.safetensors, a sharded model.safetensors.index.json, or pytorch_model.bin (weights_only loading only),
@@ -53,7 +56,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"),
                     help="weights of the archive and option.dtype of serving.properties")
     ap.add_argument("--quantize", choices=("int8",), default=None,
-                    help="int8 linear layers and LM head, per output channel (CPU: FBGEMM's dynamic int8 GEMM)")
+                    help="decoders (gpt2, Llama family) only: linear layers and LM head int8 per output channel, "
+                         "activations rounded per row to 7 bits at run time (slmtorch/qlinear.py; CPU: FBGEMM's "
+                         "int8 GEMM); embeddings and norms stay in --dtype")
     ap.add_argument("--name", default="", help="model id for messages (default: OUT_DIR's name)")
     ap.add_argument("--max-total-tokens", type=int, default=0,
                     help="cap on max_total_tokens (default: max_position_embeddings)")

@@ -37,8 +37,8 @@ def write_archive(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, path: s
     pos = torch.arange(5).view(1, 5).expand(2, 5).contiguous()
     got = scripted(ids, pos, torch.tensor([0, 1]), torch.tensor([4, 4]), *model.new_cache(2, 8))
     err = float((got - want).abs().max())
-    # int8: the LM head's activation scale spans 10 rows in logits_all, 2 here
-    if err > (5e-2 if quantize else 1e-3) * max(1.0, float(want.abs().max())):
+    # int8 too: activations are rounded per row, so the cached step and logits_all round the same rows alike
+    if err > 1e-3 * max(1.0, float(want.abs().max())):
         raise AssertionError(f"scripted model differs from eager by {err}")
     if dtype != "float32":
         scripted.cast(dtype)
