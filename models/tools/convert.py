@@ -1,7 +1,11 @@
 """One converter for every family: a Hugging Face snapshot folder -> a served slm-serve model folder.
 
     /usr/bin/python3 models/tools/convert.py SNAPSHOT_DIR OUT_DIR [--dtype float32|float16|bfloat16] [--name ID]
+        [--quantize int8]
         [--max-total-tokens N] [--batch-size N]
+
+``--quantize int8`` (gpt2 and the Llama family; encoders refuse it): every linear layer and the LM head become
+int8 per output channel (slmtorch/qlinear.py), about a quarter of the fp32 bytes per decode step.
 
 Dispatches on config.json's model_type through FAMILIES (model_type -> module under models/tools/families/
 with ``convert(snapshot_dir, out_dir, args)``); adding a family is one entry there. Weights are read from
@@ -51,6 +55,10 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("out_dir")
     ap.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"),
                     help="weights of the archive and option.dtype of serving.properties")
+    ap.add_argument("--quantize", choices=("int8",), default=None,
+                    help="decoders (gpt2, Llama family) only: linear layers and LM head int8 per output channel, "
+                         "activations rounded per row to 7 bits at run time (slmtorch/qlinear.py; CPU: FBGEMM's "
+                         "int8 GEMM); embeddings and norms stay in --dtype")
     ap.add_argument("--name", default="", help="model id for messages (default: OUT_DIR's name)")
     ap.add_argument("--max-total-tokens", type=int, default=0,
                     help="cap on max_total_tokens (default: max_position_embeddings)")
@@ -65,7 +73,10 @@ def convert(snapshot_dir: str, out_dir: str, args) -> None:
         raise FileNotFoundError(f"{snapshot_dir}: no config.json")
     with open(cfg_path, encoding="utf-8") as f:
         model_type = json.load(f).get("model_type")
-    module = importlib.import_module(family_for(model_type))
+    family = family_for(model_type)
+    if getattr(args, "quantize", None) and family not in ("families.gpt2_family", "families.llama_family"):
+        raise ValueError(f"--quantize {args.quantize} is for decoders (gpt2 and the Llama family), not {model_type}")
+    module = importlib.import_module(family)
     module.convert(snapshot_dir, out_dir, args)
 
 

@@ -23,16 +23,21 @@ def load(snapshot_dir: str, max_total_tokens=None):
 
 
 @torch.no_grad()
-def write_archive(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, path: str, dtype: str = "float32") -> float:
-    """Scripts the model (in place: pass a copy to keep it) and saves it with weights in dtype. Returns the
+def write_archive(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, path: str, dtype: str = "float32",
+                  quantize: Optional[str] = None) -> float:
+    """Scripts the model (in place: pass a copy to keep it) and saves it with weights in dtype (quantize="int8":
+    int8 linear layers and LM head, checked against the same int8 layers run eagerly). Returns the
     scripted-vs-eager max |logit diff| on a probe step in fp32 (a failed check raises)."""
+    if quantize == "int8":
+        llama.quantize_int8(model)
     g = torch.Generator().manual_seed(1)
     ids = torch.randint(0, cfg.vocab_size, (2, 5), generator=g)
     want = model.logits_all(ids)[:, -1]
-    scripted = llama.script_for_serving(model)
+    scripted = llama.script_for_serving(model, quantize)
     pos = torch.arange(5).view(1, 5).expand(2, 5).contiguous()
     got = scripted(ids, pos, torch.tensor([0, 1]), torch.tensor([4, 4]), *model.new_cache(2, 8))
     err = float((got - want).abs().max())
+    # int8 too: activations are rounded per row, so the cached step and logits_all round the same rows alike
     if err > 1e-3 * max(1.0, float(want.abs().max())):
         raise AssertionError(f"scripted model differs from eager by {err}")
     if dtype != "float32":
@@ -43,11 +48,11 @@ def write_archive(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, path: s
 
 def write_served_folder(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, tokenizer_dir: str, out_dir: str,
                         model_name: str = "llama", max_total_tokens: Optional[int] = None, dtype: str = "float32",
-                        batch_size: int = 16) -> None:
+                        batch_size: int = 16, quantize: Optional[str] = None) -> None:
     """model.pt, config.json, the tokenizer files found in tokenizer_dir, serving.properties."""
     dtype_of(dtype)
     os.makedirs(out_dir, exist_ok=True)
-    err = write_archive(model, cfg, os.path.join(out_dir, "model.pt"), dtype)
+    err = write_archive(model, cfg, os.path.join(out_dir, "model.pt"), dtype, quantize)
     with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(cfg.to_hf_dict(), f, indent=2)
         f.write("\n")
@@ -107,19 +112,38 @@ def served_to_snapshot(served_dir: str, out_dir: str) -> None:
     snapshot.copy_tokenizer_files(served_dir, out_dir)
 
 
+@torch.no_grad()
+def quantize_served_folder(src: str, out: str) -> None:
+    """An fp32 served folder -> a served folder with int8 linear layers (as convert.py --quantize int8 writes
+    from a snapshot), the same tokenizer files and a short card naming its source."""
+    archive = torch.jit.load(os.path.join(src, "model.pt"), map_location="cpu")
+    model, cfg, dtype = model_from_archive(archive, src)
+    if dtype != "float32":
+        raise ValueError(f"{src}: quantize an fp32 archive (this one is {dtype})")
+    name = os.path.basename(os.path.normpath(out))
+    write_served_folder(model, cfg, src, out, model_name=name, max_total_tokens=cfg.max_total_tokens(),
+                        quantize="int8")
+    with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
+        f.write(f"# {name}\n\nThe weights of `{src}` with int8 linear layers and LM head (per output channel), "
+                "written by `models/tools/families/llama_family.py quantize`. Licence and data: the source's card.\n")
+
+
 def convert(snapshot_dir: str, out_dir: str, args) -> None:
     model, cfg = load(snapshot_dir, args.max_total_tokens or None)
     write_served_folder(model, cfg, snapshot_dir, out_dir, model_name=args.name or os.path.basename(out_dir),
-                        max_total_tokens=args.max_total_tokens, dtype=args.dtype, batch_size=args.batch_size)
+                        max_total_tokens=args.max_total_tokens, dtype=args.dtype, batch_size=args.batch_size,
+                        quantize=getattr(args, "quantize", None))
 
 
 if __name__ == "__main__":
     # python3 models/tools/families/llama_family.py export-hf SERVED_DIR OUT_DIR
     # python3 models/tools/families/llama_family.py upgrade SERVED_DIR   (re-script model.pt, same weights)
+    # python3 models/tools/families/llama_family.py quantize SERVED_DIR OUT_DIR   (int8 linear layers)
     import argparse
     ap = argparse.ArgumentParser(description="served Llama-family folder -> Hugging Face snapshot layout (export-hf), "
-                                             "or its model.pt re-scripted with the current graph (upgrade)")
-    ap.add_argument("cmd", choices=["export-hf", "upgrade"])
+                                             "its model.pt re-scripted with the current graph (upgrade), or a copy "
+                                             "with int8 linear layers and LM head (quantize)")
+    ap.add_argument("cmd", choices=["export-hf", "upgrade", "quantize"])
     ap.add_argument("served_dir")
     ap.add_argument("out_dir", nargs="?")
     a = ap.parse_args()
@@ -129,5 +153,8 @@ if __name__ == "__main__":
         print(f"upgraded {a.served_dir}/model.pt (logits vs the old archive: max |diff| {d:.2e})", file=sys.stderr)
     else:
         if not a.out_dir:
-            ap.error("export-hf needs OUT_DIR")
-        served_to_snapshot(a.served_dir, a.out_dir)
+            ap.error(f"{a.cmd} needs OUT_DIR")
+        if a.cmd == "quantize":
+            quantize_served_folder(a.served_dir, a.out_dir)
+        else:
+            served_to_snapshot(a.served_dir, a.out_dir)

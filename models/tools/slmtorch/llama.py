@@ -35,6 +35,7 @@ from slmtorch import lora, rope
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.gpt2 import StepPlan, plan_step
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
+from slmtorch.qlinear import QLinear
 
 MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text")
 GEMMA = ("gemma", "gemma2", "gemma3_text")
@@ -506,6 +507,9 @@ class LlamaForCausalLM(nn.Module):
         self.lora_shapes: Dict[str, List[int]] = lora_shapes(cfg)
         # tied: an empty lm_head (TorchScript needs the attribute; hf_state_dict leaves it out)
         self.lm_head = Linear(cfg.hidden_size, 0 if self.tied else cfg.vocab_size, False)
+        # int8 serving (quantize_int8): the LM head's int8 copy; Identity (unused) otherwise
+        self.quantized_head = False
+        self.head_q: nn.Module = nn.Identity()
         inv_freq, self.attention_factor = cfg.rope()
         # float32 always (cast leaves it): bf16 frequencies would rotate far positions wrongly
         self.register_buffer("rope_inv_freq", inv_freq.to(torch.float32))
@@ -551,6 +555,8 @@ class LlamaForCausalLM(nn.Module):
     @torch.jit.export
     def logits_all(self, input_ids: Tensor) -> Tensor:
         """[B,T] -> [B,T,V] float32 logits, no cache; positions 0..T-1."""
+        if self.quantized_head:
+            return self._softcap(self.head_q(self.hidden_all(input_ids)).float())
         return self._softcap(torch.matmul(self.hidden_all(input_ids), self._lm_weight().t()).float())
 
     def forward(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
@@ -658,6 +664,8 @@ class LlamaForCausalLM(nn.Module):
     def _lm_head(self, h: Tensor) -> Tensor:
         """[B, C] -> [B, V] float32 logits as (W @ h^T)^T (the faster GEMM form for few rows)."""
         h = self.model.norm(h)
+        if self.quantized_head:
+            return self._softcap(self.head_q(h).float())
         return self._softcap(torch.mm(self._lm_weight(), h.t()).t().float().contiguous())
 
     @torch.jit.export
@@ -802,9 +810,25 @@ def load_hf_state_dict(model: LlamaForCausalLM, cfg: LlamaConfig, sd: Dict[str, 
     load_hf_tensors(model, cfg, sd.items())
 
 
-def script_for_serving(model: LlamaForCausalLM) -> torch.jit.ScriptModule:
-    """Scripts the model for serving: weights become buffers, linear layers use the W @ x^T form. Changes the
-    model it is given."""
+def quantize_int8(model: LlamaForCausalLM) -> LlamaForCausalLM:
+    """Replaces every linear layer (not the lm_head attribute) by an int8 QLinear (per-output-channel scales)
+    and gives the LM head an int8 copy of its weight (the embedding lookup keeps the float table). In place."""
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, Linear) and child is not model.lm_head:
+                setattr(parent, name, QLinear(child.weight, child.bias if child.has_bias else None))
+    model.head_q = QLinear(model._lm_weight(), None)
+    model.quantized_head = True
+    return model
+
+
+def script_for_serving(model: LlamaForCausalLM, quantize: Optional[str] = None) -> torch.jit.ScriptModule:
+    """Scripts the model for serving: weights become buffers, linear layers use the W @ x^T form; with
+    quantize="int8" they and the LM head become int8 (quantize_int8). Changes the model it is given."""
+    if quantize not in (None, "int8"):
+        raise ValueError(f"unsupported quantization {quantize!r}; supported: int8")
+    if quantize == "int8" and not model.quantized_head:
+        quantize_int8(model)
     model = to_buffers(model.eval())
     for m in model.modules():
         if isinstance(m, Linear):

@@ -20,11 +20,10 @@ from test_gpt2_cache import greedy_cached_batch, greedy_recompute, tiny_model  #
 
 
 def fake_quant_activation(x: torch.Tensor) -> torch.Tensor:
-    """Per-tensor asymmetric 7-bit (reduce_range) activation rounding, as quantized::linear_dynamic does."""
-    lo, hi = min(float(x.min()), 0.0), max(float(x.max()), 0.0)
-    scale = (hi - lo) / 127.0
-    zero = round(-lo / scale)
-    return (torch.clamp(torch.round(x / scale) + zero, 0, 127) - zero) * scale
+    """Per-row 7-bit activation rounding as QLinear feeds quantized::linear_dynamic: each row to multiples of
+    its own max |x| / 63 (the call's range pinned to [-1, 1], step 2/127, rows scaled by 126/127 of max |x|)."""
+    step = x.abs().amax(1, keepdim=True) / 63.0
+    return torch.round(x / step) * step
 
 
 class Int8Gpt2(unittest.TestCase):
@@ -38,11 +37,17 @@ class Int8Gpt2(unittest.TestCase):
         g = torch.Generator().manual_seed(3)
         w, b, x = torch.randn(48, 32, generator=g), torch.randn(48, generator=g), torch.randn(5, 32, generator=g)
         layer = qlinear.QLinear(w, b)
-        # written out: per-channel int8 weight (round(w / (max|row| / 127))), activations rounded per tensor
+        # written out: per-channel int8 weight (round(w / (max|row| / 127))), activations rounded per row
+        x[1] *= 50.0  # one large row must not coarsen the others' rounding
         scale = w.abs().amax(1, keepdim=True) / 127.0
         wq = torch.clamp(torch.round(w / scale), -127, 127) * scale
         expected = fake_quant_activation(x) @ wq.t() + b
-        self.assertLess(float((layer(x) - expected).abs().max()), 1e-3 * float(expected.abs().max()))
+        got = layer(x)
+        for r in range(5):
+            self.assertLess(float((got[r] - expected[r]).abs().max()), 1e-3 * float(expected[r].abs().max()), r)
+        # each row as computed alone: a row's result does not depend on the other rows of the call
+        alone = torch.cat([layer(x[r:r + 1]) for r in range(5)])
+        self.assertLess(float((got - alone).abs().max()), 1e-5 * float(got.abs().max()))
 
     def test_logits_near_fp32(self):
         ids = torch.randint(0, 97, (2, 12), generator=torch.Generator().manual_seed(4))

@@ -13,68 +13,89 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * nano-gpt with int8 linear layers (``convert_gpt2.py quantize``, written at test time from models/nano-gpt) through
- * the real engine, whose libtorch runs them with FBGEMM's quantized::linear_dynamic: held-out perplexity with the KV
- * cache within 2% of the fp32 archive's, the cache agreeing with a full recompute (logits_all), and greedy
- * continuations mostly agreeing with fp32's.
+ * nano-gpt and nano-llama with int8 linear layers (written at test time from models/nano-gpt by
+ * ``convert_gpt2.py quantize`` and from models/nano-llama by ``families/llama_family.py quantize``, the converters'
+ * --quantize int8 path) through the real engine, whose libtorch runs them with FBGEMM's quantized::linear_dynamic:
+ * held-out perplexity with the KV cache within 2% of the fp32 archive's, the cache agreeing with a full recompute
+ * (logits_all) as closely as fp32's does (activations are rounded per row, so a row's result does not depend on
+ * the rows computed beside it), greedy decoding with the cache equal to greedy recomputed from scratch, and greedy
+ * continuations agreeing with fp32's for a while.
  */
 class Int8DecoderTest {
 
     private static final int MAX_IDS = 256;
+    private static final int GREEDY = 48;
 
     @Test
-    void int8PerplexityIsWithinTwoPercentOfFp32AndTheCacheAgreesWithRecompute() throws Exception {
+    void nanoGptInt8PerplexityIsWithinTwoPercentOfFp32AndTheCacheEqualsRecompute() throws Exception {
         Assumptions.assumeTrue(GptFolder.trained(), "needs the trained nano-gpt (heldout.txt)");
         Path fp32 = GptFolder.dir();
         Path int8 = Files.createTempDirectory("slm-int8-").resolve("nano-gpt-int8");
-        Process python = new ProcessBuilder("/usr/bin/python3",
-                Path.of("models/tools/convert_gpt2.py").toAbsolutePath().toString(), "quantize", "--dir",
-                fp32.toString(), "--out", int8.toString()).redirectErrorStream(true).start();
-        String log = new String(python.getInputStream().readAllBytes());
-        assertEquals(0, python.waitFor(), log);
-
-        long[] ids = heldout(fp32);
-        double[] ref = perplexities(fp32, ids);
-        double[] q = perplexities(int8, ids);
-        System.out.printf("nano-gpt held-out perplexity (%d tokens): fp32 cache %.4f / logits_all %.4f; int8 cache "
-                + "%.4f / logits_all %.4f (%+.2f%%)%n", ids.length - 1, ref[0], ref[1], q[0], q[1],
-                100 * (q[0] / ref[0] - 1));
-        assertTrue(Math.abs(q[0] / ref[0] - 1) < 0.02, "int8 " + q[0] + " vs fp32 " + ref[0]);
-        // per-tensor activation scales span the rows of one call, so a one-call recompute rounds a little
-        // differently from one-token steps: close, not bit-equal
-        assertTrue(Math.abs(q[0] / q[1] - 1) < 0.005, "int8 cache " + q[0] + " vs logits_all " + q[1]);
-        assertTrue(Math.abs(ref[0] / ref[1] - 1) < 1e-3, "fp32 cache " + ref[0] + " vs logits_all " + ref[1]);
-
-        List<Long> a = greedy(fp32, ids, 48);
-        List<Long> b = greedy(int8, ids, 48);
-        int same = 0;
-        while (same < a.size() && a.get(same).equals(b.get(same))) {
-            same++;
-        }
-        System.out.printf("greedy continuation: int8 equals fp32 for the first %d of %d tokens%n", same, a.size());
-        assertTrue(same >= 8, "int8 greedy diverges from fp32 after " + same + " tokens");
+        python("models/tools/convert_gpt2.py", "quantize", "--dir", fp32.toString(), "--out", int8.toString());
+        check("nano-gpt", fp32, int8);
     }
 
-    private static long[] heldout(Path dir) throws Exception {
-        try (LoadedModel model = load(dir)) {
-            long[] text = model.tokenizer().encode(Files.readString(dir.resolve("heldout.txt")), true).ids();
-            int n = Math.min(MAX_IDS, text.length + 1);
-            long[] ids = new long[n];
-            ids[0] = model.decoder().info().eosTokenId();
-            System.arraycopy(text, 0, ids, 1, n - 1);
-            return ids;
+    @Test
+    void nanoLlamaInt8PerplexityIsWithinTwoPercentOfFp32AndTheCacheEqualsRecompute() throws Exception {
+        Path fp32 = Path.of("models/nano-llama").toAbsolutePath();
+        Assumptions.assumeTrue(Files.isRegularFile(fp32.resolve("heldout.txt")), "needs models/nano-llama");
+        Path int8 = Files.createTempDirectory("slm-int8-").resolve("nano-llama-int8");
+        python("models/tools/families/llama_family.py", "quantize", fp32.toString(), int8.toString());
+        check("nano-llama", fp32, int8);
+    }
+
+    private static void python(String script, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("/usr/bin/python3", Path.of(script).toAbsolutePath().toString()));
+        command.addAll(List.of(args));
+        Process python = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String log = new String(python.getInputStream().readAllBytes());
+        assertEquals(0, python.waitFor(), log);
+    }
+
+    private static void check(String id, Path fp32, Path int8) throws Exception {
+        try (LoadedModel ref = load(fp32); LoadedModel quant = load(int8)) {
+            long[] ids = heldout(ref, fp32);
+            double[] p = perplexities(ref, ids);
+            double[] q = perplexities(quant, ids);
+            System.out.printf("%s held-out perplexity (%d tokens): fp32 cache %.4f / logits_all %.4f; int8 cache "
+                    + "%.4f / logits_all %.4f (%+.2f%%)%n", id, ids.length - 1, p[0], p[1], q[0], q[1],
+                    100 * (q[0] / p[0] - 1));
+            assertTrue(Math.abs(q[0] / p[0] - 1) < 0.02, "int8 " + q[0] + " vs fp32 " + p[0]);
+            assertTrue(Math.abs(q[0] / q[1] - 1) < 1e-3, "int8 cache " + q[0] + " vs logits_all " + q[1]);
+            assertTrue(Math.abs(p[0] / p[1] - 1) < 1e-3, "fp32 cache " + p[0] + " vs logits_all " + p[1]);
+
+            List<Long> a = greedy(ref, ids, GREEDY);
+            List<Long> b = greedy(quant, ids, GREEDY);
+            assertEquals(b, greedyRecompute(quant, ids, GREEDY), id + " int8: greedy with the cache vs recomputed");
+            int same = 0;
+            while (same < a.size() && a.get(same).equals(b.get(same))) {
+                same++;
+            }
+            System.out.printf("%s greedy continuation: int8 equals fp32 for the first %d of %d tokens%n", id, same,
+                    a.size());
+            assertTrue(same >= 8, id + " int8 greedy diverges from fp32 after " + same + " tokens");
         }
+    }
+
+    private static long[] heldout(LoadedModel model, Path dir) throws Exception {
+        long[] text = model.tokenizer().encode(Files.readString(dir.resolve("heldout.txt")), true).ids();
+        int n = Math.min(MAX_IDS, text.length + 1);
+        long[] ids = new long[n];
+        ids[0] = model.decoder().info().eosTokenId();
+        System.arraycopy(text, 0, ids, 1, n - 1);
+        return ids;
     }
 
     /** {cache perplexity, logits_all perplexity} over ids. */
-    private static double[] perplexities(Path dir, long[] ids) throws Exception {
-        try (LoadedModel model = load(dir); DecoderSession session = model.decoder().openSession()) {
+    private static double[] perplexities(LoadedModel model, long[] ids) throws Exception {
+        try (DecoderSession session = model.decoder().openSession()) {
             int vocab = model.decoder().info().vocabularySize();
             double cachedNll = 0;
             float[] logits = session.forward(List.of(new DecoderRow(0, 0, new long[] {ids[0]})));
@@ -94,16 +115,34 @@ class Int8DecoderTest {
     }
 
     /** Greedy tokens after the first 16 held-out ids (one prefill, then one-token steps). */
-    private static List<Long> greedy(Path dir, long[] ids, int tokens) throws Exception {
-        try (LoadedModel model = load(dir); DecoderSession session = model.decoder().openSession()) {
+    private static List<Long> greedy(LoadedModel model, long[] ids, int tokens) throws Exception {
+        try (DecoderSession session = model.decoder().openSession()) {
             int vocab = model.decoder().info().vocabularySize();
-            long[] prompt = java.util.Arrays.copyOf(ids, 16);
+            long[] prompt = Arrays.copyOf(ids, 16);
             float[] logits = session.forward(List.of(new DecoderRow(0, 0, prompt)));
             List<Long> out = new ArrayList<>();
             for (int i = 0; i < tokens; i++) {
                 long next = argmax(logits, vocab);
                 out.add(next);
                 logits = session.forward(List.of(new DecoderRow(0, prompt.length + i, new long[] {next})));
+            }
+            return out;
+        }
+    }
+
+    /** The same greedy tokens with no cache: logits_all over the prompt and every token chosen so far. */
+    private static List<Long> greedyRecompute(LoadedModel model, long[] ids, int tokens) throws Exception {
+        try (DecoderSession session = model.decoder().openSession()) {
+            int vocab = model.decoder().info().vocabularySize();
+            long[] seq = Arrays.copyOf(ids, 16);
+            List<Long> out = new ArrayList<>();
+            for (int i = 0; i < tokens; i++) {
+                float[] all = session.logitsAll(seq);
+                long next = argmax(Arrays.copyOfRange(all, (seq.length - 1) * vocab, seq.length * vocab),
+                        vocab);
+                out.add(next);
+                seq = Arrays.copyOf(seq, seq.length + 1);
+                seq[seq.length - 1] = next;
             }
             return out;
         }
