@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     --streams) STREAMS=$2; shift 2 ;;
     --jlama-streams) JLAMA_STREAMS=$2; shift 2 ;;
     --prepare) PREPARE=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --peers) PEERS=1; shift ;;
     --prepare) PREPARE=1; shift ;;
     --no-batching-off) SLOTS_LIST=16; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
