@@ -34,6 +34,18 @@ def weight_params_per_token(cfg):
     return layers * (attn + mlp + norms) + d + vocab * d
 
 
+def int8_bytes_per_token(cfg):
+    """Bytes a one-row step of an int8 archive (convert_gpt2.py --quantize int8) reads: the linear layers' and
+    the LM head's weights at 1 byte plus one fp32 scale per output channel; biases and norms stay fp32."""
+    if cfg.get("model_type") != "gpt2":
+        raise ValueError("int8 archives are written for GPT-2 only")
+    d, layers, vocab = cfg["n_embd"], cfg["n_layer"], cfg["vocab_size"]
+    inner = cfg.get("n_inner") or 4 * d
+    weights = layers * (d * 3 * d + d * d + 2 * d * inner) + vocab * d
+    channels = layers * (3 * d + d + inner + d) + vocab
+    return weights + 4 * channels + 4 * (weight_params_per_token(cfg) - weights)
+
+
 def read_bandwidth(path):
     """{threads: GB/s} from bandwidth.c's JSON lines."""
     out = {}

@@ -34,8 +34,11 @@ def one(url, model, prompt, tokens, schema=None):
         request["guided_json"] = schema
         del request["ignore_eos"]
     body = json.dumps(request).encode()
-    req = urllib.request.Request(url + "/v1/completions", data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=300) as r:
+    # X-Request-Timeout 0 = no deadline: with batching off a request may wait in the queue longer than the
+    # server's default 60 s (16 clients on a slow model) and would get a 504; here it must be served
+    req = urllib.request.Request(url + "/v1/completions", data=body,
+                                 headers={"Content-Type": "application/json", "X-Request-Timeout": "0"})
+    with urllib.request.urlopen(req, timeout=900) as r:
         out = json.load(r)
     return out["usage"]["completion_tokens"]
 

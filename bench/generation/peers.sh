@@ -3,7 +3,7 @@
 # never the service):
 #
 #   bash bench/generation/peers.sh --model NAME --dir SERVED_DIR --out RUN_DIR [--tokens N] [--seconds S]
-#                                  [--threads T] [--streams "1 16"]
+#                                  [--threads T] [--streams "1 16"] [--jlama-streams "1"] [--prepare]
 #
 #   * Jlama 0.8.4 (models/tools/jlama, Java 21+ from /usr/lib/jvm): weights F32 as stored, BF16 and Q4
 #     (quantized by Jlama at load; 0.8.4 has no 8-bit weight kernel); STREAMS sequences one after another
@@ -11,6 +11,11 @@
 #   * llama.cpp through node-llama-cpp 3.21.1 (pinned; its prebuilt CPU binaries from npm, installed under
 #     bench/target/node-llama-cpp): GGUF F32, F16 and Q8_0 written from the same snapshot by
 #     models/tools/gguf_writer.py; STREAMS sequences in one context.
+# Jlama runs --jlama-streams (default 1 only: its 16 streams would be 16 sequences one after another, the same
+# rate; report.py shows its one-stream rate as its aggregate, marked). An int8 archive NAME-int8 (the same seed-0
+# weights as NAME) gets only the 8-bit and 4-bit rows, llama.cpp Q8_0 and Jlama Q4, from NAME's snapshot, and
+# nothing at all when NAME's peers ran in this run already (report.py reads NAME's rows then).
+# --prepare builds and writes everything (snapshot, Jlama jar, node-llama-cpp, GGUF files) and measures nothing.
 # Each engine gets the same prompt token ids (load.py's first prompt, tokenized from the snapshot's
 # tokenizer.json), generates TOKENS greedy tokens per sequence for SECONDS, with T threads. One JSON line per
 # (engine, weights, streams) is appended to RUN_DIR/NAME.peers.jsonl; report.py puts them beside slm-serve's.
@@ -19,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-TOKENS=64 SECONDS_PER_POINT=20 THREADS=1 STREAMS="1 16" NAME= DIR= OUT=
+TOKENS=64 SECONDS_PER_POINT=20 THREADS=1 STREAMS="1 16" JLAMA_STREAMS=1 PREPARE=0 NAME= DIR= OUT=
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) NAME=$2; shift 2 ;;
@@ -29,7 +34,9 @@ while [ $# -gt 0 ]; do
     --seconds) SECONDS_PER_POINT=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --streams) STREAMS=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --jlama-streams) JLAMA_STREAMS=$2; shift 2 ;;
+    --prepare) PREPARE=1; shift ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -37,6 +44,19 @@ done
 say() { printf '[peers %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 RESULTS=$OUT/$NAME.peers.jsonl
 SNAPSHOT=$ROOT/bench/target/$NAME-snapshot
+JLAMA_WEIGHTS="F32 BF16 Q4" GGUF_TYPES="f32 f16 q8_0"
+case "$NAME" in
+  *-int8)
+    BASE=${NAME%-int8}
+    if [ -f "$OUT/$BASE.peers.jsonl" ] && [ "$PREPARE" != 1 ]; then
+      say "$NAME: the peers of $BASE (same weights) ran in this run already; their Q8_0 and Q4 rows are reused"
+      exit 0
+    fi
+    SNAPSHOT=$ROOT/bench/target/$BASE-snapshot JLAMA_WEIGHTS="Q4" GGUF_TYPES="q8_0" NAME=$BASE
+    DIR=$ROOT/bench/target/$BASE-random
+    [ -f "$DIR/model.pt" ] || [ -f "$SNAPSHOT/model.safetensors" ] || \
+      /usr/bin/python3 models/tools/convert_gpt2.py --random-gpt2-small "$DIR" >&2 ;;
+esac
 
 if [ ! -f "$SNAPSHOT/model.safetensors" ]; then
   say "exporting $DIR back to a Hugging Face snapshot in $SNAPSHOT"
@@ -74,8 +94,9 @@ heads = c.get("num_attention_heads") or c["n_head"]
 hd = c.get("head_dim") or d // heads
 widths = [d, c.get("intermediate_size") or 4 * d, (c.get("num_key_value_heads") or heads) * hd]
 print("" if all(w % 16 == 0 for w in widths) else "-XX:MaxVectorSize=32")' "$SNAPSHOT/config.json")
-  for W in F32 BF16 Q4; do
-    for S in $STREAMS; do
+  for W in $JLAMA_WEIGHTS; do
+    [ "$PREPARE" = 1 ] && break
+    for S in $JLAMA_STREAMS; do
       say "$NAME: Jlama $W, $S stream(s), $THREADS thread(s), ${SECONDS_PER_POINT}s"
       "$JDK/bin/java" --add-modules jdk.incubator.vector $VEC -Xmx8g -cp "$JCP" io.slmserve.jlama.JlamaRun bench \
         "$SNAPSHOT" "$IDS" "$TOKENS" "$SECONDS_PER_POINT" "$S" "$W" "$THREADS" 2>>"$OUT/$NAME.jlama.log" \
@@ -92,10 +113,11 @@ if [ ! -d "$NLC/node_modules/node-llama-cpp" ]; then
   npm install --prefix "$NLC" --no-audit --no-fund --ignore-scripts node-llama-cpp@3.21.1 >&2
 fi
 cp bench/generation/llamacpp_bench.mjs "$NLC/"
-for T in f32 f16 q8_0; do
+for T in $GGUF_TYPES; do
   GGUF=$ROOT/bench/target/$NAME-$T.gguf
   [ -f "$GGUF" ] || /usr/bin/python3 models/tools/gguf_writer.py "$SNAPSHOT" "$GGUF" --type "$T" >&2
   LABEL=$(echo "$T" | tr a-z A-Z)
+  [ "$PREPARE" = 1 ] && continue
   for S in $STREAMS; do
     say "$NAME: llama.cpp $LABEL, $S stream(s), $THREADS thread(s), ${SECONDS_PER_POINT}s"
     (cd "$NLC" && node llamacpp_bench.mjs "$GGUF" "$IDS" "$TOKENS" "$SECONDS_PER_POINT" "$S" "$THREADS" "$LABEL") \

@@ -1,7 +1,8 @@
-"""The peer rows of bench/generation's report: Jlama and llama.cpp on the same weights (peers.sh writes
-RUN_DIR/NAME.peers.jsonl, one JSON line per engine, weight format and stream count), next to slm-serve's bare
-loop and service from the same run, and each against its own floor (its weight bytes / measured bandwidth).
-Standard library only."""
+"""The peer rows of bench/generation's report: slm-serve's service and bare loop, the memory floors, Jlama and
+llama.cpp on the same weights (peers.sh writes RUN_DIR/NAME.peers.jsonl, one JSON line per engine, weight format
+and stream count), all from the same run, side by side at one stream and at 16. An int8 archive (NAME-int8) is
+set against its own int8 floor and against the peers' 8-bit (llama.cpp Q8_0) and 4-bit (Jlama Q4) rows of its
+fp32 twin (NAME's file: the same weights). Standard library only."""
 import json
 import os
 
@@ -10,38 +11,86 @@ import floors
 # bytes per weight of each format: llama.cpp's Q8_0 is 32 int8 and an fp16 scale per block, Jlama's Q4 32
 # 4-bit values and a float32 scale
 BYTES = {"F32": 4.0, "F16": 2.0, "BF16": 2.0, "Q8_0": 34 / 32, "Q4": 20 / 32}
+LABELS = {"Q4": "Q4 (4-bit: Jlama 0.8.4 has no 8-bit kernel)"}
+NAN = float("nan")
+
+
+def _rows(run_dir, name):
+    int8 = name.endswith("-int8")
+    for n in ([name, name[:-len("-int8")]] if int8 else [name]):
+        path = os.path.join(run_dir, f"{n}.peers.jsonl")
+        if os.path.exists(path):
+            with open(path) as f:
+                rows = [json.loads(line) for line in f if line.strip().startswith("{")]
+            return [r for r in rows if not int8 or r["weights"] in ("Q8_0", "Q4")]
+    return []
+
+
+def _row(lines, cells):
+    lines.append("| " + " | ".join(cells) + " |")
+
+
+def _x(a, b):
+    return f"{a / b:.2f}x" if a and b and a == a and b == b else ""
+
+
+def _ms(v):
+    return f"{v:.2f}" if v is not None and v == v else ""
 
 
 def section(run_dir, name, bare, on, lines):
-    path = os.path.join(run_dir, f"{name}.peers.jsonl")
-    cfg_path = os.path.join(run_dir, f"{name}.config.json")
-    if not os.path.exists(path):
+    rows = _rows(run_dir, name)
+    cfg_path, bw_path = os.path.join(run_dir, f"{name}.config.json"), os.path.join(run_dir, "bandwidth.jsonl")
+    if not (rows and os.path.exists(cfg_path) and os.path.exists(bw_path)):
         return
-    with open(path) as f:
-        rows = [json.loads(line) for line in f if line.strip().startswith("{")]
     with open(cfg_path) as f:
-        params = floors.weight_params_per_token(json.load(f))
-    bw = floors.read_bandwidth(os.path.join(run_dir, "bandwidth.jsonl"))
-    ours_step = bare.get("decode_step_ms_p50") if bare else None
-    ours_agg = on.get(16, {}).get("tokens_per_s") if on else None
+        cfg = json.load(f)
+    params = floors.weight_params_per_token(cfg)
+    int8 = name.endswith("-int8")
+    bw = floors.read_bandwidth(bw_path)
+    threads = (bare or {}).get("threads", 1)
+    gbs = bw.get(threads) or max(bw.values())
+    ours_bytes = floors.int8_bytes_per_token(cfg) if int8 else params * 4
+    ours_floor = ours_bytes / 1e6 / gbs
+    service = 1000 / on[1]["tokens_per_s"] if on and on.get(1) else None
+    service_agg = on.get(16, {}).get("tokens_per_s") if on else None
     lines.append("")
-    lines.append(f"Peers on the same weights ({name}):")
+    lines.append(f"Side by side at one stream and at 16 ({name}, {threads} thread(s), read bandwidth {gbs:.1f} GB/s; "
+                 "ms/token = wall time / tokens with prefill included, decode step = one token after the first):")
     lines.append("")
-    lines.append("| engine | weights | threads | decode ms/token, 1 stream | / its floor | slm-serve bare fp32 / it "
-                 "| aggregate tokens/s, 16 streams | slm-serve c=16 / it |")
-    lines.append("|---|---|---|---|---|---|---|---|")
+    _row(lines, ["engine", "weights", "ms/token, 1 stream", "decode step ms", "step / its own floor",
+                 "slm-serve service c=1 / its ms/token", "tokens/s, 16 streams", "slm-serve c=16 / it"])
+    _row(lines, ["---"] * 8)
+    ours = "int8 (per channel)" if int8 else "F32"
+    _row(lines, ["memory floor", f"F32, {params * 4 / 1e6:.1f} MB", _ms(params * 4 / 1e6 / gbs), "", "",
+                 _x(service, params * 4 / 1e6 / gbs), "", ""])
+    if int8:
+        _row(lines, ["memory floor", f"int8, {ours_bytes / 1e6:.1f} MB", _ms(ours_floor), "", "",
+                     _x(service, ours_floor), "", ""])
+    _row(lines, ["**slm-serve service**", ours, _ms(service), "", "", "1.00x" if service else "",
+                 f"{service_agg:.1f}" if service_agg else "", "1.00x" if service_agg else ""])
+    if bare:
+        _row(lines, ["slm-serve bare loop", ours, _ms(bare.get("ms_per_token")), _ms(bare.get("decode_step_ms_p50")),
+                     _x(bare.get("decode_step_ms_p50"), ours_floor), _x(service, bare.get("ms_per_token")), "", ""])
     by_key = {}
     for r in rows:
         by_key.setdefault((r["engine"], r["weights"], r.get("threads", 1)), {})[r["streams"]] = r
-    for (engine, weights, threads), r in sorted(by_key.items()):
+    sequential = False
+    rank = {w: i for i, w in enumerate(BYTES)}  # F32 first, then 16-bit, 8-bit, 4-bit
+    for (engine, weights, t), r in sorted(by_key.items(), key=lambda kv: (kv[0][0], rank.get(kv[0][1], 9), kv[0][2])):
         one, many = r.get(1), r.get(16)
-        step = one["decode_ms_per_step"] if one else float("nan")
-        gbs = bw.get(threads) or (max(bw.values()) if bw else float("nan"))
-        floor = params * BYTES.get(weights, 4.0) / 1e6 / gbs
-        agg = many["tokens_per_s"] if many else float("nan")
-        lines.append(f"| {engine} | {weights} | {threads} | {step:.2f} | {step / floor:.2f}x "
-                     f"| {(ours_step / step) if ours_step else float('nan'):.2f}x | {agg:.1f} "
-                     f"| {(ours_agg / agg) if ours_agg else float('nan'):.2f}x |")
+        floor = params * BYTES.get(weights, 4.0) / 1e6 / (bw.get(t) or gbs)
+        agg = many["tokens_per_s"] if many else None
+        if agg is None and one and engine.startswith("jlama"):
+            agg, sequential = one["tokens_per_s"], True  # Jlama runs 16 streams one after another anyway
+        step = one["decode_ms_per_step"] if one else None
+        _row(lines, [engine, LABELS.get(weights, weights) + ("" if t == threads else f", {t} thread(s)"),
+                     _ms(one["ms_per_token"] if one else None), _ms(step), _x(step, floor),
+                     _x(service, one["ms_per_token"] if one else None),
+                     (f"{agg:.1f}" + ("*" if many is None and agg else "")) if agg else "", _x(service_agg, agg)])
     lines.append("")
-    lines.append("Ratios above 1x in the slm-serve columns: slm-serve slower per token (decode step) or faster in "
-                 "aggregate. Floors use the bandwidth with the peer's thread count.")
+    lines.append("Ratios: above 1x in the two slm-serve columns means slm-serve slower per token (c=1) or faster in "
+                 "aggregate (c=16). Each floor = its weight bytes / the bandwidth measured in this run.")
+    if sequential:
+        lines.append("* Jlama batches nothing: 16 streams are 16 sequences one after another, so its aggregate is "
+                     "its one-stream rate (peers.sh --jlama-streams \"1 16\" measures it separately).")

@@ -3,6 +3,7 @@
 #
 #   bash bench/generation/run.sh [--seconds S] [--tokens N] [--threads T] [--skip-build] [--peers]
 #                                [--models nano-gpt,gpt2-small,smollm2-135m,qwen2.5-0.5b,gemma-3-270m]
+#                                [--prepare] [--no-batching-off]
 #
 # For each model (models/nano-gpt; random-weight folders written at bench time under bench/target/, never
 # committed: gpt2-small by models/tools/convert_gpt2.py, smollm2-135m, qwen2.5-0.5b and gemma-3-270m (not in
@@ -18,6 +19,9 @@
 # token / bandwidth); then writes the table and the ratios to bench/generation/results/<UTC stamp>.txt.
 # --threads T sets libtorch intra-op threads for the service's worker and the bare loop alike (default 1, the
 # service default). Defaults: 20 s per point, 64 new tokens per request.
+# --prepare (niced, before a quiet run) builds, writes the model folders and, with --peers, the peers'
+# prerequisites (snapshots, Jlama jar, node-llama-cpp, GGUF files), then exits without measuring anything.
+# --no-batching-off skips the service with batch_size=1 (its c=16 point waits for 16 queued requests).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -27,6 +31,8 @@ MODELS_LIST=nano-gpt,gpt2-small,smollm2-135m,qwen2.5-0.5b
 THREADS=1
 SKIP_BUILD=0
 PEERS=0
+PREPARE=0
+SLOTS_LIST="16 1"
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_PER_POINT=$2; shift 2 ;;
@@ -35,7 +41,9 @@ while [ $# -gt 0 ]; do
     --threads) THREADS=$2; shift 2 ;;
     --skip-build) SKIP_BUILD=1; shift ;;
     --peers) PEERS=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --prepare) PREPARE=1; shift ;;
+    --no-batching-off) SLOTS_LIST=16; shift ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -105,9 +113,11 @@ trap 'stop_service; exit 130' INT TERM
   echo "settings: $TOKENS new tokens per request (greedy, ignore_eos), $SECONDS_PER_POINT s per point, intra-op threads $THREADS, OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-unset}"
 } > "$RUN_DIR/meta.txt"
 
-say "memory read bandwidth (bench/generation/bandwidth.c, gcc -O3 -march=native -fopenmp)"
-gcc -O3 -march=native -fopenmp bench/generation/bandwidth.c -o "$RUN_DIR/bandwidth"
-OMP_PROC_BIND=close "$RUN_DIR/bandwidth" 1024 8 | tee "$RUN_DIR/bandwidth.jsonl" >&2
+if [ "$PREPARE" != 1 ]; then
+  say "memory read bandwidth (bench/generation/bandwidth.c, gcc -O3 -march=native -fopenmp)"
+  gcc -O3 -march=native -fopenmp bench/generation/bandwidth.c -o "$RUN_DIR/bandwidth"
+  OMP_PROC_BIND=close "$RUN_DIR/bandwidth" 1024 8 | tee "$RUN_DIR/bandwidth.jsonl" >&2
+fi
 
 IFS=, read -r -a MODELS <<< "$MODELS_LIST"
 for NAME in "${MODELS[@]}"; do
@@ -117,6 +127,10 @@ for NAME in "${MODELS[@]}"; do
     write_model "$NAME" "$DIR"
   fi
   [ -f "$DIR/model.pt" ] || { say "no model.pt in $DIR"; exit 1; }
+  if [ "$PREPARE" = 1 ]; then
+    [ "$PEERS" = 1 ] && bash bench/generation/peers.sh --model "$NAME" --dir "$DIR" --out "$RUN_DIR" --prepare
+    continue
+  fi
   MAX_TOTAL=$(sed -n 's/^max_total_tokens=//p' "$DIR/serving.properties")
 
   for BATCH in 1 16; do
@@ -126,7 +140,7 @@ for NAME in "${MODELS[@]}"; do
       --slots 16 --max-total "$MAX_TOTAL" --seconds "$SECONDS_PER_POINT" | tee "$RUN_DIR/$NAME.bare$BATCH.json" >&2
   done
 
-  for SLOTS in 16 1; do
+  for SLOTS in $SLOTS_LIST; do
     MODELS_DIR=$RUN_DIR/models-$NAME-$SLOTS
     mkdir -p "$MODELS_DIR/$NAME"
     # generation_config.json stays out: the clients ask for greedy decoding, and a snapshot default such as
@@ -160,6 +174,7 @@ for NAME in "${MODELS[@]}"; do
   fi
 done
 
+if [ "$PREPARE" = 1 ]; then say "prepared ($(( $(date +%s) - BEGIN )) s); nothing measured"; rm -rf "$RUN_DIR"; exit 0; fi
 echo "bench wall time: $(( $(date +%s) - BEGIN )) s, load average at end $(cut -d' ' -f1-3 /proc/loadavg)" >> "$RUN_DIR/meta.txt"
 /usr/bin/python3 bench/generation/report.py "$RUN_DIR" "${MODELS[@]}" | tee "$RESULT"
 say "written $RESULT (raw figures and server logs in $RUN_DIR)"
