@@ -35,14 +35,21 @@ def weight_params_per_token(cfg):
 
 
 def int8_bytes_per_token(cfg):
-    """Bytes a one-row step of an int8 archive (convert_gpt2.py --quantize int8) reads: the linear layers' and
-    the LM head's weights at 1 byte plus one fp32 scale per output channel; biases and norms stay fp32."""
-    if cfg.get("model_type") != "gpt2":
-        raise ValueError("int8 archives are written for GPT-2 only")
-    d, layers, vocab = cfg["n_embd"], cfg["n_layer"], cfg["vocab_size"]
-    inner = cfg.get("n_inner") or 4 * d
-    weights = layers * (d * 3 * d + d * d + 2 * d * inner) + vocab * d
-    channels = layers * (3 * d + d + inner + d) + vocab
+    """Bytes a one-row step of an int8 archive (convert_gpt2.py / convert.py --quantize int8) reads: the linear
+    layers' and the LM head's weights at 1 byte plus one fp32 scale per output channel; biases and norms stay
+    fp32 (the two zero columns QLinear appends per layer are left out: under 0.3% of a layer)."""
+    if cfg.get("model_type") == "gpt2":
+        d, layers, vocab = cfg["n_embd"], cfg["n_layer"], cfg["vocab_size"]
+        inner = cfg.get("n_inner") or 4 * d
+        weights = layers * (d * 3 * d + d * d + 2 * d * inner) + vocab * d
+        channels = layers * (3 * d + d + inner + d) + vocab
+    else:  # the Llama family (slmtorch/llama.py quantize_int8): q, k, v, o, gate, up, down and the LM head
+        d, layers, vocab = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["vocab_size"]
+        heads, kv = cfg["num_attention_heads"], cfg.get("num_key_value_heads") or cfg["num_attention_heads"]
+        hd = cfg.get("head_dim") or d // heads
+        inter = cfg["intermediate_size"]
+        weights = layers * (d * heads * hd + 2 * d * kv * hd + heads * hd * d + 3 * d * inter) + vocab * d
+        channels = layers * (heads * hd + 2 * kv * hd + d + 2 * inter + d) + vocab
     return weights + 4 * channels + 4 * (weight_params_per_token(cfg) - weights)
 
 

@@ -174,7 +174,7 @@ def main():
     if not args.eval:
         model, cfg, info = train(args, verses, tok)
         serving = hf_bert.default_serving("rerank", MAX_TOKENS)
-        serving.update({"minWorkers": 1, "maxWorkers": 1})
+        serving.update({"minWorkers": 2, "maxWorkers": 2})  # as all-minilm-l6-v2: one worker per core
         pt = hf_bert.write_served(model, cfg, args.out, MINILM, serving=serving)
         for name in ("modules.json", "1_Pooling"):  # MiniLM's embedding pooling files do not apply to a reranker
             path = os.path.join(args.out, name)
