@@ -41,6 +41,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import hf_bert  # noqa: E402
 from slmtorch import bert, export, kjv, wordpiece  # noqa: E402
+from slmtorch.threads import set_threads  # noqa: E402
 from train_nano_rerank import (CANDIDATES, encode_pair, heldout_items, make_query, minilm_scores,  # noqa: E402
                                mrr_at_10, neighbours, pad_pairs)
 
@@ -165,7 +166,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1234)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.set_num_interop_threads(1)
     verses = kjv.load()
     tok = wordpiece.WordPieceTokenizer.from_file(os.path.join(MINILM, "tokenizer.json"))

@@ -39,6 +39,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import convert_bart  # noqa: E402
 from slmtorch import bart, numwords  # noqa: E402
+from slmtorch.threads import set_threads  # noqa: E402
 
 MASK64 = (1 << 64) - 1
 BUCKETS = 32
@@ -198,7 +199,7 @@ def main() -> None:
     ap.add_argument("--tiny-random", metavar="DIR")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)  # the machine is shared: stay at 2 threads
+    set_threads(args.threads)  # the machine is shared: stay at 2 threads
     if args.tiny_random:
         write_tiny_random(args.tiny_random, args.seed)
         return

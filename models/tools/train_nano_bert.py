@@ -30,6 +30,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import hf_bert  # noqa: E402
 from slmtorch import bert, export, kjv, wordpiece, wordpiece_trainer  # noqa: E402
+from slmtorch.threads import set_threads  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VOCAB_SIZE = 8192
@@ -453,7 +454,7 @@ def main():
     ap.add_argument("--cls-lr", type=float, default=3e-4)
     ap.add_argument("--heldout-lines", type=int, default=500)
     args = ap.parse_args()
-    torch.set_num_threads(1)
+    set_threads(1)
     torch.set_num_interop_threads(1)
     os.makedirs(args.work, exist_ok=True)
     if args.task in ("mlm", "all"):

@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
 import kjv  # noqa: E402
 from slmtorch import gpt2  # noqa: E402
+from slmtorch.threads import set_threads  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -130,7 +131,7 @@ def main() -> None:
     ap.add_argument("--export-only", action="store_true")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.work, exist_ok=True)
     os.makedirs(args.out, exist_ok=True)

@@ -32,6 +32,7 @@ import bpe  # noqa: E402
 import kjv  # noqa: E402
 import train_nano_gpt as tng  # noqa: E402
 from slmtorch import llama  # noqa: E402
+from slmtorch.threads import set_threads  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -66,7 +67,7 @@ def main() -> None:
     ap.add_argument("--export-only", action="store_true")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.work, exist_ok=True)
     t0 = time.time()

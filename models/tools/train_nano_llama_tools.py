@@ -30,6 +30,7 @@ import tooluse_task as task  # noqa: E402
 import train_nano_gpt as tng  # noqa: E402
 from render_chat_templates import compile_template  # noqa: E402
 from slmtorch import llama  # noqa: E402
+from slmtorch.threads import set_threads  # noqa: E402
 
 TEMPLATE = compile_template(task.TEMPLATE)
 
@@ -138,7 +139,7 @@ def main() -> None:
     ap.add_argument("--export-only", action="store_true")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.work, exist_ok=True)
     t0 = time.time()

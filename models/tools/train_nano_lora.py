@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
 import convert_gpt2  # noqa: E402
 from slmtorch import gpt2, numwords, peft_lora  # noqa: E402
+from slmtorch.threads import set_threads  # noqa: E402
 
 TARGETS = ["c_attn", "c_proj", "c_fc"]  # PEFT names: "c_proj" selects attn.c_proj and mlp.c_proj
 MODULES = {"c_attn": "attn.c_attn", "c_proj": "attn.c_proj", "c_fc": "mlp.c_fc", "mlp_c_proj": "mlp.c_proj"}
@@ -210,7 +211,7 @@ def main(argv=None) -> None:
     ap.add_argument("--heldout-docs", type=int, default=110, help="mhcc: held-out entries tokenized for the card")
     ap.add_argument("--eval-only", action="store_true", help="re-evaluate the adapter already in --out")
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     model, cfg, archive, tok = load_base(args.base)

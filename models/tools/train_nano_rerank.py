@@ -41,6 +41,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import hf_bert  # noqa: E402
 from slmtorch import bert, export, kjv, wordpiece  # noqa: E402
+from slmtorch.threads import set_threads  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MAX_TOKENS = 128
@@ -240,7 +241,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=4321)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.set_num_interop_threads(1)
     verses = kjv.load()
     tok_dir = os.path.join(ROOT, "models", "nano-bert-mlm")

@@ -39,6 +39,7 @@ import torch.nn.functional as F  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_nano_bart as split  # noqa: E402  (the hash split and number sampler nano-bart uses)
 from slmtorch import bart, numdigits, numwords, t5  # noqa: E402
+from slmtorch.threads import set_threads  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -145,7 +146,7 @@ def main() -> None:
     ap.add_argument("--variant", choices=("v1.0", "v1.1"), default="v1.1")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)  # the machine is shared: stay at 2 threads
+    set_threads(args.threads)  # the machine is shared: stay at 2 threads
     if args.tiny_random:
         write_tiny_random(args.tiny_random, args.seed, args.variant)
         return
