@@ -12,6 +12,13 @@ import json
 import sys
 
 
+def _llama_dims(cfg):
+    """(hidden, layers, vocab, heads, kv_heads, head_dim, intermediate) of a Llama-family config.json."""
+    d, heads = cfg["hidden_size"], cfg["num_attention_heads"]
+    return (d, cfg["num_hidden_layers"], cfg["vocab_size"], heads, cfg.get("num_key_value_heads") or heads,
+            cfg.get("head_dim") or d // heads, cfg["intermediate_size"])
+
+
 def weight_params_per_token(cfg):
     """Parameters a one-token decode step reads (see the module comment)."""
     if cfg.get("model_type") == "gpt2":
@@ -19,10 +26,7 @@ def weight_params_per_token(cfg):
         inner = cfg.get("n_inner") or 4 * d
         per_layer = (d * 3 * d + 3 * d) + (d * d + d) + (d * inner + inner) + (inner * d + d) + 4 * d
         return layers * per_layer + 2 * d + vocab * d
-    d, layers, vocab = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["vocab_size"]
-    heads, kv = cfg["num_attention_heads"], cfg.get("num_key_value_heads") or cfg["num_attention_heads"]
-    hd = cfg.get("head_dim") or d // heads
-    inter = cfg["intermediate_size"]
+    d, layers, vocab, heads, kv, hd, inter = _llama_dims(cfg)
     attn = d * heads * hd + 2 * d * kv * hd + heads * hd * d
     if cfg.get("model_type") == "qwen2" or cfg.get("attention_bias"):
         attn += heads * hd + 2 * kv * hd + (d if cfg.get("attention_bias") else 0)
@@ -44,10 +48,7 @@ def int8_bytes_per_token(cfg):
         weights = layers * (d * 3 * d + d * d + 2 * d * inner) + vocab * d
         channels = layers * (3 * d + d + inner + d) + vocab
     else:  # the Llama family (slmtorch/llama.py quantize_int8): q, k, v, o, gate, up, down and the LM head
-        d, layers, vocab = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["vocab_size"]
-        heads, kv = cfg["num_attention_heads"], cfg.get("num_key_value_heads") or cfg["num_attention_heads"]
-        hd = cfg.get("head_dim") or d // heads
-        inter = cfg["intermediate_size"]
+        d, layers, vocab, heads, kv, hd, inter = _llama_dims(cfg)
         weights = layers * (d * heads * hd + 2 * d * kv * hd + heads * hd * d + 3 * d * inter) + vocab * d
         channels = layers * (heads * hd + 2 * kv * hd + d + 2 * inter + d) + vocab
     return weights + 4 * channels + 4 * (weight_params_per_token(cfg) - weights)

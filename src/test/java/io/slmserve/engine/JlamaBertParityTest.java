@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,11 +44,7 @@ class JlamaBertParityTest {
 
     @BeforeAll
     static void findJdk() {
-        jdk = JlamaReference.javaHome().orElse(null);
-        if (jdk == null && System.getenv("CI") != null) {
-            throw new IllegalStateException("CI needs a JDK 21+ for the Jlama comparison (/usr/lib/jvm or JLAMA_JAVA_HOME)");
-        }
-        Assumptions.assumeTrue(jdk != null, "no JDK 21+ for Jlama");
+        jdk = JlamaReference.requiredJavaHome();
     }
 
     @Test

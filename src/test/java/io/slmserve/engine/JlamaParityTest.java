@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,11 +45,7 @@ class JlamaParityTest {
 
     @BeforeAll
     static void findJdk() {
-        jdk = JlamaReference.javaHome().orElse(null);
-        if (jdk == null && System.getenv("CI") != null) {
-            throw new IllegalStateException("CI needs a JDK 21+ for the Jlama comparison (/usr/lib/jvm or JLAMA_JAVA_HOME)");
-        }
-        Assumptions.assumeTrue(jdk != null, "no JDK 21+ for Jlama");
+        jdk = JlamaReference.requiredJavaHome();
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Jlama 0.8.4 as an independent reference engine: models/tools/jlama (a Java 21 program, built here with the
@@ -42,6 +43,19 @@ public final class JlamaReference {
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * The JDK the Jlama comparisons run on. Missing, a test is skipped on a developer's machine, but CI fails:
+     * there the comparison is the point.
+     */
+    public static Path requiredJavaHome() {
+        Path jdk = javaHome().orElse(null);
+        if (jdk == null && System.getenv("CI") != null) {
+            throw new IllegalStateException("CI needs a JDK 21+ for the Jlama comparison (/usr/lib/jvm or JLAMA_JAVA_HOME)");
+        }
+        Assumptions.assumeTrue(jdk != null, "no JDK 21+ for Jlama");
+        return jdk;
     }
 
     private static int feature(Path jdk) {
