@@ -37,6 +37,7 @@ from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_prod
 from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of,  # noqa: F401
                              to_buffers)  # to_buffers: for callers
 from slmtorch.qlinear import QLinear
+from slmtorch.rowsplit import linear_t
 
 
 class GPT2Config:
@@ -109,7 +110,8 @@ class Conv1D(nn.Module):
 
     A served archive stores the weight transposed, [out, in] (``out_major``, set by ``script_for_serving``),
     and computes y^T = weight @ x^T: for the few rows of a decode step libtorch 2.7.1's MKL runs that form
-    about 1.5x faster on these machines than x @ weight (bench/generation/README.md, decode-step GEMMs)."""
+    about 1.5x faster on these machines than x @ weight (bench/generation/README.md, decode-step GEMMs); one
+    row is split into row blocks so that both cores work (slmtorch/rowsplit.py)."""
 
     def __init__(self, n_in: int, n_out: int):
         super().__init__()
@@ -121,8 +123,7 @@ class Conv1D(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x2 = x.reshape(-1, x.shape[-1])
         if self.out_major:
-            # contiguous: a transposed result would reach SDPA with strided heads and miss its fused kernel
-            y = torch.addmm(self.bias.unsqueeze(1), self.weight, x2.t()).t().contiguous()
+            y = linear_t(self.weight, x2, self.bias)
         else:
             y = torch.addmm(self.bias, x2, self.weight)
         return y.reshape(x.shape[:-1] + (y.shape[1],))
@@ -451,7 +452,7 @@ class GPT2LMHeadModel(nn.Module):
         h = self.transformer.ln_f(h)
         if self.quantized_head:
             return self.head_q(h).float()
-        return torch.mm(self.transformer.wte.weight, h.t()).t().float().contiguous()
+        return linear_t(self.transformer.wte.weight, h, None).float()
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:

@@ -36,6 +36,7 @@ from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_prod
 from slmtorch.gpt2 import StepPlan, plan_step
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
 from slmtorch.qlinear import QLinear
+from slmtorch.rowsplit import linear_t
 
 MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text")
 GEMMA = ("gemma", "gemma2", "gemma3_text")
@@ -153,7 +154,7 @@ class LlamaConfig:
 
 class Linear(nn.Module):
     """nn.Linear's names and [out, in] layout; bias only when asked. Serving computes y^T = W @ x^T (the GEMM
-    form gpt2.py measured faster for the few rows of a decode step)."""
+    form gpt2.py measured faster for the few rows of a decode step; one row in row blocks, slmtorch/rowsplit.py)."""
 
     def __init__(self, n_in: int, n_out: int, bias: bool, std: float = 0.02):
         super().__init__()
@@ -169,10 +170,7 @@ class Linear(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x2 = x.reshape(-1, x.shape[-1])
         if self.serving:
-            if self.has_bias:
-                y = torch.addmm(self.bias.unsqueeze(1), self.weight, x2.t()).t().contiguous()
-            else:
-                y = torch.mm(self.weight, x2.t()).t().contiguous()
+            y = linear_t(self.weight, x2, self.bias if self.has_bias else None)
         else:
             y = F.linear(x2, self.weight, self.bias if self.has_bias else None)
         return y.reshape(x.shape[:-1] + (y.shape[1],))
@@ -666,7 +664,7 @@ class LlamaForCausalLM(nn.Module):
         h = self.model.norm(h)
         if self.quantized_head:
             return self._softcap(self.head_q(h).float())
-        return self._softcap(torch.mm(self._lm_weight(), h.t()).t().float().contiguous())
+        return self._softcap(linear_t(self._lm_weight(), h, None).float())
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
