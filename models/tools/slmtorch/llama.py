@@ -218,15 +218,30 @@ class Attention(nn.Module):
             return torch.ops.aten.scaled_dot_product_attention(q, k, v, mask, 0.0, causal, scale=self.scaling)
         return torch.ops.aten.scaled_dot_product_attention(q, k, v, mask, 0.0, causal)
 
+    def qkv(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """The q, k and v projections of x [..., C]; one product over the stacked weight once fuse_for_serving
+        has made it (q, k, v are then column ranges of its output)."""
+        if hasattr(self, "qkv_proj"):
+            y = self.qkv_proj(x)
+            h, kv = self.n_head * self.head_dim, self.n_kv * self.head_dim
+            return y.narrow(-1, 0, h), y.narrow(-1, h, kv), y.narrow(-1, h + kv, kv)
+        return self.q_proj(x), self.k_proj(x), self.v_proj(x)
+
+    def qkv_lora(self, x: Tensor, r: lora.Rows) -> Tuple[Tensor, Tensor, Tensor]:
+        """qkv with each row's LoRA update on q_proj, k_proj, v_proj (targets 0, 1, 2)."""
+        q, k, v = self.qkv(x)
+        return lora.add(q, x, r, 0), lora.add(k, x, r, 1), lora.add(v, x, r, 2)
+
     def heads(self, x: Tensor, b: int, t: int, cos: Tensor, sin: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """x: normed hidden states [B*T or B, T, C] -> q [B,H,T,D], k and v [B,KVH,T,D], rotary applied."""
-        return self._heads(self.q_proj(x), self.k_proj(x), self.v_proj(x), b, t, cos, sin)
+        q, k, v = self.qkv(x)
+        return self._heads(q, k, v, b, t, cos, sin)
 
     def heads_lora(self, x: Tensor, b: int, t: int, cos: Tensor, sin: Tensor, r: lora.Rows
                    ) -> Tuple[Tensor, Tensor, Tensor]:
         """heads with each row's LoRA update on q_proj, k_proj, v_proj (targets 0, 1, 2)."""
-        return self._heads(lora.add(self.q_proj(x), x, r, 0), lora.add(self.k_proj(x), x, r, 1),
-                           lora.add(self.v_proj(x), x, r, 2), b, t, cos, sin)
+        q, k, v = self.qkv_lora(x, r)
+        return self._heads(q, k, v, b, t, cos, sin)
 
     def _heads(self, q: Tensor, k: Tensor, v: Tensor, b: int, t: int, cos: Tensor, sin: Tensor
                ) -> Tuple[Tensor, Tensor, Tensor]:
@@ -295,9 +310,12 @@ class Attention(nn.Module):
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
-        self.q_proj.cast(dtype)
-        self.k_proj.cast(dtype)
-        self.v_proj.cast(dtype)
+        if hasattr(self, "qkv_proj"):
+            self.qkv_proj.cast(dtype)
+        else:
+            self.q_proj.cast(dtype)
+            self.k_proj.cast(dtype)
+            self.v_proj.cast(dtype)
         self.o_proj.cast(dtype)
         self.q_norm.cast(dtype)
         self.k_norm.cast(dtype)
@@ -310,23 +328,35 @@ class MLP(nn.Module):
         self.up_proj = Linear(cfg.hidden_size, cfg.intermediate_size, cfg.mlp_bias)
         self.down_proj = Linear(cfg.intermediate_size, cfg.hidden_size, cfg.mlp_bias)
         self.gelu = cfg.act == "gelu_pytorch_tanh"  # Gemma's GeGLU
+        self.inter = cfg.intermediate_size
+
+    def gate_up(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+        """The gate and up projections; one product once fuse_for_serving has stacked them."""
+        if hasattr(self, "gate_up_proj"):
+            y = self.gate_up_proj(x)
+            return y.narrow(-1, 0, self.inter), y.narrow(-1, self.inter, self.inter)
+        return self.gate_proj(x), self.up_proj(x)
 
     def forward(self, x: Tensor) -> Tensor:
-        g = self.gate_proj(x)
+        g, u = self.gate_up(x)
         g = F.gelu(g, approximate="tanh") if self.gelu else F.silu(g)
-        return self.down_proj(g * self.up_proj(x))
+        return self.down_proj(g * u)
 
     def forward_lora(self, x: Tensor, r: lora.Rows) -> Tensor:
         """forward with each row's LoRA update on gate_proj, up_proj, down_proj (targets 4, 5, 6)."""
-        g = lora.add(self.gate_proj(x), x, r, 4)
+        g, u = self.gate_up(x)
+        g = lora.add(g, x, r, 4)
         g = F.gelu(g, approximate="tanh") if self.gelu else F.silu(g)
-        h = g * lora.add(self.up_proj(x), x, r, 5)
+        h = g * lora.add(u, x, r, 5)
         return lora.add(self.down_proj(h), h, r, 6)
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
-        self.gate_proj.cast(dtype)
-        self.up_proj.cast(dtype)
+        if hasattr(self, "gate_up_proj"):
+            self.gate_up_proj.cast(dtype)
+        else:
+            self.gate_proj.cast(dtype)
+            self.up_proj.cast(dtype)
         self.down_proj.cast(dtype)
 
 
@@ -434,9 +464,7 @@ class DecoderLayer(nn.Module):
         bp, t = prompts.positions.shape[0], prompts.positions.shape[1]
         a = self.self_attn
         h = self.input_layernorm(x)
-        q = lora.add(a.q_proj(h), h, lr, 0)
-        k = lora.add(a.k_proj(h), h, lr, 1)
-        v = lora.add(a.v_proj(h), h, lr, 2)
+        q, k, v = a.qkv_lora(h, lr)
         cos_d, sin_d, wm_d = self._rot(rd)
         cos_p, sin_p, wm_p = self._rot(rp)
         qd, kd, vd = a._heads(q[:bd], k[:bd], v[:bd], bd, 1, cos_d, sin_d)
@@ -759,20 +787,23 @@ def hf_shapes(cfg: LlamaConfig) -> Dict[str, Tuple[int, ...]]:
     return out
 
 
-def _split_fused(cfg: LlamaConfig, items: Iterable[Tuple[str, Tensor]]) -> Iterable[Tuple[str, Tensor]]:
-    """phi3's fused tensors -> the module's parts (rows in q, k, v / gate, up order), others unchanged."""
+def split_fused(cfg: LlamaConfig, items: Iterable[Tuple[str, Tensor]]) -> Iterable[Tuple[str, Tensor]]:
+    """Fused tensors (phi3's snapshots; served archives, fuse_for_serving) -> the module's parts (rows in q, k, v /
+    gate, up order), others unchanged."""
     mod = module_shapes(cfg)
     for k, v in items:
         done = False
         for fused, parts in FUSED.items():
-            if k.endswith("." + fused + ".weight"):
-                prefix = k[: -len(fused + ".weight")]
+            for kind in (".weight", ".bias"):
+                if not k.endswith("." + fused + kind) or v.numel() == 0:  # empty: an absent bias's placeholder
+                    continue
+                prefix = k[: -len(fused + kind)]
                 rows = [mod[prefix + p + ".weight"][0] for p in parts]
-                if v.dim() != 2 or v.shape[0] != sum(rows):
+                if v.dim() != (2 if kind == ".weight" else 1) or v.shape[0] != sum(rows):
                     raise ValueError(f"tensor {k} has shape {list(v.shape)}, config.json implies "
                                      f"{[sum(rows), mod[prefix + parts[0] + '.weight'][1]]}")
                 for p, piece in zip(parts, torch.split(v, rows)):
-                    yield prefix + p + ".weight", piece
+                    yield prefix + p + kind, piece
                 done = True
         if not done:
             yield k, v
@@ -784,7 +815,7 @@ def load_hf_tensors(model: LlamaForCausalLM, cfg: LlamaConfig, items: Iterable[T
     rotary_emb.inv_freq always (the archive computes its own)."""
     want = module_shapes(cfg)
     if cfg.fused:
-        items = _split_fused(cfg, items)
+        items = split_fused(cfg, items)
     dest = dict(model.named_parameters())
     dest.update(dict(model.named_buffers()))
     seen = set()
@@ -820,11 +851,40 @@ def quantize_int8(model: LlamaForCausalLM) -> LlamaForCausalLM:
     return model
 
 
+def _stacked(parts: List[Linear]) -> Linear:
+    """One Linear whose output is the parts' outputs side by side (weights and biases stacked by rows)."""
+    w = torch.cat([p.weight.detach() for p in parts])
+    out = Linear(int(w.shape[1]), int(w.shape[0]), parts[0].has_bias)
+    with torch.no_grad():
+        out.weight.copy_(w)
+        if parts[0].has_bias:
+            out.bias.copy_(torch.cat([p.bias.detach() for p in parts]))
+    return out
+
+
+def fuse_for_serving(model: LlamaForCausalLM) -> LlamaForCausalLM:
+    """Stacks each layer's q/k/v weights into one qkv_proj and gate/up into gate_up_proj (phi3's names and row
+    order) and removes the separate modules: a decode step then runs 4 products per layer instead of 7, and
+    dispatches fewer ops (bench/generation/README.md). Float layers only (an int8 model is left as it is). In place;
+    the archive's state dict then holds the stacked tensors, which model_from_archive splits again."""
+    for layer in model.model.layers:
+        a, m = layer.self_attn, layer.mlp
+        if isinstance(getattr(a, "q_proj", None), Linear) and isinstance(a.k_proj, Linear):
+            a.qkv_proj = _stacked([a.q_proj, a.k_proj, a.v_proj])
+            del a.q_proj, a.k_proj, a.v_proj
+        if isinstance(getattr(m, "gate_proj", None), Linear) and isinstance(m.up_proj, Linear):
+            m.gate_up_proj = _stacked([m.gate_proj, m.up_proj])
+            del m.gate_proj, m.up_proj
+    return model
+
+
 def script_for_serving(model: LlamaForCausalLM, quantize: Optional[str] = None) -> torch.jit.ScriptModule:
-    """Scripts the model for serving: weights become buffers, linear layers use the W @ x^T form; with
-    quantize="int8" they and the LM head become int8 (quantize_int8). Changes the model it is given."""
+    """Scripts the model for serving: q/k/v and gate/up stacked (fuse_for_serving), weights become buffers,
+    linear layers use the W @ x^T form; with quantize="int8" they and the LM head become int8 (quantize_int8).
+    Changes the model it is given."""
     if quantize not in (None, "int8"):
         raise ValueError(f"unsupported quantization {quantize!r}; supported: int8")
+    fuse_for_serving(model)
     if quantize == "int8" and not model.quantized_head:
         quantize_int8(model)
     model = to_buffers(model.eval())

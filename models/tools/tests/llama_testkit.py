@@ -28,7 +28,7 @@ def tiny(shape: str, vocab: int = 97, positions: int = 64, std: float = 0.0, see
     model = llama.build(cfg).eval()
     llama.load_hf_tensors(model, cfg, sd.items())
     if cfg.fused:  # the reference reads q/k/v and gate/up separately
-        sd = dict(llama._split_fused(cfg, sd.items()))
+        sd = dict(llama.split_fused(cfg, sd.items()))
     return model, cfg, sd
 
 

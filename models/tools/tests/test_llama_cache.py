@@ -45,6 +45,29 @@ class LlamaCacheEqualsRecompute(unittest.TestCase):
                 for m, slots in ((model, [2, 0, 3]), (scripted, [2, 0, 3]), (scripted, [1, 2, 3])):
                     self.assertEqual(greedy_cached_batch(m, self.prompts, n, slots=slots), want)
 
+    def test_served_graph_stacks_projections(self):
+        # fuse_for_serving: one qkv_proj and one gate_up_proj per layer, the separate modules gone, the same
+        # logits as the eager model, and split_fused gives back exactly the separate weights (and biases)
+        ids = torch.tensor([self.prompts[1]])
+        for shape in FLAVOURS:
+            with self.subTest(shape=shape):
+                model, cfg, _ = tiny(shape)
+                s = llama.script_for_serving(copy.deepcopy(model))
+                sd = s.state_dict()
+                a = "model.layers.0.self_attn."
+                d = cfg.head_dim
+                rows = (cfg.num_attention_heads + 2 * cfg.num_key_value_heads) * d
+                self.assertEqual(tuple(sd[a + "qkv_proj.weight"].shape), (rows, cfg.hidden_size))
+                self.assertEqual(tuple(sd["model.layers.0.mlp.gate_up_proj.weight"].shape),
+                                 (2 * cfg.intermediate_size, cfg.hidden_size))
+                self.assertNotIn(a + "q_proj.weight", sd)
+                self.assertNotIn("model.layers.0.mlp.up_proj.weight", sd)
+                back = dict(llama.split_fused(cfg, sd.items()))
+                for k, v in model.state_dict().items():
+                    if k in llama.module_shapes(cfg):
+                        self.assertTrue(torch.equal(back[k], v), k)
+                torch.testing.assert_close(s.logits_all(ids), model.logits_all(ids), rtol=1e-4, atol=1e-4)
+
     def test_aligned_decode_without_mask(self):
         g = torch.Generator().manual_seed(7)
         prompts = [torch.randint(0, 97, (6,), generator=g).tolist() for _ in range(3)]

@@ -49,7 +49,7 @@ def snapshot_logits(snap: str, cap=None):
         cfg = llama.LlamaConfig(json.load(f), cap)
     sd = {k: v.float() for k, v in safetensors_io.load(os.path.join(snap, "model.safetensors")).items()}
     if cfg.fused:
-        sd = dict(llama._split_fused(cfg, sd.items()))
+        sd = dict(llama.split_fused(cfg, sd.items()))
     model = llama.build(cfg)
     inv, att = model.rope_inv_freq, model.attention_factor
     return reference_logits(cfg, sd, IDS, inv, att, model.rope_local_inv_freq)

@@ -84,7 +84,7 @@ class RealShapesConvert(unittest.TestCase):
             cfg = llama.LlamaConfig(json.load(f))
         sd = {k: v.float() for k, v in safetensors_io.load(os.path.join(snap, "model.safetensors")).items()}
         if cfg.fused:
-            sd = dict(llama._split_fused(cfg, sd.items()))
+            sd = dict(llama.split_fused(cfg, sd.items()))
         model = llama.build(cfg)
         return reference_logits(cfg, sd, IDS, model.rope_inv_freq, model.attention_factor,
                                 model.rope_local_inv_freq)

@@ -54,8 +54,10 @@ class ConvertedEqualsPeftMerge(unittest.TestCase):
         want = peft_merged(model, peft).logits_all(ids)
         self.assertGreater(float((want - model.logits_all(ids)).abs().max()), 0.1, "adapter has no effect")
         torch.testing.assert_close(s.logits_all_lora(ids, torch.tensor([1]), stacks), want, rtol=1e-4, atol=1e-4)
+        # no adapter: the base model's logits, to float rounding (the served graph stacks q/k/v and gate/up, so
+        # its products sum in another order than the eager model's separate ones)
         torch.testing.assert_close(s.logits_all_lora(ids, torch.tensor([0]), stacks), model.logits_all(ids),
-                                   rtol=1e-5, atol=1e-5)
+                                   rtol=1e-5, atol=3e-5)
         return meta, tensors
 
     def test_gpt2_all_targets(self):
