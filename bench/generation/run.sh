@@ -8,7 +8,7 @@
 # For each model (models/nano-gpt; random-weight folders written at bench time under bench/target/, never
 # committed: gpt2-small by models/tools/convert_gpt2.py, smollm2-135m, qwen2.5-0.5b and gemma-3-270m (not in
 # the default list) as Hugging Face snapshots by slmtorch.random_snapshot then models/tools/convert.py;
-# gpt2-small-int8 and smollm2-135m-int8, not in the default list: the same weights with --quantize int8):
+# gpt2-small-int8, smollm2-135m-int8 and qwen2.5-0.5b-int8, not in the default list: the same weights with --quantize int8):
 #   1. the bare TorchScript decode loop through DJL, no server (io.slmserve.bench.DecodeLoop): prefill, then
 #      greedy one-token steps with the KV cache, batch 1, the prompts and token count the clients use; then the
 #      same with 16 sequences in lockstep (what the engine alone gains from batching);
@@ -68,7 +68,7 @@ model_dir() {
   case "$1" in
     nano-gpt) echo "$ROOT/models/nano-gpt" ;;
     gpt2-small|smollm2-135m|qwen2.5-0.5b|gemma-3-270m) echo "$ROOT/bench/target/$1-random" ;;
-    gpt2-small-int8|smollm2-135m-int8) echo "$ROOT/bench/target/$1" ;;
+    gpt2-small-int8|smollm2-135m-int8|qwen2.5-0.5b-int8) echo "$ROOT/bench/target/$1" ;;
     *) echo "$ROOT/models/$1" ;;
   esac
 }
@@ -85,10 +85,11 @@ write_model() {
       [ -f "$snapshot/model.safetensors" ] || \
         (cd models/tools && /usr/bin/python3 -m slmtorch.random_snapshot --shape "$name" --out "$snapshot" >&2)
       /usr/bin/python3 models/tools/convert.py "$snapshot" "$dir" --max-total-tokens 512 --name "$name-random" >&2 ;;
-    smollm2-135m-int8)  # smollm2-135m's snapshot (same seed-0 weights), linear layers and LM head int8 per channel
-      snapshot=$ROOT/bench/target/smollm2-135m-snapshot
+    smollm2-135m-int8|qwen2.5-0.5b-int8)  # the fp32 shape's snapshot (same seed-0 weights), linear layers and LM
+      # head int8 per output channel
+      snapshot=$ROOT/bench/target/${name%-int8}-snapshot
       [ -f "$snapshot/model.safetensors" ] || \
-        (cd models/tools && /usr/bin/python3 -m slmtorch.random_snapshot --shape smollm2-135m --out "$snapshot" >&2)
+        (cd models/tools && /usr/bin/python3 -m slmtorch.random_snapshot --shape "${name%-int8}" --out "$snapshot" >&2)
       /usr/bin/python3 models/tools/convert.py "$snapshot" "$dir" --max-total-tokens 512 --name "$name" \
         --quantize int8 >&2 ;;
     *) say "no writer for $name"; exit 1 ;;
