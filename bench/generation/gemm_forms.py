@@ -13,7 +13,25 @@ import torch
 from torch import Tensor, nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "tools"))
-from slmtorch import int8mm  # noqa: E402,F401  (defines aten::_weight_int8pack_mm on torch 1.13)
+from slmtorch.rowsplit import linear_t  # noqa: E402  (the served form: one row as 8 row blocks)
+
+
+def _define_int8pack_mm() -> list:
+    """aten::_weight_int8pack_mm (libtorch 2.x) as a stand-in op on torch 1.13, as slmtorch/sdpa.py does for
+    SDPA: the archive records the call, DJL's libtorch 2.7.1 runs its own kernel."""
+    try:
+        torch.ops.aten._weight_int8pack_mm  # noqa: B018
+        return []
+    except (AttributeError, RuntimeError):
+        pass
+    frag = torch._C._dispatch_library("FRAGMENT", "aten", "", __file__, 0)
+    frag.define("_weight_int8pack_mm(Tensor self, Tensor mat2, Tensor scales) -> Tensor")
+    impl = torch.library.Library("aten", "IMPL", "CompositeExplicitAutograd")
+    impl.impl("_weight_int8pack_mm", lambda x, w, s: torch.mm(x, w.to(x.dtype).t()) * s)
+    return [frag, impl]  # kept: libraries unregister when garbage collected
+
+
+_KEEP = _define_int8pack_mm()
 
 
 class Forms(nn.Module):
@@ -92,7 +110,9 @@ class Forms(nn.Module):
                     continue
                 if w.shape[1] == 3072:
                     x = x3072
-                if form == "wx":
+                if form == "blocks":
+                    y = linear_t(w, x, None)
+                elif form == "wx":
                     y = torch.mm(w, x.t()).t().contiguous()
                 elif form == "xw":
                     y = torch.mm(x, w.t())
