@@ -118,15 +118,21 @@ class Conv1D(nn.Module):
         self.weight = nn.Parameter(torch.empty(n_in, n_out))
         self.bias = nn.Parameter(torch.zeros(n_out))
         self.out_major = False
+        self.row_blocks = 8  # set_intra_op_threads
         nn.init.normal_(self.weight, std=0.02)
 
     def forward(self, x: Tensor) -> Tensor:
         x2 = x.reshape(-1, x.shape[-1])
         if self.out_major:
-            y = linear_t(self.weight, x2, self.bias)
+            y = linear_t(self.weight, x2, self.bias, self.row_blocks)
         else:
             y = torch.addmm(self.bias, x2, self.weight)
         return y.reshape(x.shape[:-1] + (y.shape[1],))
+
+    @torch.jit.export
+    def set_row_blocks(self, n: int) -> None:
+        """Row blocks of a one-row product (slmtorch/rowsplit.py; 1: the plain product)."""
+        self.row_blocks = n
 
     def make_out_major(self) -> None:
         """Stores the weight [out, in] for serving (a buffer by then: see to_buffers)."""
@@ -329,6 +335,7 @@ class GPT2LMHeadModel(nn.Module):
         # (unused) otherwise, so both branches of _head compile
         self.quantized_head = False
         self.head_q: nn.Module = nn.Identity()
+        self.row_blocks = 8  # the LM head's (set_intra_op_threads)
         # GPT-2 init: residual projections scaled by 1/sqrt(2 * n_layer)
         for blk in self.transformer.h:
             nn.init.normal_(blk.attn.c_proj.weight, std=0.02 / math.sqrt(2 * cfg.n_layer))
@@ -452,7 +459,19 @@ class GPT2LMHeadModel(nn.Module):
         h = self.transformer.ln_f(h)
         if self.quantized_head:
             return self.head_q(h).float()
-        return linear_t(self.transformer.wte.weight, h, None).float()
+        return linear_t(self.transformer.wte.weight, h, None, self.row_blocks).float()
+
+    @torch.jit.export
+    def set_intra_op_threads(self, threads: int) -> None:
+        """The engine's intra-op threads for this model (called after load): one-row products are split into
+        row blocks only when more than one thread can share them (slmtorch/rowsplit.py)."""
+        n = 8 if threads > 1 else 1
+        self.row_blocks = n
+        for blk in self.transformer.h:
+            blk.attn.c_attn.set_row_blocks(n)
+            blk.attn.c_proj.set_row_blocks(n)
+            blk.mlp.c_fc.set_row_blocks(n)
+            blk.mlp.c_proj.set_row_blocks(n)
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:

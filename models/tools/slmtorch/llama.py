@@ -166,14 +166,20 @@ class Linear(nn.Module):
         else:
             self.register_buffer("bias", torch.zeros(0), persistent=False)
         self.serving = False
+        self.row_blocks = 8  # set_intra_op_threads
 
     def forward(self, x: Tensor) -> Tensor:
         x2 = x.reshape(-1, x.shape[-1])
         if self.serving:
-            y = linear_t(self.weight, x2, self.bias if self.has_bias else None)
+            y = linear_t(self.weight, x2, self.bias if self.has_bias else None, self.row_blocks)
         else:
             y = F.linear(x2, self.weight, self.bias if self.has_bias else None)
         return y.reshape(x.shape[:-1] + (y.shape[1],))
+
+    @torch.jit.export
+    def set_row_blocks(self, n: int) -> None:
+        """Row blocks of a one-row product (slmtorch/rowsplit.py; 1: the plain product)."""
+        self.row_blocks = n
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
@@ -309,6 +315,16 @@ class Attention(nn.Module):
         return self._merge(y.view(b, self.n_head, t, d))
 
     @torch.jit.export
+    def set_row_blocks(self, n: int) -> None:
+        if hasattr(self, "qkv_proj"):
+            self.qkv_proj.set_row_blocks(n)
+        else:
+            self.q_proj.set_row_blocks(n)
+            self.k_proj.set_row_blocks(n)
+            self.v_proj.set_row_blocks(n)
+        self.o_proj.set_row_blocks(n)
+
+    @torch.jit.export
     def cast(self, dtype: str) -> None:
         if hasattr(self, "qkv_proj"):
             self.qkv_proj.cast(dtype)
@@ -349,6 +365,15 @@ class MLP(nn.Module):
         g = F.gelu(g, approximate="tanh") if self.gelu else F.silu(g)
         h = g * lora.add(u, x, r, 5)
         return lora.add(self.down_proj(h), h, r, 6)
+
+    @torch.jit.export
+    def set_row_blocks(self, n: int) -> None:
+        if hasattr(self, "gate_up_proj"):
+            self.gate_up_proj.set_row_blocks(n)
+        else:
+            self.gate_proj.set_row_blocks(n)
+            self.up_proj.set_row_blocks(n)
+        self.down_proj.set_row_blocks(n)
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
@@ -536,6 +561,7 @@ class LlamaForCausalLM(nn.Module):
         # int8 serving (quantize_int8): the LM head's int8 copy; Identity (unused) otherwise
         self.quantized_head = False
         self.head_q: nn.Module = nn.Identity()
+        self.row_blocks = 8  # the LM head's (set_intra_op_threads)
         inv_freq, self.attention_factor = cfg.rope()
         # float32 always (cast leaves it): bf16 frequencies would rotate far positions wrongly
         self.register_buffer("rope_inv_freq", inv_freq.to(torch.float32))
@@ -692,7 +718,18 @@ class LlamaForCausalLM(nn.Module):
         h = self.model.norm(h)
         if self.quantized_head:
             return self._softcap(self.head_q(h).float())
-        return self._softcap(linear_t(self._lm_weight(), h, None).float())
+        return self._softcap(linear_t(self._lm_weight(), h, None, self.row_blocks).float())
+
+    @torch.jit.export
+    def set_intra_op_threads(self, threads: int) -> None:
+        """The engine's intra-op threads for this model (called after load): one-row products are split into
+        row blocks only when more than one thread can share them (slmtorch/rowsplit.py)."""
+        n = 8 if threads > 1 else 1
+        self.row_blocks = n
+        self.lm_head.set_row_blocks(n)  # (its weight is read through _lm_weight; kept consistent)
+        for layer in self.model.layers:
+            layer.self_attn.set_row_blocks(n)
+            layer.mlp.set_row_blocks(n)
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:

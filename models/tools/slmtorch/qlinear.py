@@ -70,6 +70,11 @@ class QLinear(nn.Module):
         return y.to(x.dtype).reshape(x.shape[:-1] + (y.shape[1],))
 
     @torch.jit.export
+    def set_row_blocks(self, n: int) -> None:
+        """Nothing to set: FBGEMM already shares one row's int8 product among the threads (slmtorch/rowsplit.py)."""
+        pass
+
+    @torch.jit.export
     def cast(self, dtype: str) -> None:
         dtype_of(dtype)  # validates the name; the int8 weights stay as they are, activations follow x
 

@@ -58,11 +58,26 @@ final class TorchDecoderSession implements DecoderSession {
         this.logitsOut = new LogitsBuffers(slots);
         this.cacheScope = model.getNDManager().newSubManager();
         PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
+        announceThreads(block, intraOpThreads);
         this.cacheK = newCache(block);
         this.cacheV = newCache(block);
         this.predictor = model.newPredictor();
         this.lora = loraTargets == null ? null : new LoraStacks(loraTargets, cacheScope, cacheK.getDataType(),
                 loraSlots);
+    }
+
+    /**
+     * Tells the archive how many intra-op threads run it: current converters split a one-row product into row
+     * blocks that the threads share, which one thread only pays for (models/tools/slmtorch/rowsplit.py). Archives
+     * written before that have no such method and need no call.
+     */
+    static void announceThreads(PtSymbolBlock block, int intraOpThreads) {
+        if (List.of(JniUtils.getMethodNames(block)).contains("set_intra_op_threads")) {
+            try (IValue t = IValue.from((long) intraOpThreads);
+                 IValue none = IValueUtils.runMethod(block, "set_intra_op_threads", t)) {
+                assert !none.isTensor(); // the method returns nothing
+            }
+        }
     }
 
     private NDArray newCache(PtSymbolBlock block) {

@@ -94,6 +94,14 @@ public final class DecodeLoop {
                 .optTranslator(new NoopTranslator()).build();
         try (ZooModel<NDList, NDList> model = criteria.loadModel()) {
             JniUtils.setNumThreads(threads); // per thread in libtorch, as in the service's worker
+            PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
+            if (Arrays.asList(JniUtils.getMethodNames(block)).contains("set_intra_op_threads")) {
+                // as the service's TorchDecoderSession does: one-row products in row blocks only with threads > 1
+                try (IValue t = IValue.from((long) threads);
+                     IValue none = IValueUtils.runMethod(block, "set_intra_op_threads", t)) {
+                    assert !none.isTensor(); // the method returns nothing
+                }
+            }
             DecodeLoop loop = new DecodeLoop(model, slots, maxTotal, copy);
             long warmEnd = System.nanoTime() + 3_000_000_000L;
             for (int k = 0; k < 2 || System.nanoTime() < warmEnd; k++) {
