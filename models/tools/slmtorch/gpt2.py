@@ -37,7 +37,7 @@ from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_prod
 from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of,  # noqa: F401
                              to_buffers)  # to_buffers: for callers
 from slmtorch.qlinear import QLinear
-from slmtorch.rowsplit import linear_t
+from slmtorch.rowsplit import blocks_for, linear_t
 
 
 class GPT2Config:
@@ -465,7 +465,7 @@ class GPT2LMHeadModel(nn.Module):
     def set_intra_op_threads(self, threads: int) -> None:
         """The engine's intra-op threads for this model (called after load): one-row products are split into
         row blocks only when more than one thread can share them (slmtorch/rowsplit.py)."""
-        n = 8 if threads > 1 else 1
+        n = blocks_for(threads)
         self.row_blocks = n
         for blk in self.transformer.h:
             blk.attn.c_attn.set_row_blocks(n)

@@ -36,7 +36,7 @@ from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_prod
 from slmtorch.gpt2 import StepPlan, plan_step
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
 from slmtorch.qlinear import QLinear
-from slmtorch.rowsplit import linear_t
+from slmtorch.rowsplit import blocks_for, linear_t
 
 MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text")
 GEMMA = ("gemma", "gemma2", "gemma3_text")
@@ -724,7 +724,7 @@ class LlamaForCausalLM(nn.Module):
     def set_intra_op_threads(self, threads: int) -> None:
         """The engine's intra-op threads for this model (called after load): one-row products are split into
         row blocks only when more than one thread can share them (slmtorch/rowsplit.py)."""
-        n = 8 if threads > 1 else 1
+        n = blocks_for(threads)
         self.row_blocks = n
         self.lm_head.set_row_blocks(n)  # (its weight is read through _lm_weight; kept consistent)
         for layer in self.model.layers:

@@ -20,10 +20,9 @@ import torch
 from torch import Tensor
 
 
-
 def blocks_for(threads: int) -> int:
     """Row blocks for an engine with this many intra-op threads: 8 (up to 8 cores share a one-row product; on 2
-    cores 8 blocks measured the same as 2 or 4), or 1 (no split) for one thread. The archives' default is 8."""
+    cores 8 blocks measured the same as 2 or 4), or 1 (no split) for one thread. The archives' default is 8; their set_intra_op_threads calls this."""
     return 8 if threads > 1 else 1
 
 
