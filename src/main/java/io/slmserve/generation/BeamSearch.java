@@ -64,12 +64,14 @@ final class BeamSearch {
     }
 
     /**
-     * The rows of the next forward call: the prompt in the first slot, then one row per live beam; every beam runs
-     * with the sequence's LoRA adapter (null: the base).
+     * The rows of the next forward call: the prompt in the first slot (from {@code position}, after a prefix the
+     * slot already holds), then one row per live beam; every beam runs with the sequence's LoRA adapter (null:
+     * the base).
      */
     List<DecoderRow> rows(boolean prefill, int position, long[] prompt, LoraAdapter adapter) {
         if (prefill) {
-            return List.of(new DecoderRow(beams.get(0).slot, 0, prompt, adapter));
+            return List.of(new DecoderRow(beams.get(0).slot, position,
+                    Arrays.copyOfRange(prompt, position, prompt.length), adapter));
         }
         List<DecoderRow> rows = new ArrayList<>(beams.size());
         for (Beam beam : beams) {

@@ -34,18 +34,18 @@ final class PrefixCache {
     }
 
     /**
-     * The free slots an admitted sequence takes, whose cached ids are forgotten; a one-slot sequence starts
-     * after the prefix it reuses. Beams move between slots as they fork, so a beam search neither reuses nor
-     * leaves a prefix.
+     * The free slots an admitted sequence takes, whose cached ids are forgotten; it starts after the prefix it
+     * reuses. A beam search prefills its prompt in its first slot, so that slot is chosen as a one-slot
+     * sequence's is; its other slots (filled as beams fork) come in eviction order.
      */
     int[] seat(Sequence next, IntPredicate free) {
-        int[] taken;
-        if (next.beams() == null) {
-            Choice choice = choose(free, next.prompt(), next.adapter());
-            next.reuse(choice.reused());
-            taken = new int[] {choice.slot()};
-        } else {
-            taken = evictionOrder(free, next.width());
+        Choice choice = choose(free, next.prompt(), next.adapter());
+        next.reuse(choice.reused());
+        int[] taken = new int[next.width()];
+        taken[0] = choice.slot();
+        if (taken.length > 1) {
+            int[] rest = evictionOrder(slot -> slot != choice.slot() && free.test(slot), taken.length - 1);
+            System.arraycopy(rest, 0, taken, 1, rest.length);
         }
         for (int slot : taken) {
             forget(slot);

@@ -43,6 +43,7 @@ final class PromptForks {
      */
     void seated(Sequence next, List<Sequence> seated) {
         if (next.beams() != null) {
+            metrics.prefixCache(model, next.prompt().length, next.position);
             return;
         }
         for (Sequence s : seated) {

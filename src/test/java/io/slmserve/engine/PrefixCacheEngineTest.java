@@ -132,6 +132,40 @@ class PrefixCacheEngineTest {
         assertEquals(3L * (prompt.length - 1), hits.get(), "three of four choices fork the first one's prefill");
     }
 
+    @Test
+    void aBeamSearchAfterACachedPrefixFindsTheSameBeams() throws Exception {
+        long[] first = ids(SYSTEM + " Who created the earth?");
+        long[] second = ids(SYSTEM + " What was upon the deep?");
+        AtomicLong hits = new AtomicLong();
+        List<List<Long>> off = beams(first, second, 0, new AtomicLong());
+        List<List<Long>> on = beams(first, second, 16, hits);
+        assertEquals(off, on);
+        int shared = PrefixCacheEngineTest.sharedPrefix(first, second);
+        // the second beam search reuses the first one's prompt; the last request repeats the second prompt whole
+        assertEquals((long) shared + second.length - 1, hits.get(), "prefix " + shared);
+    }
+
+    /** Two beam searches (3 beams, one after the other) over prompts sharing a prefix, then a greedy repeat. */
+    private List<List<Long>> beams(long[] first, long[] second, int minTokens, AtomicLong hits) throws Exception {
+        List<List<Long>> out = new ArrayList<>();
+        try (GenerationPool pool = new GenerationPool("gpt", model.decoder().info(), model.tokenizer(),
+                new SchedulerLimits(4, 100_000, 64, 1, 1, minTokens), model.decoder()::openSession,
+                counting(hits))) {
+            for (long[] p : List.of(first, second)) {
+                CompletableFuture<List<Long>> done = new CompletableFuture<>();
+                pool.submit(new GenerationRequest(p, GenerationParams.builder().maxNewTokens(10).seed(42L).numBeams(3).build(), collect(done)));
+                out.add(done.get(60, TimeUnit.SECONDS));
+            }
+            out.add(run(pool, second, false).get(60, TimeUnit.SECONDS));
+        }
+        return out;
+    }
+
+    private static int sharedPrefix(long[] a, long[] b) {
+        int mismatch = Arrays.mismatch(a, b);
+        return mismatch < 0 ? Math.min(a.length, b.length) : mismatch;
+    }
+
     /** n = 4 seeded sampled choices of one prompt, submitted together as one request's choices are. */
     private List<List<Long>> choices(long[] prompt, int minTokens, AtomicLong hits) throws Exception {
         List<CompletableFuture<List<Long>>> pending = new ArrayList<>();

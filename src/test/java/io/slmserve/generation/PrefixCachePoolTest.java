@@ -254,19 +254,48 @@ class PrefixCachePoolTest {
     }
 
     @Test
-    void aBeamSearchNeitherReusesNorEvictsACachedPrefix() throws Exception {
+    void aBeamSearchReusesACachedPrefixAndLeavesItsPrompt() throws Exception {
         start(4, 16);
-        long[] p = prompt(17, 30);
-        run(p, 3);
-        int slotP = fake.rowsSeen.get(fake.rowsSeen.size() - 1).slot();
+        long[] system = prompt(17, 30);
+        long[] p = concat(system, prompt(18, 6));
+        run(concat(system, prompt(19, 4)), 3);
+        int slotSystem = fake.rowsSeen.get(fake.rowsSeen.size() - 1).slot();
+        int before = fake.rowsSeen.size();
         FakeDecoder.Recorder beams = new FakeDecoder.Recorder();
         pool.submit(new GenerationRequest(p, GenerationParams.builder().maxNewTokens(4).seed(0L).numBeams(2)
                 .build(), beams));
         beams.done.get(10, TimeUnit.SECONDS);
+        // the fake's logits peak on one token, so two beams find the greedy path
         assertEquals(reference(p, 4), beams.ids());
-        assertEquals(true, fake.rowsSeen.stream().skip(3).filter(r -> r.tokens().length == 30)
-                .allMatch(r -> r.start() == 0 && r.slot() != slotP), "beams prefill whole, in empty slots");
+        DecoderRow prefill = promptRow(before);
+        assertEquals(30, prefill.start(), "the beams' prompt is prefilled after the 30 cached tokens");
+        assertEquals(slotSystem, prefill.slot());
+        assertArrayEquals(prompt(18, 6), prefill.tokens());
+        assertEquals(30, hitTokens.get(), "the beams' hit counts");
+        // the beam search left its prompt in its first slot: the same prompt recomputes only its last token
+        before = fake.rowsSeen.size();
+        assertEquals(reference(p, 3), run(p, 3));
+        assertEquals(p.length - 1, promptRow(before).start());
+        assertEquals(slotSystem, promptRow(before).slot());
+    }
+
+    @Test
+    void aBeamSearchWithoutASharedPrefixPrefillsWholeAndKeepsOtherPrefixes() throws Exception {
+        start(4, 16);
+        long[] p = prompt(20, 30);
+        run(p, 3);
+        int slotP = fake.rowsSeen.get(fake.rowsSeen.size() - 1).slot();
+        long[] other = prompt(21, 30);
+        FakeDecoder.Recorder beams = new FakeDecoder.Recorder();
         int before = fake.rowsSeen.size();
+        pool.submit(new GenerationRequest(other, GenerationParams.builder().maxNewTokens(4).seed(0L).numBeams(3)
+                .build(), beams));
+        beams.done.get(10, TimeUnit.SECONDS);
+        assertEquals(reference(other, 4), beams.ids());
+        assertEquals(true, fake.rowsSeen.stream().skip(before).allMatch(r -> r.slot() != slotP),
+                "three beams in the three empty slots, the cached prefix untouched");
+        assertEquals(0, promptRow(before).start());
+        before = fake.rowsSeen.size();
         assertEquals(reference(p, 3), run(p, 3));
         assertEquals(29, promptRow(before).start());
         assertEquals(slotP, promptRow(before).slot());
