@@ -4,9 +4,10 @@ import ai.djl.pytorch.jni.JniUtils;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Who uses the cores now: the engine's forward calls running in this process, of every model. An encoder call
- * that runs alone widens its libtorch intra-op threads to the idle cores, so one request at a time is not held to
- * one core; under load each call keeps its configured threads (one worker per core beats fat workers there). The
+ * Who uses the cores now: the engine's forward calls running in this process, of every model. An encoder call or
+ * a decoder step that runs alone widens its libtorch intra-op threads to the idle cores, so one request (or one
+ * model's whole batch) at a time is not held to one core; under load each call keeps its configured threads (one
+ * worker per core beats fat workers there). The
  * count is read when a call starts, so a call that began alone keeps its width if another starts meanwhile: the
  * overlap lasts at most one call.
  */
@@ -54,7 +55,7 @@ final class CoreShare {
         RUNNING.decrementAndGet();
     }
 
-    /** Counts a call that keeps its own threads (a decoder step), so encoder calls beside it stay narrow. */
+    /** Counts a call that keeps its own threads (a sequence-to-sequence step), so calls beside it stay narrow. */
     static void enterFixed() {
         RUNNING.incrementAndGet();
     }

@@ -42,6 +42,8 @@ final class TorchDecoderSession implements DecoderSession {
     private final LogitsBuffers logitsOut;
     /** Null when the archive takes no adapters. */
     private final LoraStacks lora;
+    /** A step that runs alone in the process widens to the idle cores, as an encoder call does. */
+    private final DecoderThreads threads;
 
     /** Must be called on the worker thread that will use it: libtorch thread settings are per thread. */
     TorchDecoderSession(ZooModel<NDList, NDList> model, int intraOpThreads, int slots, int maxLength) {
@@ -58,26 +60,12 @@ final class TorchDecoderSession implements DecoderSession {
         this.logitsOut = new LogitsBuffers(slots);
         this.cacheScope = model.getNDManager().newSubManager();
         PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
-        announceThreads(block, intraOpThreads);
+        this.threads = new DecoderThreads(block, intraOpThreads);
         this.cacheK = newCache(block);
         this.cacheV = newCache(block);
         this.predictor = model.newPredictor();
         this.lora = loraTargets == null ? null : new LoraStacks(loraTargets, cacheScope, cacheK.getDataType(),
                 loraSlots);
-    }
-
-    /**
-     * Tells the archive how many intra-op threads run it: current converters split a one-row product into row
-     * blocks that the threads share, which one thread only pays for (models/tools/slmtorch/rowsplit.py). Archives
-     * written before that have no such method and need no call.
-     */
-    static void announceThreads(PtSymbolBlock block, int intraOpThreads) {
-        if (List.of(JniUtils.getMethodNames(block)).contains("set_intra_op_threads")) {
-            try (IValue t = IValue.from((long) intraOpThreads);
-                 IValue none = IValueUtils.runMethod(block, "set_intra_op_threads", t)) {
-                assert !none.isTensor(); // the method returns nothing
-            }
-        }
     }
 
     private NDArray newCache(PtSymbolBlock block) {
@@ -99,7 +87,7 @@ final class TorchDecoderSession implements DecoderSession {
         for (DecoderRow row : rows) {
             (row.tokens().length == 1 ? steps : prompts).add(row);
         }
-        CoreShare.enterFixed(); // an encoder call beside a decoder step stays on its own cores
+        threads.enter();
         List<LoraAdapter> adapters = rows.stream().map(DecoderRow::adapter).toList();
         if (adapters.stream().anyMatch(a -> a != null)) {
             try {
@@ -126,6 +114,11 @@ final class TorchDecoderSession implements DecoderSession {
         } finally {
             CoreShare.exit();
         }
+    }
+
+    /** The intra-op threads of the last call (tests). */
+    int threads() {
+        return threads.current();
     }
 
     /** The LoRA methods: the plain ones' arguments, then each row's adapter slot, then the weight stacks. */

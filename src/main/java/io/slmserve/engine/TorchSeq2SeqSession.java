@@ -46,10 +46,13 @@ final class TorchSeq2SeqSession implements DecoderSession {
     private final long padId;
     private final int[] sourceLength;
     private final LogitsBuffers logitsOut;
+    /** A call that runs alone in the process widens to the idle cores (CoreShare). */
+    private final CoreShare cores;
 
     /** Must be called on the worker thread that will use it: libtorch thread settings are per thread. */
     TorchSeq2SeqSession(ZooModel<NDList, NDList> model, int intraOpThreads, Seq2SeqShape shape) {
         JniUtils.setNumThreads(intraOpThreads);
+        this.cores = CoreShare.forWorker(intraOpThreads);
         this.model = model;
         this.slots = shape.slots();
         this.logitsOut = new LogitsBuffers(shape.slots());
@@ -76,6 +79,16 @@ final class TorchSeq2SeqSession implements DecoderSession {
 
     @Override
     public float[] forward(List<DecoderRow> rows) {
+        cores.enter();
+        try {
+            return step(rows);
+        } finally {
+            CoreShare.exit();
+        }
+    }
+
+    /** New sources encoded into their slots' cross caches, then one decoder call over every row. */
+    private float[] step(List<DecoderRow> rows) {
         List<DecoderRow> sources = new ArrayList<>();
         for (DecoderRow row : rows) {
             checkSlot(row.slot());
