@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * all-MiniLM-L6-v2 with int8 weights (written at test time from models/all-minilm-l6-v2 by
@@ -31,8 +32,8 @@ class Int8EncoderTest {
     private static final Path FP16_STORED = Path.of("models/all-minilm-l6-v2");
 
     @Test
-    void int8MiniLmEmbeddingsStayWithinCosine0999OfOnnxRuntime() throws Exception {
-        Path int8 = Files.createTempDirectory("slm-int8-enc-").resolve("all-minilm-l6-v2-int8");
+    void int8MiniLmEmbeddingsStayWithinCosine0999OfOnnxRuntime(@TempDir Path tmp) throws Exception {
+        Path int8 = tmp.resolve("all-minilm-l6-v2-int8");
         python("models/tools/encoder_int8.py", FP16_STORED.toAbsolutePath().toString(), int8.toString());
         long bytes = Files.size(int8.resolve("model.pt"));
         assertTrue(bytes < 0.55 * Files.size(FP16_STORED.resolve("model.pt")), "int8 model.pt " + bytes + " bytes");
