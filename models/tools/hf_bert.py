@@ -182,8 +182,9 @@ def write_snapshot(model: torch.nn.Module, cfg: dict, out_dir: str, tokenizer_di
 
 
 def write_served(model: torch.nn.Module, cfg: dict, out_dir: str, tokenizer_dir: str = None, task: str = None,
-                 max_input_tokens: int = None, serving: dict = None) -> str:
-    """Writes model.pt (fp16 matrices), config.json, tokenizer files, serving.properties; returns model.pt."""
+                 max_input_tokens: int = None, serving: dict = None, quantize: str = None) -> str:
+    """Writes model.pt (fp16 matrices; quantize="int8": int8, encoder_int8.py), config.json, tokenizer files,
+    serving.properties; returns model.pt."""
     os.makedirs(out_dir, exist_ok=True)
     arch = cfg["architectures"][0]
     if tokenizer_dir:
@@ -201,7 +202,12 @@ def write_served(model: torch.nn.Module, cfg: dict, out_dir: str, tokenizer_dir:
         serving = default_serving(task or task_for(arch, cfg), max_input_tokens or min(512, limit))
     export.write_properties(os.path.join(out_dir, "serving.properties"), serving)
     pt = os.path.join(out_dir, "model.pt")
-    export.save_torchscript(model, pt, half=True)
+    if quantize == "int8":
+        import encoder_int8
+        cos = encoder_int8.save_int8(model, pt)
+        print("int8 archive: outputs vs fp32 on random ids, min cosine %.6f" % cos, file=sys.stderr)
+    else:
+        export.save_torchscript(model, pt, half=True)
     return pt
 
 
@@ -217,7 +223,7 @@ def convert(snapshot_dir: str, out_dir: str, args=None) -> str:
     transformers snapshot -> served folder, sentence-transformers files kept. Returns the model.pt path."""
     model, cfg = load_snapshot(snapshot_dir)
     max_in = getattr(args, "max_input_tokens", None) if args is not None else None
-    return write_served(model, cfg, out_dir, snapshot_dir, None, max_in)
+    return write_served(model, cfg, out_dir, snapshot_dir, None, max_in, quantize=getattr(args, "quantize", None))
 
 
 def served_to_module(model_dir: str):
@@ -243,6 +249,7 @@ def main():
     a.add_argument("--task", choices=sorted(set(TASKS.values())))
     a.add_argument("--max-input-tokens", type=int)
     a.add_argument("--keep-serving", action="store_true", help="keep an existing serving.properties")
+    a.add_argument("--quantize", choices=("int8",), help="int8 matrices and word embeddings (encoder_int8.py)")
     e = sub.add_parser("export", help="served folder -> snapshot")
     e.add_argument("model_dir")
     e.add_argument("out")
@@ -257,7 +264,8 @@ def main():
         if args.keep_serving and os.path.exists(props):
             with open(props, encoding="utf-8") as f:
                 serving = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
-        pt = write_served(model, cfg, args.out, args.snapshot, args.task, args.max_input_tokens, serving)
+        pt = write_served(model, cfg, args.out, args.snapshot, args.task, args.max_input_tokens, serving,
+                          args.quantize)
         print("wrote %s (%.1f MB, sha256 %s)" % (pt, export.size_mb(pt), export.sha256(pt)))
     else:
         model, cfg, _ = served_to_module(args.model_dir)

@@ -29,4 +29,5 @@ def convert(snapshot_dir: str, out_dir: str, args) -> None:
     bert.load_hf_state_dict(model, sd)
     model.eval()
     max_in = min(512, cfg["max_position_embeddings"], args.max_total_tokens or 512)
-    hf_bert.write_served(model, cfg, out_dir, tokenizer_dir=snapshot_dir, max_input_tokens=max_in)
+    hf_bert.write_served(model, cfg, out_dir, tokenizer_dir=snapshot_dir, max_input_tokens=max_in,
+                         quantize=getattr(args, "quantize", None))

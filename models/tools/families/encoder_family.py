@@ -8,9 +8,10 @@ MODEL_TYPES = ("roberta", "xlm-roberta", "distilbert")
 
 def convert(snapshot_dir: str, out_dir: str, args) -> None:
     limit = getattr(args, "max_total_tokens", 0) or None
-    hf_bert.convert(snapshot_dir, out_dir, _Args(limit))
+    hf_bert.convert(snapshot_dir, out_dir, _Args(limit, getattr(args, "quantize", None)))
 
 
 class _Args:
-    def __init__(self, max_input_tokens):
+    def __init__(self, max_input_tokens, quantize):
         self.max_input_tokens = max_input_tokens
+        self.quantize = quantize

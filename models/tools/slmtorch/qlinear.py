@@ -22,10 +22,14 @@ rounded at the scale of the largest row (e.g. the first token's).
 
 The packed weights are saved in the archive as (int8 per-channel tensor, bias) and re-packed at load by the
 libtorch that loads it: onednn's packing here (Debian's torch 1.13 has no FBGEMM), FBGEMM's in libtorch 2.7.1.
+
+Encoders use the second half of this file instead (Int8StoredLinear, quantize_encoder): int8 weights with a scale
+per 32 inputs, dequantized once by ``cast`` and run as float GEMMs; QLinear is unchanged by them.
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from slmtorch.layers import dtype_of
@@ -83,3 +87,102 @@ def check_engine() -> None:
     """Quantized ops need an engine (Debian's torch 1.13: onednn or qnnpack)."""
     if torch.backends.quantized.engine == "none":
         torch.backends.quantized.engine = torch.backends.quantized.supported_engines[0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Encoders: int8 weights in the archive, float GEMMs at run time
+
+ENCODER_GROUP = 32  # inputs per weight scale: MiniLM's worst cosine 0.99924 (64: 0.99902, too close to 0.999)
+
+
+def quantize_groups(w: Tensor, group: int) -> Tuple[Tensor, Tensor]:
+    """Symmetric int8 of a 2-D weight with one fp16 scale per ``group`` consecutive inputs of each row
+    (``group`` 0, or one that does not divide the row: one scale per row): (int8 [out, in], fp16 [out, in / g]).
+    The scale is rounded to fp16 before the weights are rounded with it, so the pair is exact as stored."""
+    w = w.detach().to(torch.float32)
+    g = w.shape[1] if group <= 0 or w.shape[1] % group != 0 else group
+    wg = w.reshape(w.shape[0], -1, g)
+    # floor: fp16's smallest normal (an all-zero group would otherwise get scale 0)
+    s = (wg.abs().amax(dim=2, keepdim=True) / 127.0).clamp(min=2.0 ** -14).to(torch.float16).to(torch.float32)
+    q = torch.round(wg / s).clamp(-127, 127).to(torch.int8)
+    return q.reshape(w.shape), s.squeeze(2).to(torch.float16).contiguous()
+
+
+def dequantize_groups(q: Tensor, s: Tensor) -> Tensor:
+    """The float32 weight an int8 (q, s) pair from quantize_groups stands for."""
+    wg = q.reshape(q.shape[0], s.shape[1], -1).to(torch.float32) * s.to(torch.float32).unsqueeze(2)
+    return wg.reshape(q.shape)
+
+
+class Int8StoredLinear(nn.Module):
+    """Encoder mode of ``--quantize int8`` (slmtorch/bert.py's Linear, same forward and ``cast(dtype)``): the
+    archive holds the weight as int8 with a scale per ``group`` inputs of each output row; ``cast``, which the
+    server calls once after load, dequantizes it into a float weight of that dtype, and forward is the float GEMM.
+
+    Why not QLinear's int8 GEMM: FBGEMM's linear_dynamic takes one weight scale per output row, and int8 weights
+    per output row alone (fp32 activations) leave all-MiniLM-L6-v2 embeddings at worst cosine 0.9964 against
+    fp32 on the parity inputs; a scale per 32 inputs reaches 0.9992, but no fast int8 kernel here takes it. So
+    an encoder gets a ~4x smaller weight file and the float model's speed (docs/model-format-decoder.md, int8
+    paragraph, for the measurements)."""
+
+    def __init__(self, weight_out_in: Tensor, bias: Optional[Tensor], group: int):
+        super().__init__()
+        q, s = quantize_groups(weight_out_in, group)
+        self.register_buffer("qweight", q)
+        self.register_buffer("qscale", s)
+        self.register_buffer("weight", torch.zeros(0))  # filled by cast
+        self.register_buffer("bias", torch.zeros(q.shape[0]) if bias is None else bias.detach().to(torch.float32))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    @torch.jit.export
+    def cast(self, dt: torch.dtype) -> None:
+        self.weight = dequantize_groups(self.qweight, self.qscale).to(dt)
+        self.bias = self.bias.to(dt)
+
+
+class Int8StoredEmbedding(nn.Module):
+    """An embedding table stored int8 per row (one scale per row), dequantized by ``cast`` like Int8StoredLinear."""
+
+    def __init__(self, weight: Tensor):
+        super().__init__()
+        q, s = quantize_groups(weight, 0)
+        self.register_buffer("qweight", q)
+        self.register_buffer("qscale", s)
+        self.register_buffer("weight", torch.zeros(0))
+
+    def forward(self, ids: Tensor) -> Tensor:
+        return F.embedding(ids, self.weight)
+
+    @torch.jit.export
+    def cast(self, dt: torch.dtype) -> None:
+        self.weight = dequantize_groups(self.qweight, self.qscale).to(dt)
+
+
+def quantize_encoder(model: nn.Module, group: int = ENCODER_GROUP) -> nn.Module:
+    """Encoder ``--quantize int8`` (bert.py, roberta.py, distilbert.py models, in place): every bert.Linear becomes
+    an Int8StoredLinear with a scale per ``group`` inputs, the word-embedding table an Int8StoredEmbedding (per
+    row); position and token-type tables and LayerNorms stay as they are (fp16 / fp32 in the archive)."""
+    from slmtorch import bert
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, bert.Linear):
+                setattr(parent, name, Int8StoredLinear(child.weight, child.bias, group))
+            elif isinstance(child, bert.Embedding) and name == "word_embeddings":
+                setattr(parent, name, Int8StoredEmbedding(child.weight))
+    return model
+
+
+@torch.no_grad()
+def round_like_int8_encoder(model: nn.Module, group: int = ENCODER_GROUP) -> nn.Module:
+    """The float twin of quantize_encoder's model (in place): the same layers with the values its archive holds
+    after ``cast("float32")`` (int8 matrices and word embeddings dequantized, other tables rounded to fp16)."""
+    from slmtorch import bert
+    for name, mod in model.named_modules():
+        w = getattr(mod, "weight", None)
+        if isinstance(mod, bert.Linear) or (isinstance(mod, bert.Embedding) and name.endswith("word_embeddings")):
+            w.copy_(dequantize_groups(*quantize_groups(w, group if isinstance(mod, bert.Linear) else 0)))
+        elif isinstance(w, Tensor) and w.dim() == 2:
+            w.copy_(w.half().float())
+    return model

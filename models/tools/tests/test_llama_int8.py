@@ -1,22 +1,20 @@
 """int8 linear layers for the Llama family (llama.quantize_int8, convert.py --quantize int8) on tiny random
 shapes, run by torch 1.13's quantized engine: logits near fp32's, greedy decoding with the cache (two prompts
-batched) equal to greedy recomputed from scratch, the scripted archive equal to the eager int8 model, and --quantize refused for encoders.
+batched) equal to greedy recomputed from scratch, and the scripted archive equal to the eager int8 model
+(encoders' int8: test_encoder_int8.py).
 
 Run: /usr/bin/python3 -m unittest discover -s models/tools/tests -p test_llama_int8.py
 """
 import copy
 import io
-import json
 import os
 import sys
-import tempfile
 import unittest
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import convert  # noqa: E402
 from llama_testkit import greedy_cached_batch, greedy_recompute, tiny  # noqa: E402
 from slmtorch import llama, qlinear  # noqa: E402
 
@@ -54,13 +52,6 @@ class Int8Llama(unittest.TestCase):
         for shape in ("llama-tiny", "llama-tiny-untied", "qwen2-tiny"):
             self.check_shape(shape)
 
-    def test_encoders_refuse_quantize(self):
-        with tempfile.TemporaryDirectory() as snap:
-            with open(os.path.join(snap, "config.json"), "w") as f:
-                json.dump({"model_type": "bert"}, f)
-            args = convert.parser().parse_args([snap, os.path.join(snap, "out"), "--quantize", "int8"])
-            with self.assertRaisesRegex(ValueError, "--quantize int8 is for decoders"):
-                convert.convert(snap, os.path.join(snap, "out"), args)
 
 
 if __name__ == "__main__":
