@@ -51,7 +51,7 @@ final class TorchDecoderSession implements DecoderSession {
     /** With {@code loraTargets} non-null, rows may carry adapters; {@code loraSlots} adapters stay resident. */
     TorchDecoderSession(ZooModel<NDList, NDList> model, int intraOpThreads, int slots, int maxLength,
                         LoraTargets loraTargets, int loraSlots) {
-        JniUtils.setNumThreads(intraOpThreads);
+        DjlRuntime.onSessionThread(intraOpThreads);
         this.model = model;
         this.slots = slots;
         this.maxLength = maxLength;
