@@ -37,7 +37,9 @@ RUN case "${FLAVOR}" in cpu|gpu) ;; *) echo "FLAVOR must be cpu or gpu, was '${F
 
 COPY src src
 # maven.test.skip: the image needs no test classes (CI runs the tests), and compiling them opens many more jars.
-RUN ./mvnw -B -ntp -Dslm.flavor="${FLAVOR}" -Dmaven.test.skip=true package && \
+# No AppCDS archive: it only serves the exact JDK build that wrote it, and the runtime image has another.
+RUN ./mvnw -B -ntp -Dslm.flavor="${FLAVOR}" -Dmaven.test.skip=true -Dslm.appcds.skip=true \
+      -Dquarkus.package.jar.appcds.enabled=false package && \
     if [ "${FLAVOR}" = gpu ] && ls target/quarkus-app/lib/main | grep -q pytorch-native-cpu; then \
       echo "error: FLAVOR=gpu but the build still holds pytorch-native-cpu: add the cpu/gpu profiles of" \
            "docs/container.md to pom.xml (DJL would otherwise load the CPU libtorch from the jar)" >&2; \

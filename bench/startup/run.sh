@@ -3,9 +3,10 @@
 #
 #   flock /work/bench.lock bash bench/startup/run.sh [--runs N] [--settings "LABEL:JVM_AND_SLM_FLAGS;..."]
 #
-# A setting's words are JVM flags (-...) or environment variables (NAME=value, e.g. MALLOC_ARENA_MAX=2).
-# For each setting, N times: starts `java [flags] -jar target/quarkus-app/quarkus-run.jar` (the README's command;
-# the default setting adds no flag), polls /q/health/ready every 50 ms and records the seconds from the exec to
+# A setting's words are JVM flags (-...), environment variables (NAME=value, e.g. MALLOC_ARENA_MAX=2), or no-appcds.
+# For each setting, N times: starts `java -XX:SharedArchiveFile=target/quarkus-app/app-cds.jsa [flags] -jar
+# target/quarkus-app/quarkus-run.jar` (the README's command; the default setting adds no flag, no-appcds drops the
+# archive: the plain `java -jar`), polls /q/health/ready every 50 ms and records the seconds from the exec to
 # UP, the log's phases (Quarkus started, engine up, each model's load from "loading" to "READY") and RSS at ready.
 # The last run of each setting also gets NMT (-XX:NativeMemoryTracking=summary, what the JVM itself commits: heap,
 # metaspace, code, threads; libtorch and the weights are the rest of RSS) and RSS after 30 s of bench/soak's mixed
@@ -13,7 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=3
-SETTINGS="default:;one loader thread:-Dslm.loader-threads=1;two malloc arenas:MALLOC_ARENA_MAX=2"
+SETTINGS="default:;no AppCDS:no-appcds;graph optimizer on:-Dslm.engine.graph-optimizer=true"
+APPCDS=-XX:SharedArchiveFile=target/quarkus-app/app-cds.jsa
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2 ;;
@@ -28,7 +30,7 @@ RESULT=bench/startup/results/$STAMP.txt
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
     "$(free -g | awk '/Mem:/{print $2}') GiB; $(java -version 2>&1 | head -1)"
-  echo "models: $(ls models | grep -v tools | tr '\n' ' ')"
+  echo "models: $(ls models | grep -vx tools | tr '\n' ' ')"
   echo "uptime before: $(uptime)"
 } | tee "$RESULT"
 IFS=';' read -ra LIST <<< "$SETTINGS"
@@ -40,12 +42,12 @@ for SETTING in "${LIST[@]}"; do
     EXTRA=$([ "$LAST" = 1 ] && echo "-XX:NativeMemoryTracking=summary" || true)
     PORT=$((20000 + RANDOM % 20000))
     LOG=bench/target/startup/$STAMP-${LABEL// /_}-$RUN.log
-    ENVS=(); JFLAGS=()
+    ENVS=(); JFLAGS=("$APPCDS")
     for WORD in $FLAGS $EXTRA; do
-      case "$WORD" in -*) JFLAGS+=("$WORD") ;; *=*) ENVS+=("$WORD") ;; esac
+      case "$WORD" in no-appcds) JFLAGS=("${JFLAGS[@]/$APPCDS}") ;; -*) JFLAGS+=("$WORD") ;; *=*) ENVS+=("$WORD") ;; esac
     done
     T0=$(date +%s.%N)
-    env "${ENVS[@]}" java "${JFLAGS[@]}" -Dai.djl.offline=true -Dquarkus.http.port=$PORT -jar target/quarkus-app/quarkus-run.jar \
+    env "${ENVS[@]}" java ${JFLAGS[@]} -Dai.djl.offline=true -Dquarkus.http.port=$PORT -jar target/quarkus-app/quarkus-run.jar \
       > "$LOG" 2>&1 &
     PID=$!
     until curl -sf -o /dev/null "localhost:$PORT/q/health/ready"; do

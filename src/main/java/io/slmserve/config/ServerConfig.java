@@ -84,6 +84,14 @@ public interface ServerConfig {
         /** Refuse to start when a GPU is asked for but none is visible, instead of falling back to CPU. */
         @WithDefault("false")
         boolean requireGpu();
+
+        /**
+         * TorchScript's graph executor optimizer (process-wide, fixed at engine start). Off: on CPU it fused
+         * nothing here yet re-optimized each method's graph on its second call, most of a decoder's load time
+         * (docs/startup.md).
+         */
+        @WithDefault("false")
+        boolean graphOptimizer();
     }
 
     /** Per-request limits; exceeding any is a 4xx. */

@@ -25,8 +25,9 @@ public class EngineStartup {
 
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event, ServerConfig config) {
         ServerConfig.Engine settings = config.engine();
-        DjlRuntime.configure(settings.interOpThreads(), settings.intraOpThreads());
+        DjlRuntime.configure(settings);
         CoreShare.configure(settings.soloIntraOpThreads());
+        LibtorchPreload.await();
         Engine engine = Engine.getEngine("PyTorch");
         int gpus = engine.getGpuCount();
         DevicePlacement.Placement placement = DevicePlacement.resolve(settings.device(), gpus, settings.requireGpu());

@@ -11,7 +11,6 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 import io.slmserve.core.DecoderSession;
@@ -53,7 +52,7 @@ final class TorchDecoderSession implements DecoderSession {
     /** With {@code loraTargets} non-null, rows may carry adapters; {@code loraSlots} adapters stay resident. */
     TorchDecoderSession(ZooModel<NDList, NDList> model, int intraOpThreads, int slots, int maxLength,
                         LoraTargets loraTargets, int loraSlots) {
-        JniUtils.setNumThreads(intraOpThreads);
+        DjlRuntime.onSessionThread(intraOpThreads);
         this.model = model;
         this.slots = slots;
         this.maxLength = maxLength;

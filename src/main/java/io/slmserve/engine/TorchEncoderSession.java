@@ -11,7 +11,6 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 import io.slmserve.core.EncoderSession;
@@ -45,7 +44,7 @@ final class TorchEncoderSession implements EncoderSession {
      *                padding leave every real token's state unchanged, so no mask is needed.
      */
     TorchEncoderSession(ZooModel<NDList, NDList> model, int intraOpThreads, Pooling pooling, boolean decoder) {
-        JniUtils.setNumThreads(intraOpThreads);
+        DjlRuntime.onSessionThread(intraOpThreads);
         this.cores = CoreShare.forWorker(intraOpThreads);
         this.model = model;
         this.predictor = model.newPredictor();

@@ -44,11 +44,11 @@ public class TorchScriptBackendFactory implements BackendFactory {
     @Override
     public LoadedModel load(ModelSpec spec) throws ModelLoadException {
         if (spec.task() == ModelTask.TEXT_GENERATION) {
-            DjlRuntime.configure(settings.interOpThreads(), settings.intraOpThreads());
+            DjlRuntime.configure(settings);
             return new TorchDecoderLoader(settings).load(spec);
         }
         if (spec.task() == ModelTask.TEXT2TEXT_GENERATION) {
-            DjlRuntime.configure(settings.interOpThreads(), settings.intraOpThreads());
+            DjlRuntime.configure(settings);
             return new TorchSeq2SeqLoader(settings).load(spec);
         }
         if (spec.task() != ModelTask.TEXT_EMBEDDING && spec.task() != ModelTask.FILL_MASK
@@ -56,7 +56,7 @@ public class TorchScriptBackendFactory implements BackendFactory {
             throw new ModelLoadException("task " + spec.task().id() + " (" + spec.family().id()
                     + " family) is not served by this build");
         }
-        DjlRuntime.configure(settings.interOpThreads(), settings.intraOpThreads());
+        DjlRuntime.configure(settings);
         Path dir = spec.dir();
         TorchScriptLoader.requireFiles(dir, "model.pt", "tokenizer.json");
         ZooModel<NDList, NDList> model = null;

@@ -11,7 +11,6 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 import io.slmserve.core.DecoderSession;
@@ -51,7 +50,7 @@ final class TorchSeq2SeqSession implements DecoderSession {
 
     /** Must be called on the worker thread that will use it: libtorch thread settings are per thread. */
     TorchSeq2SeqSession(ZooModel<NDList, NDList> model, int intraOpThreads, Seq2SeqShape shape) {
-        JniUtils.setNumThreads(intraOpThreads);
+        DjlRuntime.onSessionThread(intraOpThreads);
         this.cores = CoreShare.forWorker(intraOpThreads);
         this.model = model;
         this.slots = shape.slots();

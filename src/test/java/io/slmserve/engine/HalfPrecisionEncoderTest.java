@@ -78,5 +78,10 @@ class HalfPrecisionEncoderTest {
         public boolean requireGpu() {
             return false;
         }
+
+        @Override
+        public boolean graphOptimizer() {
+            return false;
+        }
     }
 }
