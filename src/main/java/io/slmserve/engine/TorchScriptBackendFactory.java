@@ -105,8 +105,8 @@ public class TorchScriptBackendFactory implements BackendFactory {
             TorchScriptLoader.requireMethods(model, "text-embedding from a decoder reads its final hidden states;"
                     + " re-convert the decoder with the current converter", TorchEncoderSession.DECODER_STATES);
         }
-        // One thread: more would leave an idle OpenMP pool on this loader thread (see GenerativeWarmUp).
-        try (EncoderSession session = new TorchEncoderSession(model, 1, Pooling.MEAN, decoder)) {
+        // One thread, never widened: more would leave an idle OpenMP pool on this loader thread (see CoreShare).
+        try (EncoderSession session = new TorchEncoderSession(model, CoreShare.fixed(1), 1, Pooling.MEAN, decoder)) {
             switch (task) {
                 case TEXT_EMBEDDING -> {
                     int hidden = session.tokenEmbeddings(List.of(tokenizer.encode(WARM_UP_TEXT, true).ids()))
