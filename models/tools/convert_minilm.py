@@ -23,7 +23,7 @@ from onnx import numpy_helper  # noqa: E402
 import torch  # noqa: E402
 
 import hf_bert  # noqa: E402
-from slmtorch import bert, export, wordpiece  # noqa: E402
+from slmtorch import bert, export, fp16gemm, wordpiece  # noqa: E402
 
 # option.pooling / option.normalize repeat what modules.json and 1_Pooling say, so a copy of the folder without
 # the sentence-transformers files (as some tests make) still pools by mean rather than TEI's CLS default.
@@ -154,7 +154,8 @@ def main():
         import encoder_int8
         print("int8: outputs vs fp32 on random ids, min cosine %.6f" % encoder_int8.save_int8(model, pt))
     else:
-        export.save_torchscript(model, pt, half=True)
+        # the served archive can pack its fp16-stored matrices for FBGEMM's fp16-weight GEMM (slmtorch/fp16gemm.py)
+        export.save_torchscript(fp16gemm.enable_fp16_gemm(model), pt, half=True)
     print("wrote %s (%.1f MB, sha256 %s)" % (pt, export.size_mb(pt), export.sha256(pt)))
 
 

@@ -18,7 +18,7 @@ sys.path.insert(0, TOOLS)
 import torch  # noqa: E402
 
 import hf_bert  # noqa: E402
-from slmtorch import bert, safetensors_io  # noqa: E402
+from slmtorch import bert, fp16gemm, safetensors_io  # noqa: E402
 from slmtorch.wordpiece import WordPieceTokenizer  # noqa: E402
 
 torch.set_num_threads(1)
@@ -133,6 +133,29 @@ class ServedArchiveTest(unittest.TestCase):
                 self.assertEqual(sm(*inputs()).dtype, dt)
         with self.assertRaises(Exception):
             sm.cast("int8")
+
+    def test_fp16_gemm_archive(self):
+        """enable_fp16_gemm keeps names and outputs; the archive exports pack_fp16_weights, which leaves weights
+        that are not fp16 values unpacked (0). Packing itself needs FBGEMM: the Java Fp16WeightGemmTest."""
+        cfg = tiny_cfg("BertModel")
+        m = bert.build(cfg)
+        bert.init_weights(m, std=0.2)
+        m.eval()
+        x = inputs()
+        with torch.no_grad():
+            before = m(*x)
+        keys = list(m.state_dict())
+        fp16gemm.enable_fp16_gemm(m)
+        self.assertEqual(keys, list(m.state_dict()))
+        sm = torch.jit.script(m)
+        with tempfile.TemporaryDirectory() as d:
+            torch.jit.save(sm, os.path.join(d, "m.pt"))
+            back = torch.jit.load(os.path.join(d, "m.pt"))
+        back.cast("float32")
+        self.assertEqual(back.pack_fp16_weights(), 0)  # random fp32 weights: not lossless in fp16
+        with torch.no_grad():
+            self.assertTrue(torch.equal(before, back(*x)))
+        self.assertFalse(hasattr(torch.jit.script(bert.build(cfg)), "pack_fp16_weights"))
 
 
 def served_round_trip(test, name):

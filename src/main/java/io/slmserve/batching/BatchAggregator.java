@@ -1,8 +1,10 @@
 package io.slmserve.batching;
 
+import io.slmserve.core.Deadline;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntSupplier;
@@ -10,13 +12,29 @@ import java.util.function.IntSupplier;
 /**
  * Forms batches from a shared queue. One worker aggregates at a time (under a lock), so a request that
  * does not fit the current batch can be held back as the first of the next one without reordering.
+ *
+ * <p>Idle workers take requests by {@link BatchProcessor#idlePriority()}, then most-recently-finished first: a
+ * worker back from a batch while another waits (or is about to wait) on an empty queue puts a handover marker in
+ * the queue, and the waiting one gives the lock to it (the lock is fair) unless its own priority is higher. One
+ * request at a time then stays on one worker instead of alternating: for encoders the one allowed to widen
+ * (engine/CoreShare), whose libgomp team is still spinning, not the other one, whose team would be asleep or
+ * spinning beside the call on a 2-core machine.
  */
 final class BatchAggregator<I extends BatchInput, O> {
+
+    private static final long HANDOVER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final BlockingQueue<PendingRequest<I, O>> queue;
     private final BatchPolicy policy;
     private final IntSupplier idleWorkers;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock = new ReentrantLock(true);
+    /** Handover marker: completed, so every other reader of the queue skips it as abandoned. */
+    private final PendingRequest<I, O> handover = new PendingRequest<>(null, CompletableFuture.completedFuture(null),
+            0L, Deadline.NONE);
+    /** True while the lock holder waits for a first request. */
+    private volatile boolean waitingForFirst;
+    /** The idle priority of the worker that put the last handover marker. */
+    private volatile int handoverPriority;
     /** A request taken from the queue that did not fit the previous batch; guarded by lock. */
     private PendingRequest<I, O> carry;
 
@@ -28,12 +46,24 @@ final class BatchAggregator<I extends BatchInput, O> {
 
     /**
      * Blocks up to {@code idleWaitNanos} for a first request, then fills the batch until it is full or
-     * the policy's delay has passed. Returns an empty list when nothing arrived.
+     * the policy's delay has passed. Returns an empty list when nothing arrived, or when this worker handed the
+     * wait over to one that has just finished a batch.
+     *
+     * @param afterBatch the caller has just run a batch: it takes over the wait from an idle worker
+     * @param priority   the caller's {@link BatchProcessor#idlePriority()}; above 0, the caller takes the wait
+     *                   over even back from an idle spell (the idle poll rotates the lock between workers)
      */
-    List<PendingRequest<I, O>> next(long idleWaitNanos) throws InterruptedException {
+    List<PendingRequest<I, O>> next(long idleWaitNanos, boolean afterBatch, int priority)
+            throws InterruptedException {
+        // another worker waits for a first request, or is about to (it holds or waits for the lock)
+        if ((afterBatch || priority > 0) && (waitingForFirst || lock.isLocked() || lock.hasQueuedThreads())
+                && queue.isEmpty()) {
+            handoverPriority = priority;
+            queue.offer(handover);
+        }
         lock.lockInterruptibly();
         try {
-            PendingRequest<I, O> first = takeFirst(idleWaitNanos);
+            PendingRequest<I, O> first = takeFirst(idleWaitNanos, priority);
             if (first == null) {
                 return List.of();
             }
@@ -80,6 +110,18 @@ final class BatchAggregator<I extends BatchInput, O> {
         return Math.min(maxRows, (waiting + idle - 1) / idle);
     }
 
+    /** Whether the worker that put the marker is (within a millisecond: it offers, then locks) queued on the lock. */
+    private boolean workerQueued() {
+        long until = System.nanoTime() + HANDOVER_WAIT_NANOS;
+        while (!lock.hasQueuedThreads()) {
+            if (System.nanoTime() - until > 0) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
     /** Removes and returns every waiting request, the held-back one included (used once workers stopped). */
     List<PendingRequest<I, O>> removeAll() {
         lock.lock();
@@ -101,7 +143,7 @@ final class BatchAggregator<I extends BatchInput, O> {
         return queue.size() + (carry == null ? 0 : 1);
     }
 
-    private PendingRequest<I, O> takeFirst(long idleWaitNanos) throws InterruptedException {
+    private PendingRequest<I, O> takeFirst(long idleWaitNanos, int priority) throws InterruptedException {
         if (carry != null) {
             PendingRequest<I, O> held = carry;
             carry = null;
@@ -110,12 +152,20 @@ final class BatchAggregator<I extends BatchInput, O> {
             }
         }
         long deadline = System.nanoTime() + idleWaitNanos;
-        while (true) {
-            long remaining = deadline - System.nanoTime();
-            PendingRequest<I, O> first = queue.poll(Math.max(0, remaining), TimeUnit.NANOSECONDS);
-            if (first == null || !first.abandoned()) {
-                return first;
+        waitingForFirst = true;
+        try {
+            while (true) {
+                long remaining = deadline - System.nanoTime();
+                PendingRequest<I, O> first = queue.poll(Math.max(0, remaining), TimeUnit.NANOSECONDS);
+                if (first == handover && handoverPriority >= priority && workerQueued()) {
+                    return null; // the worker back from its batch waits for the lock: it takes over
+                }
+                if (first == null || !first.abandoned()) {
+                    return first;
+                }
             }
+        } finally {
+            waitingForFirst = false;
         }
     }
 }

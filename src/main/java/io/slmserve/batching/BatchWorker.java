@@ -59,9 +59,12 @@ final class BatchWorker<I extends BatchInput, O> extends Thread {
     @Override
     public void run() {
         BatchProcessor<I, O> processor = processors.get();
+        boolean afterBatch = false;
         try {
             while (!retired) {
-                List<PendingRequest<I, O>> batch = aggregator.next(IDLE_POLL_NANOS);
+                List<PendingRequest<I, O>> batch = aggregator.next(IDLE_POLL_NANOS, afterBatch,
+                        processor.idlePriority());
+                afterBatch = !batch.isEmpty();
                 if (batch.isEmpty()) {
                     if (stopWhenIdle) {
                         return;

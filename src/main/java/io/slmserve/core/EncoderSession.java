@@ -34,6 +34,11 @@ public interface EncoderSession extends AutoCloseable {
      */
     List<TopTokens> fillMask(List<long[]> rows, int[] maskIndex, int topK);
 
+    /** Whether this session's calls widen to the idle cores when alone (its worker should take lone requests). */
+    default boolean widensAlone() {
+        return false;
+    }
+
     @Override
     void close();
 }

@@ -2,6 +2,7 @@ package io.slmserve.engine;
 
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Who uses the cores now: the engine's forward calls running in this process, of every model. An encoder call or
@@ -10,10 +11,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * worker per core beats fat workers there). The
  * count is read when a call starts, so a call that began alone keeps its width if another starts meanwhile: the
  * overlap lasts at most one call.
+ *
+ * <p>Only one thread of the process ever widens (the first worker that runs a call alone). libgomp keeps a team
+ * of threads for every thread that ran a wider call, and once its teams hold more threads than there are cores it
+ * all but stops spinning at barriers: every parallel region of every later call then sleeps and wakes its threads
+ * (what cost the decode worker 20-35% per step, see GenerativeWarmUp). A worker that loses the claim runs narrow.
  */
 final class CoreShare {
 
     private static final AtomicInteger RUNNING = new AtomicInteger();
+    /** The one thread allowed to widen; null until a call alone claims it, replaced once its thread ended. */
+    private static final AtomicReference<Thread> WIDE_THREAD = new AtomicReference<>();
     /** Threads of a call alone; 0 until configured: every core. */
     private static volatile int soloThreads;
 
@@ -42,13 +50,33 @@ final class CoreShare {
         return new CoreShare(intraOpThreads, solo > 0 ? solo : Runtime.getRuntime().availableProcessors());
     }
 
+    /** A share that never widens (a load's warm-up call on a loader thread, which must not claim the wide slot). */
+    static CoreShare fixed(int intraOpThreads) {
+        return new CoreShare(intraOpThreads, intraOpThreads);
+    }
+
     /** Counts a call in and sets this thread's width for it; pair with {@link #exit()}. */
     void enter() {
-        int threads = RUNNING.incrementAndGet() == 1 ? wide : narrow;
+        int threads = RUNNING.incrementAndGet() == 1 && wide > narrow && claimWide() ? wide : narrow;
         if (threads != current) {
             JniUtils.setNumThreads(threads);
             current = threads;
         }
+    }
+
+    /** True on the thread that may widen: this one, or the first to ask (again once the holder ended). */
+    private static boolean claimWide() {
+        Thread me = Thread.currentThread();
+        Thread holder = WIDE_THREAD.get();
+        if (holder == me) {
+            return true;
+        }
+        return (holder == null || !holder.isAlive()) && WIDE_THREAD.compareAndSet(holder, me);
+    }
+
+    /** Whether the calling thread is the one that widens (its calls alone use every core). */
+    boolean holdsWide() {
+        return wide > narrow && WIDE_THREAD.get() == Thread.currentThread();
     }
 
     static void exit() {
@@ -58,6 +86,11 @@ final class CoreShare {
     /** Counts a call that keeps its own threads (a sequence-to-sequence step), so calls beside it stay narrow. */
     static void enterFixed() {
         RUNNING.incrementAndGet();
+    }
+
+    /** Frees the wide slot (tests: a Quarkus app of an earlier test class may hold it with a live worker). */
+    static void releaseWide() {
+        WIDE_THREAD.set(null);
     }
 
     /** The threads the last call on this worker used (tests). */

@@ -44,8 +44,14 @@ final class TorchEncoderSession implements EncoderSession {
      *                padding leave every real token's state unchanged, so no mask is needed.
      */
     TorchEncoderSession(ZooModel<NDList, NDList> model, int intraOpThreads, Pooling pooling, boolean decoder) {
+        this(model, CoreShare.forWorker(intraOpThreads), intraOpThreads, pooling, decoder);
+    }
+
+    /** @param cores the thread rule of its calls ({@link CoreShare#fixed} for a load's warm-up) */
+    TorchEncoderSession(ZooModel<NDList, NDList> model, CoreShare cores, int intraOpThreads, Pooling pooling,
+            boolean decoder) {
         DjlRuntime.onSessionThread(intraOpThreads);
-        this.cores = CoreShare.forWorker(intraOpThreads);
+        this.cores = cores;
         this.model = model;
         this.predictor = model.newPredictor();
         this.pooling = pooling;
@@ -183,6 +189,11 @@ final class TorchEncoderSession implements EncoderSession {
             System.arraycopy(flat, r * cols, out[r], 0, cols);
         }
         return out;
+    }
+
+    @Override
+    public boolean widensAlone() {
+        return cores.holdsWide();
     }
 
     @Override

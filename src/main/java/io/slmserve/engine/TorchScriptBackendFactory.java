@@ -69,12 +69,16 @@ public class TorchScriptBackendFactory implements BackendFactory {
             long start = System.nanoTime();
             DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
             model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
+            int packed = settings.fp16WeightGemm()
+                    ? TorchScriptLoader.packFp16Weights(model, target.dtype(), target.device()) : 0;
             boolean decoder = spec.task() == ModelTask.TEXT_EMBEDDING && config.causalLm();
             int width = warmUp(spec.task(), model, tokenizer, config, decoder);
             EmbeddingSetup embedding = spec.task() == ModelTask.TEXT_EMBEDDING
                     ? EmbeddingFolder.read(spec, config.modelType(), width) : null;
-            LOG.infof("model %s: TorchScript encoder (%s) on %s in %s, loaded and warmed in %d ms", spec.id(),
-                    spec.task().id(), target.device(), target.dtype(), (System.nanoTime() - start) / 1_000_000);
+            LOG.infof("model %s: TorchScript encoder (%s) on %s in %s%s, loaded and warmed in %d ms", spec.id(),
+                    spec.task().id(), target.device(), target.dtype(),
+                    packed > 0 ? ", " + packed + " linear layers on the fp16-weight GEMM" : "",
+                    (System.nanoTime() - start) / 1_000_000);
             TorchScriptEncoder encoder = new TorchScriptEncoder(model, target.intraOpThreads(), width,
                     config.labels(), embedding, decoder);
             ZooModel<NDList, NDList> owned = model;
@@ -101,8 +105,8 @@ public class TorchScriptBackendFactory implements BackendFactory {
             TorchScriptLoader.requireMethods(model, "text-embedding from a decoder reads its final hidden states;"
                     + " re-convert the decoder with the current converter", TorchEncoderSession.DECODER_STATES);
         }
-        // One thread: more would leave an idle OpenMP pool on this loader thread (see GenerativeWarmUp).
-        try (EncoderSession session = new TorchEncoderSession(model, 1, Pooling.MEAN, decoder)) {
+        // One thread, never widened: more would leave an idle OpenMP pool on this loader thread (see CoreShare).
+        try (EncoderSession session = new TorchEncoderSession(model, CoreShare.fixed(1), 1, Pooling.MEAN, decoder)) {
             switch (task) {
                 case TEXT_EMBEDDING -> {
                     int hidden = session.tokenEmbeddings(List.of(tokenizer.encode(WARM_UP_TEXT, true).ids()))

@@ -68,6 +68,27 @@ final class TorchScriptLoader {
         }
     }
 
+    /** The encoder archives' method that packs their linear layers for FBGEMM's fp16-weight GEMM. */
+    static final String PACK_FP16_WEIGHTS = "pack_fp16_weights";
+
+    /**
+     * Packs the archive's linear layers for FBGEMM's fp16-weight GEMM (fp32 activations and accumulation), which
+     * the archive does only where lossless: float32 weights whose values are all fp16 values, as in archives that
+     * store their matrices in fp16. On CPU in float32 only; archives without the method are left as they are.
+     *
+     * @return linear layers packed
+     */
+    static int packFp16Weights(ZooModel<NDList, NDList> model, String dtype, Device device) {
+        PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
+        if (!"float32".equals(dtype) || device.isGpu()
+                || !Arrays.asList(JniUtils.getMethodNames(block)).contains(PACK_FP16_WEIGHTS)) {
+            return 0;
+        }
+        try (IValue packed = IValueUtils.runMethod(block, PACK_FP16_WEIGHTS)) {
+            return (int) packed.toLong();
+        }
+    }
+
     /** A clear load failure naming the first required file the folder lacks. */
     static void requireFiles(Path dir, String... names) throws ModelLoadException {
         for (String name : names) {

@@ -116,6 +116,11 @@ final class EncoderProcessor implements BatchProcessor<EncoderJob, EncoderResult
     }
 
     @Override
+    public int idlePriority() {
+        return session.widensAlone() ? 1 : 0;
+    }
+
+    @Override
     public void close() {
         session.close();
     }

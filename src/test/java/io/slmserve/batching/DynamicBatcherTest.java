@@ -191,6 +191,65 @@ class DynamicBatcherTest {
     }
 
     @Test
+    void requestsOneAtATimeStayOnTheWorkerThatRanTheLastOne() throws Exception {
+        List<String> threads = new CopyOnWriteArrayList<>();
+        BatchProcessor<Job, Integer> recording = new BatchProcessor<>() {
+            @Override
+            public List<Integer> process(List<Job> inputs) {
+                threads.add(Thread.currentThread().getName());
+                return inputs.stream().map(j -> j.value() * 10).toList();
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        try (var pool = new DynamicBatcher<>("fake", 100, new BatchPolicy(8, 1000, Duration.ofMillis(5)), 2, 2,
+                () -> recording, ServingMetrics.NONE, 1)) {
+            for (int i = 0; i < 10; i++) {
+                assertEquals(i * 10, pool.submit(new Job(i)).get(5, TimeUnit.SECONDS));
+                Thread.sleep(20); // a client's round trip before its next request
+            }
+        }
+        assertEquals(10, threads.size());
+        assertEquals(1, threads.stream().skip(1).distinct().count(), "workers used: " + threads);
+    }
+
+    @Test
+    void requestsOneAtATimeGoToTheIdleWorkerOfHighestPriority() throws Exception {
+        List<String> threads = new CopyOnWriteArrayList<>();
+        // the processor of worker 1 asks for lone requests (as the encoder worker that widens does)
+        java.util.function.Supplier<BatchProcessor<Job, Integer>> processors = () -> new BatchProcessor<>() {
+            private final boolean preferred = Thread.currentThread().getName().endsWith("-1");
+
+            @Override
+            public List<Integer> process(List<Job> inputs) {
+                threads.add(Thread.currentThread().getName());
+                return inputs.stream().map(j -> j.value() * 10).toList();
+            }
+
+            @Override
+            public int idlePriority() {
+                return preferred ? 1 : 0;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        try (var pool = new DynamicBatcher<>("fake", 100, new BatchPolicy(8, 1000, Duration.ofMillis(5)), 2, 2,
+                processors, ServingMetrics.NONE, 1)) {
+            for (int i = 0; i < 10; i++) {
+                assertEquals(i * 10, pool.submit(new Job(i)).get(5, TimeUnit.SECONDS));
+                Thread.sleep(i == 4 ? 250 : 20); // one idle spell longer than the workers' idle poll
+            }
+        }
+        assertEquals(10, threads.size());
+        assertEquals(List.of("slm-worker-fake-1"), threads.stream().skip(1).distinct().toList(),
+                "workers used: " + threads);
+    }
+
+    @Test
     void idleWorkersShareTheBacklogAndTheLastOneFillsUp() {
         assertEquals(16, BatchAggregator.target(32, 2, 32), "two idle workers split 32 waiting rows");
         assertEquals(4, BatchAggregator.target(8, 2, 32));

@@ -33,11 +33,13 @@ class DecoderThreadsTest {
     @AfterEach
     void restore() {
         CoreShare.configure(0);
+        CoreShare.releaseWide();
     }
 
     @Test
     void aStepAloneWidensAndAStepBesideAnotherCallKeepsItsThread() throws Exception {
         CoreShare.configure(2);
+        CoreShare.releaseWide(); // an earlier test's worker may hold the process's one wide slot
         ModelSpec spec = new ModelSpec("llama-tiny", root.resolve("llama-tiny"), ModelTask.TEXT_GENERATION, 4,
                 Duration.ZERO, 4096, 8, 1, 1, 96, Map.of(), 128);
         try (LoadedModel model = new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults()).load(spec);

@@ -60,6 +60,11 @@ class HalfPrecisionEncoderTest {
         }
 
         @Override
+        public boolean fp16WeightGemm() {
+            return true;
+        }
+
+        @Override
         public int interOpThreads() {
             return 1;
         }
