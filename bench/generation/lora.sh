@@ -4,7 +4,7 @@
 # concurrent streams all on the base vs spread over the four adapters (client i on adapter i mod 4, so every step
 # mixes four adapters), the two interleaved ROUNDS times in one server run. Writes results/lora-<UTC stamp>.txt.
 # Target: adapters >= 0.8x base.
-#   flock /work/bench.lock bash bench/generation/lora.sh [--skip-build] [--seconds S] [--tokens N] [--rank R]
+#   bash bench/generation/lora.sh [--skip-build] [--seconds S] [--tokens N] [--rank R]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD

@@ -2,7 +2,7 @@
 # fp32 vs int8 all-MiniLM-L6-v2 through DJL, next to ONNX Runtime (Int8EncoderTiming.java; results in README.md).
 # Usage, from the repository root:
 #   bash bench/int8-encoder/run.sh prepare DIR        # int8 folder (models/tools/encoder_int8.py), ONNX file, javac
-#   bash /work/quiet-run.sh bash bench/int8-encoder/run.sh time DIR [ROUNDS]   # the timing, on a quiet machine
+#   bash bench/int8-encoder/run.sh time DIR [ROUNDS]   # the timing, on a quiet machine
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"

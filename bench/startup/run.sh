@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start time and memory of the packaged server on the bundled models, in one command:
 #
-#   flock /work/bench.lock bash bench/startup/run.sh [--runs N] [--settings "LABEL:JVM_AND_SLM_FLAGS;..."]
+#   bash bench/startup/run.sh [--runs N] [--settings "LABEL:JVM_AND_SLM_FLAGS;..."]
 #
 # A setting's words are JVM flags (-...), environment variables (NAME=value, e.g. MALLOC_ARENA_MAX=2), or no-appcds.
 # For each setting, N times: starts `java -XX:SharedArchiveFile=target/quarkus-app/app-cds.jsa [flags] -jar
