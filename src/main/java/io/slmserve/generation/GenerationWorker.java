@@ -261,25 +261,13 @@ final class GenerationWorker implements Runnable {
         if (s.finish() != null) {
             slots.release(s);
             if (prefixes != null) {
-                remember(s);
+                prefixes.left(s);
             }
             metrics.generatedTokens(model, s.generated());
             if (s.terminate()) {
                 GenerationResult result = s.result();
                 safely(() -> s.listener().onFinish(result));
             }
-        }
-    }
-
-    /**
-     * A finished sequence leaves its cached tokens to the prefix cache. A beam search leaves its prompt in its
-     * first slot: every beam's slot starts with it (forks copy whole slots), but which beam ended where varies.
-     */
-    private void remember(Sequence s) {
-        if (s.beams() == null) {
-            prefixes.remember(s.slot, s.cachedTokens(), s.adapter());
-        } else if (s.prefilled()) {
-            prefixes.remember(s.slot, s.prompt(), s.adapter());
         }
     }
 

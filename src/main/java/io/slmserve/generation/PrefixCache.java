@@ -120,6 +120,18 @@ final class PrefixCache {
         lastUsed[slot] = ++clock;
     }
 
+    /**
+     * A finished sequence leaves its cached tokens. A beam search leaves its prompt in its first slot: every
+     * beam's slot starts with it (forks copy whole slots), but which beam ended where varies.
+     */
+    void left(Sequence s) {
+        if (s.beams() == null) {
+            remember(s.slot, s.cachedTokens(), s.adapter());
+        } else if (s.prefilled()) {
+            remember(s.slot, s.prompt(), s.adapter());
+        }
+    }
+
     /** The ids a slot holds, or null (tests). */
     long[] held(int slot) {
         return held[slot];
