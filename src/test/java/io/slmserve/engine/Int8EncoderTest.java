@@ -9,6 +9,7 @@ import io.slmserve.core.ModelSpec;
 import io.slmserve.core.ModelTask;
 import io.slmserve.testing.OnnxMiniLmOracle;
 import io.slmserve.testing.ParityInputs;
+import io.slmserve.testing.Processes;
 import io.slmserve.testing.Vectors;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class Int8EncoderTest {
     @Test
     void int8MiniLmEmbeddingsStayWithinCosine0999OfOnnxRuntime(@TempDir Path tmp) throws Exception {
         Path int8 = tmp.resolve("all-minilm-l6-v2-int8");
-        python("models/tools/encoder_int8.py", FP16_STORED.toAbsolutePath().toString(), int8.toString());
+        Processes.python("models/tools/encoder_int8.py", FP16_STORED.toAbsolutePath().toString(), int8.toString());
         long bytes = Files.size(int8.resolve("model.pt"));
         assertTrue(bytes < 0.55 * Files.size(FP16_STORED.resolve("model.pt")), "int8 model.pt " + bytes + " bytes");
 
@@ -69,11 +70,4 @@ class Int8EncoderTest {
         return new TorchScriptBackendFactory(new HalfPrecisionEncoderTest.EngineDefaults()).load(spec);
     }
 
-    private static void python(String script, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("/usr/bin/python3", Path.of(script).toAbsolutePath().toString()));
-        command.addAll(List.of(args));
-        Process python = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String log = new String(python.getInputStream().readAllBytes());
-        assertEquals(0, python.waitFor(), log);
-    }
 }
