@@ -88,6 +88,15 @@ class PrefixCachePoolTest {
         return r.ids();
     }
 
+    /** A beam search of {@code width} beams, to its end: its tokens. */
+    private List<Long> runBeams(long[] prompt, int width, int maxNew) throws Exception {
+        FakeDecoder.Recorder r = new FakeDecoder.Recorder();
+        pool.submit(new GenerationRequest(prompt, GenerationParams.builder().maxNewTokens(maxNew).seed(0L)
+                .numBeams(width).build(), r));
+        r.done.get(10, TimeUnit.SECONDS);
+        return r.ids();
+    }
+
     /** The fake's greedy continuation computed from the prompt alone, with no cache. */
     private static List<Long> reference(long[] prompt, int steps) {
         long[] history = prompt.clone();
@@ -261,12 +270,8 @@ class PrefixCachePoolTest {
         run(concat(system, prompt(19, 4)), 3);
         int slotSystem = fake.rowsSeen.get(fake.rowsSeen.size() - 1).slot();
         int before = fake.rowsSeen.size();
-        FakeDecoder.Recorder beams = new FakeDecoder.Recorder();
-        pool.submit(new GenerationRequest(p, GenerationParams.builder().maxNewTokens(4).seed(0L).numBeams(2)
-                .build(), beams));
-        beams.done.get(10, TimeUnit.SECONDS);
         // the fake's logits peak on one token, so two beams find the greedy path
-        assertEquals(reference(p, 4), beams.ids());
+        assertEquals(reference(p, 4), runBeams(p, 2, 4));
         DecoderRow prefill = promptRow(before);
         assertEquals(30, prefill.start(), "the beams' prompt is prefilled after the 30 cached tokens");
         assertEquals(slotSystem, prefill.slot());
@@ -286,12 +291,8 @@ class PrefixCachePoolTest {
         run(p, 3);
         int slotP = fake.rowsSeen.get(fake.rowsSeen.size() - 1).slot();
         long[] other = prompt(21, 30);
-        FakeDecoder.Recorder beams = new FakeDecoder.Recorder();
         int before = fake.rowsSeen.size();
-        pool.submit(new GenerationRequest(other, GenerationParams.builder().maxNewTokens(4).seed(0L).numBeams(3)
-                .build(), beams));
-        beams.done.get(10, TimeUnit.SECONDS);
-        assertEquals(reference(other, 4), beams.ids());
+        assertEquals(reference(other, 4), runBeams(other, 3, 4));
         assertEquals(true, fake.rowsSeen.stream().skip(before).allMatch(r -> r.slot() != slotP),
                 "three beams in the three empty slots, the cached prefix untouched");
         assertEquals(0, promptRow(before).start());
