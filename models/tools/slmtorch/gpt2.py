@@ -156,6 +156,7 @@ class StepPlan(NamedTuple):
     fresh: bool  # every row starts at 0: attend over the new keys only (causal)
     mask: Optional[Tensor]  # [B, 1, T, Mu] bool; None when every query sees every key below mu
     first_slot: int  # >= 0 when the rows hold consecutive slots: attention reads a view, no gather
+    write_at: int  # >= 0: one token per row, all at this position, consecutive slots (write_cache copies a view)
 
 
 def plan_step(positions: Tensor, slots: Tensor) -> StepPlan:
@@ -164,7 +165,22 @@ def plan_step(positions: Tensor, slots: Tensor) -> StepPlan:
     first_slot = -1  # the server lists rows in slot order, so a full batch holds consecutive slots
     if b == 1 or bool(((slots[1:] - slots[:-1]) == 1).all()):
         first_slot = int(slots[0])
-    return StepPlan(slots, slots.view(b, 1).expand(b, t), positions, mu, fresh, mask, first_slot)
+    write_at = -1
+    if t == 1 and first_slot >= 0 and mask is None:  # no mask at t == 1: every row at mu - 1
+        write_at = mu - 1
+    return StepPlan(slots, slots.view(b, 1).expand(b, t), positions, mu, fresh, mask, first_slot, write_at)
+
+
+def write_cache(layer: Tensor, x: Tensor, plan: StepPlan) -> None:
+    """Writes the new tokens' keys or values x [B, T, H, D] into layer ([S, H, M, D], one layer of the cache) at
+    their slots and positions, in place. A one-token step of consecutive slots at one position (write_at) copies
+    into a view: a few view ops instead of index_put_'s gather of index tensors (a one-row decode step's largest
+    non-GEMM cost after SDPA, libtorch profiler)."""
+    if plan.write_at >= 0:
+        layer.narrow(0, plan.first_slot, x.shape[0]).select(2, plan.write_at).copy_(x.select(1, 0))
+    else:
+        # advanced indices (slot, position) around the head slice put B, T first
+        layer[plan.slot_idx, :, plan.positions] = x.to(layer.dtype)
 
 
 class Attention(nn.Module):
@@ -200,9 +216,8 @@ class Attention(nn.Module):
         """qkv: [B, T, 3C] of the new tokens -> [B, T, C] attention output (before c_proj). Writes their keys
         and values into layer_k/layer_v ([S, H, M, D] views of one layer of the cache) in place."""
         q, k, v = self._heads(qkv)
-        # [B,H,T,D] -> [B,T,H,D]: advanced indices (slot, position) around the head slice put B,T first.
-        layer_k[plan.slot_idx, :, plan.positions] = k.transpose(1, 2).to(layer_k.dtype)
-        layer_v[plan.slot_idx, :, plan.positions] = v.transpose(1, 2).to(layer_v.dtype)
+        write_cache(layer_k, k.transpose(1, 2), plan)  # [B,H,T,D] -> [B,T,H,D]
+        write_cache(layer_v, v.transpose(1, 2), plan)
         if plan.fresh:
             # every row starts at position 0: the new keys are the whole visible prefix
             y = torch.ops.aten.scaled_dot_product_attention(q, k.to(q.dtype), v.to(q.dtype), None, 0.0, True)

@@ -87,10 +87,15 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(n) if offset == 0.0 else torch.zeros(n))
         self.eps = eps
         self.offset = offset
+        self.inv_n = 1.0 / n
+        # eps as a float32 tensor (not saved in the state dict; cast leaves it): adding a Python float wraps it
+        # into a tensor and copies it on every call, as mean's division does (libtorch profiler of a decode step)
+        self.register_buffer("eps_t", torch.tensor(eps, dtype=torch.float32), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
         h = x.float()
-        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
+        # eps + sum(h^2) / n: mean(h^2) + eps in fewer, cheaper ops (equal to float rounding)
+        h = h * torch.rsqrt(torch.add(self.eps_t, (h * h).sum(-1, keepdim=True), alpha=self.inv_n))
         if self.offset != 0.0:
             return (h * (self.offset + self.weight.float())).to(x.dtype)
         return self.weight * h.to(x.dtype)

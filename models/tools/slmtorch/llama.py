@@ -33,10 +33,10 @@ from torch import Tensor, nn
 
 from slmtorch import lora, rope
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
-from slmtorch.gpt2 import StepPlan, plan_step
+from slmtorch.gpt2 import StepPlan, plan_step, write_cache
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
 from slmtorch.qlinear import QLinear
-from slmtorch.rowsplit import blocks_for, linear_t
+from slmtorch.rowsplit import block_view, blocks_for, linear_blocked, linear_t
 
 MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text")
 GEMMA = ("gemma", "gemma2", "gemma3_text")
@@ -167,9 +167,18 @@ class Linear(nn.Module):
             self.register_buffer("bias", torch.zeros(0), persistent=False)
         self.serving = False
         self.row_blocks = 8  # set_intra_op_threads
+        # serving, one row: the weight's row blocks and the bias's (views of them, not saved in the state dict;
+        # empty when the blocks do not divide the rows; rebuilt by set_row_blocks and cast)
+        self.register_buffer("weight_blocks", torch.zeros(0), persistent=False)
+        self.register_buffer("bias_blocks", torch.zeros(0), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        x2 = x.reshape(-1, x.shape[-1])
+        n_in = x.shape[-1]
+        if self.serving and x.numel() == n_in and self.weight_blocks.numel() > 0:
+            x1 = x.reshape(1, n_in)
+            y = linear_blocked(self.weight_blocks, x1, self.bias_blocks if self.has_bias else None)
+            return y.view(x.shape[:-1] + (y.shape[1],))
+        x2 = x.reshape(-1, n_in)
         if self.serving:
             y = linear_t(self.weight, x2, self.bias if self.has_bias else None, self.row_blocks)
         else:
@@ -180,12 +189,20 @@ class Linear(nn.Module):
     def set_row_blocks(self, n: int) -> None:
         """Row blocks of a one-row product (slmtorch/rowsplit.py; 1: the plain product)."""
         self.row_blocks = n
+        self._block()
+
+    def _block(self) -> None:
+        self.weight_blocks = block_view(self.weight, self.row_blocks)
+        self.bias_blocks = torch.zeros(0)
+        if self.has_bias and self.weight_blocks.numel() > 0:
+            self.bias_blocks = self.bias.view(self.row_blocks, self.weight_blocks.shape[1], 1)
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
         dt = dtype_of(dtype)
         self.weight = self.weight.to(dt)
         self.bias = self.bias.to(dt)
+        self._block()
 
 
 class Attention(nn.Module):
@@ -239,7 +256,15 @@ class Attention(nn.Module):
         return lora.add(q, x, r, 0), lora.add(k, x, r, 1), lora.add(v, x, r, 2)
 
     def heads(self, x: Tensor, b: int, t: int, cos: Tensor, sin: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """x: normed hidden states [B*T or B, T, C] -> q [B,H,T,D], k and v [B,KVH,T,D], rotary applied."""
+        """x: normed hidden states [B*T or B, T, C] -> q [B,H,T,D], k and v [B,KVH,T,D], rotary applied (rope.cos_sin's
+        tables). With the stacked qkv_proj and no q/k norms, q's and k's heads are adjacent columns of its output and
+        are rotated in one call (half the rotary ops of a decode step)."""
+        if hasattr(self, "qkv_proj") and not self.qk_norm:
+            y = self.qkv_proj(x)
+            n, d = self.n_head + self.n_kv, self.head_dim
+            qk = rope.apply(y.narrow(-1, 0, n * d).view(b, t, n, d), cos, sin).transpose(1, 2)
+            v = y.narrow(-1, n * d, self.n_kv * d).view(b, t, self.n_kv, d).transpose(1, 2)
+            return qk.narrow(1, 0, self.n_head), qk.narrow(1, self.n_head, self.n_kv), v
         q, k, v = self.qkv(x)
         return self._heads(q, k, v, b, t, cos, sin)
 
@@ -257,9 +282,7 @@ class Attention(nn.Module):
         if self.qk_norm:
             q = self.q_norm(q)
             k = self.k_norm(k)
-        q = rope.apply(q.transpose(1, 2), cos, sin)
-        k = rope.apply(k.transpose(1, 2), cos, sin)
-        return q, k, v
+        return rope.apply(q, cos, sin).transpose(1, 2), rope.apply(k, cos, sin).transpose(1, 2), v
 
     def _expand(self, x: Tensor) -> Tensor:
         """[B, KVH, T, D] -> [B, H, T, D] (HF repeat_kv: query head h reads KV head h // groups)."""
@@ -292,8 +315,8 @@ class Attention(nn.Module):
         """q [B,H,T,D], k/v [B,KVH,T,D] of the new tokens -> [B, T, H*D] (before o_proj). Writes k and v into
         layer_k/layer_v ([S, KVH, M, D] views of one layer of the cache) in place."""
         b, t, d = q.shape[0], q.shape[2], q.shape[3]
-        layer_k[plan.slot_idx, :, plan.positions] = k.transpose(1, 2).to(layer_k.dtype)
-        layer_v[plan.slot_idx, :, plan.positions] = v.transpose(1, 2).to(layer_v.dtype)
+        write_cache(layer_k, k.transpose(1, 2), plan)
+        write_cache(layer_v, v.transpose(1, 2), plan)
         if plan.fresh:
             # every row starts at 0: the new keys are the visible prefix (only these few are repeated)
             y = self._sdpa(q, self._expand(k.to(q.dtype)), self._expand(v.to(q.dtype)), wmask, wmask is None)
@@ -309,10 +332,24 @@ class Attention(nn.Module):
         # GQA without repeating the cache: the queries of one KV head's group become rows of one head
         qg = q.reshape(b, self.n_kv, self.groups * t, d)
         mask = plan.mask if wmask is None else wmask
+        if mask is None and t == 1 and self.softcap == 0.0:
+            y = self._attend_one(qg, kk.to(q.dtype), vv.to(q.dtype))
+            return self._merge(y.view(b, self.n_head, t, d))
         if mask is not None and self.groups > 1:
             mask = mask.unsqueeze(2).expand(b, 1, self.groups, t, mu).reshape(b, 1, self.groups * t, mu)
         y = self._sdpa(qg, kk.to(q.dtype), vv.to(q.dtype), mask, False)
         return self._merge(y.view(b, self.n_head, t, d))
+
+    def _attend_one(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        """One token per row, every key visible: q [B, KVH, G, D] (the query heads grouped by KV head), k and v
+        [B, KVH, Mu, D] -> [B, KVH, G, D], softmax(q k^T * scale) v as two batched products, the softmax in float32.
+        For a few queries SDPA's fused CPU kernel costs more to set up than these (libtorch profiler)."""
+        b, n, g, d = q.shape[0], q.shape[1], q.shape[2], q.shape[3]
+        mu = k.shape[2]
+        scale = self.scaling if self.scaling > 0.0 else d ** -0.5
+        s = torch.bmm(q.reshape(b * n, g, d), k.reshape(b * n, mu, d).transpose(1, 2))
+        p = torch.softmax(s.float() * scale, -1).to(v.dtype)
+        return torch.bmm(p, v.reshape(b * n, mu, d)).view(b, n, g, d)
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
@@ -928,4 +965,5 @@ def script_for_serving(model: LlamaForCausalLM, quantize: Optional[str] = None) 
     for m in model.modules():
         if isinstance(m, Linear):
             m.serving = True
+            m.set_row_blocks(m.row_blocks)
     return torch.jit.script(model)

@@ -132,23 +132,30 @@ def _longrope(theta: float, dim: int, s: Dict, max_position_embeddings: int, ori
 
 
 def cos_sin(positions: Tensor, inv_freq: Tensor, attention_factor: float, dtype: torch.dtype) -> Tuple[Tensor, Tensor]:
-    """positions [B, T] -> cos, sin [B, 1, T, R] (R = 2 * len(inv_freq)) in dtype, for heads-first [B,H,T,D]."""
+    """positions [B, T] -> cos and signed sin [B, T, 1, R] (R = 2 * len(inv_freq)) in dtype, for tokens-first
+    heads [B, T, N, D]. The sin's first half is negated, so that ``apply``'s x * cos + swap(x) * sin is Hugging
+    Face's x * cos + rotate_half(x) * sin (rotate_half = swap of the halves with the first negated). Computed once
+    per call, used by every layer."""
     freqs = positions.to(torch.float32).unsqueeze(-1) * inv_freq.view(1, 1, -1)
-    emb = torch.cat([freqs, freqs], dim=-1)
-    cos = emb.cos() * attention_factor
-    sin = emb.sin() * attention_factor
-    return cos.unsqueeze(1).to(dtype), sin.unsqueeze(1).to(dtype)
+    cos = freqs.cos() * attention_factor
+    sin = freqs.sin() * attention_factor
+    cos = torch.cat([cos, cos], dim=-1)
+    sin = torch.cat([-sin, sin], dim=-1)
+    return cos.unsqueeze(2).to(dtype), sin.unsqueeze(2).to(dtype)
 
 
-def rotate_half(x: Tensor) -> Tensor:
+def swap_halves(x: Tensor) -> Tensor:
+    """[..., D] -> its two halves swapped (one flip over a [..., 2, D/2] view; contiguous)."""
     h = x.shape[-1] // 2
-    return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
+    return x.view(list(x.shape[:-1]) + [2, h]).flip(-2).view(x.shape)
 
 
 def apply(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """x [B, H, T, D]; rotates the first R = cos.shape[-1] features (partial rotary leaves the rest)."""
+    """x [B, T, N, D] (any strides: several heads' columns of a projection's output) -> rotated, contiguous;
+    cos and sin from ``cos_sin``. Rotates the first R = cos.shape[-1] features (partial rotary leaves the rest).
+    Queries and keys may be rotated in one call (their heads side by side)."""
     r = cos.shape[-1]
     if r == x.shape[-1]:
-        return x * cos + rotate_half(x) * sin
+        return torch.addcmul(x * cos, swap_halves(x), sin)
     xr = x[..., :r]
-    return torch.cat([xr * cos + rotate_half(xr) * sin, x[..., r:]], dim=-1)
+    return torch.cat([torch.addcmul(xr * cos, swap_halves(xr), sin), x[..., r:]], dim=-1)

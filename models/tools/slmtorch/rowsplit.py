@@ -52,3 +52,22 @@ def linear_t(w: Tensor, x: Tensor, bias: Optional[Tensor], blocks: int) -> Tenso
             rest = torch.addmm(bias.narrow(0, main, out - main).unsqueeze(0), x, w_rest.t())
         y = torch.cat([y, rest], 1)
     return y
+
+
+def block_view(w: Tensor, blocks: int) -> Tensor:
+    """w [out, in] as [blocks, out / blocks, in] (a view: no copy), for ``linear_blocked``; empty when the blocks do
+    not divide the rows, blocks is 1 or w is on CUDA (``linear_t`` then)."""
+    out = w.shape[0]
+    if blocks <= 1 or out == 0 or out % blocks != 0 or w.is_cuda:
+        return torch.zeros(0, dtype=w.dtype, device=w.device)
+    return w.view(blocks, out // blocks, w.shape[1])
+
+
+def linear_blocked(wb: Tensor, x: Tensor, bias_b: Optional[Tensor]) -> Tensor:
+    """One row x [1, in] @ w^T (+ bias) -> [1, out] through w's block view wb (``block_view``; bias_b the bias as
+    [blocks, out / blocks, 1]): ``linear_t``'s one-row product without re-slicing the weight on every call."""
+    blocks, n_in = wb.shape[0], wb.shape[2]
+    xb = x.t().unsqueeze(0).expand(blocks, n_in, 1)  # strides 0, 1, in: see linear_t
+    if bias_b is None:
+        return torch.bmm(wb, xb).view(1, blocks * wb.shape[1])
+    return torch.baddbmm(bias_b, wb, xb).view(1, blocks * wb.shape[1])

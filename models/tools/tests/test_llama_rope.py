@@ -99,14 +99,32 @@ class RopeScaling(unittest.TestCase):
         self.assertAlmostEqual(att, 1.1902380714238083, places=12)
 
     def test_partial_rotary_leaves_the_tail(self):
-        x = torch.randn(1, 2, 3, 8)
+        x = torch.randn(1, 3, 2, 8)  # [B, T, heads, D], tokens first
         cos, sin = rope.cos_sin(torch.tensor([[0, 5, 9]]), torch.tensor([1.0, 0.1]), 1.0, torch.float32)
-        y = rope.apply(x, cos, sin)
-        self.assertTrue(torch.equal(y[..., 4:], x[..., 4:]))
-        # position 5, pair (0, 2): rotation by 5 rad
-        a, b = x[0, 0, 1, 0], x[0, 0, 1, 2]
-        self.assertAlmostEqual(float(y[0, 0, 1, 0]), float(a * math.cos(5) - b * math.sin(5)), places=5)
-        self.assertAlmostEqual(float(y[0, 0, 1, 2]), float(b * math.cos(5) + a * math.sin(5)), places=5)
+        for scripted in (False, True):
+            y = (torch.jit.script(rope.apply) if scripted else rope.apply)(x, cos, sin)
+            self.assertTrue(torch.equal(y[..., 4:], x[..., 4:]))
+            # position 5, pair (0, 2): rotation by 5 rad; pair (1, 3) by 0.5 rad
+            for h in range(2):
+                for i, angle in ((0, 5.0), (1, 0.5)):
+                    a, b = x[0, 1, h, i], x[0, 1, h, i + 2]
+                    self.assertAlmostEqual(float(y[0, 1, h, i]), float(a * math.cos(angle) - b * math.sin(angle)),
+                                           places=5)
+                    self.assertAlmostEqual(float(y[0, 1, h, i + 2]),
+                                           float(b * math.cos(angle) + a * math.sin(angle)), places=5)
+
+    def test_full_rotary_of_strided_heads(self):
+        # q's and k's heads as columns of a wider projection output (Attention.heads rotates them in one call)
+        y = torch.randn(2, 3, 5 * 4)
+        x = y.narrow(-1, 0, 3 * 4).view(2, 3, 3, 4)
+        cos, sin = rope.cos_sin(torch.tensor([[0, 5, 9], [1, 2, 3]]), torch.tensor([1.0, 0.1]), 1.0, torch.float32)
+        got = torch.jit.script(rope.apply)(x, cos, sin)
+        p = torch.tensor([[0, 5, 9], [1, 2, 3]], dtype=torch.float32)
+        for i, f in ((0, 1.0), (1, 0.1)):
+            c, s = torch.cos(p * f).unsqueeze(-1), torch.sin(p * f).unsqueeze(-1)
+            a, b = x[..., i], x[..., i + 2]
+            torch.testing.assert_close(got[..., i], a * c - b * s)
+            torch.testing.assert_close(got[..., i + 2], b * c + a * s)
 
 
 class Qwen3QkNorm(unittest.TestCase):
