@@ -332,7 +332,7 @@ class Attention(nn.Module):
         # GQA without repeating the cache: the queries of one KV head's group become rows of one head
         qg = q.reshape(b, self.n_kv, self.groups * t, d)
         mask = plan.mask if wmask is None else wmask
-        if mask is None and t == 1 and self.softcap == 0.0:
+        if mask is None and t == 1 and self.softcap == 0.0 and not q.is_cuda:  # CUDA keeps SDPA's kernels
             y = self._attend_one(qg, kk.to(q.dtype), vv.to(q.dtype))
             return self._merge(y.view(b, self.n_head, t, d))
         if mask is not None and self.groups > 1:
