@@ -70,6 +70,14 @@ public interface ServerConfig {
         int soloIntraOpThreads();
 
         /**
+         * The smallest encoder call, in tokens with padding, that widens to solo-intra-op-threads: a lone short
+         * text ran no faster on two cores inside the server (bench/README.md). Decoder and seq2seq steps widen
+         * at any size (their one-row steps read every weight, which two cores read faster).
+         */
+        @WithDefault("64")
+        int soloMinTokens();
+
+        /**
          * Encoder archives that export pack_fp16_weights() run their linear layers through FBGEMM's fp16-weight GEMM
          * where that is lossless (float32 weights that are all fp16 values): a few-row call, e.g. one short text, is
          * 2-3x faster than MKL's sgemm on AVX2. false keeps sgemm.

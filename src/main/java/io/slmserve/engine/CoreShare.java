@@ -24,6 +24,8 @@ final class CoreShare {
     private static final AtomicReference<Thread> WIDE_THREAD = new AtomicReference<>();
     /** Threads of a call alone; 0 until configured: every core. */
     private static volatile int soloThreads;
+    /** Tokens (padding included) an encoder call needs before it widens; 0 until configured: any. */
+    private static volatile int soloMinTokens;
 
     private final int narrow;
     private final int wide;
@@ -44,6 +46,11 @@ final class CoreShare {
         soloThreads = threads;
     }
 
+    /** slm.engine.solo-min-tokens: the smallest encoder call (tokens, padding included) that widens. */
+    static void configureMinTokens(int tokens) {
+        soloMinTokens = tokens;
+    }
+
     /** A worker's share: its configured threads, widened for a call alone. */
     static CoreShare forWorker(int intraOpThreads) {
         int solo = soloThreads;
@@ -57,7 +64,22 @@ final class CoreShare {
 
     /** Counts a call in and sets this thread's width for it; pair with {@link #exit()}. */
     void enter() {
-        int threads = RUNNING.incrementAndGet() == 1 && wide > narrow && claimWide() ? wide : narrow;
+        enter(true);
+    }
+
+    /**
+     * An encoder call of {@code tokens} tokens (padding included): it widens only from slm.engine.solo-min-tokens
+     * on. Below that a lone call lost by widening in the server (all-MiniLM-L6-v2, 12-token texts one at a time:
+     * narrow served 1.21x the requests per second with half the p99, on 1.1 instead of 1.6 cores): OpenMP's
+     * barriers and the team's spinning, beside the event loop and the client on the same cores, cost more than
+     * the second core saves. 128 tokens gain about 10% from it (bench/README.md).
+     */
+    void enterEncoder(long tokens) {
+        enter(tokens >= soloMinTokens);
+    }
+
+    private void enter(boolean worthWidening) {
+        int threads = RUNNING.incrementAndGet() == 1 && wide > narrow && worthWidening && claimWide() ? wide : narrow;
         if (threads != current) {
             JniUtils.setNumThreads(threads);
             current = threads;

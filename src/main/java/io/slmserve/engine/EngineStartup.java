@@ -27,6 +27,7 @@ public class EngineStartup {
         ServerConfig.Engine settings = config.engine();
         DjlRuntime.configure(settings);
         CoreShare.configure(settings.soloIntraOpThreads());
+        CoreShare.configureMinTokens(settings.soloMinTokens());
         LibtorchPreload.await();
         Engine engine = Engine.getEngine("PyTorch");
         int gpus = engine.getGpuCount();

@@ -154,7 +154,7 @@ final class TorchEncoderSession implements EncoderSession {
             }
         }
         Shape shape = new Shape(batch, width);
-        cores.enter();
+        cores.enterEncoder((long) batch * width);
         try (NDManager scope = model.getNDManager().newSubManager()) {
             NDArray attention = scope.create(mask, shape);
             NDArray raw;

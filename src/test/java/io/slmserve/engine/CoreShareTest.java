@@ -42,6 +42,25 @@ class CoreShareTest {
     }
 
     @Test
+    void anEncoderCallAloneWidensOnlyFromTheMinimumTokens() {
+        CoreShare.configureMinTokens(64);
+        try {
+            CoreShare share = new CoreShare(1, 2);
+            share.enterEncoder(12); // one short text
+            assertEquals(1, JniUtils.getNumThreads());
+            CoreShare.exit();
+            share.enterEncoder(64);
+            assertEquals(2, JniUtils.getNumThreads());
+            CoreShare.exit();
+            share.enter(); // a decoder step widens at any size
+            assertEquals(2, JniUtils.getNumThreads());
+            CoreShare.exit();
+        } finally {
+            CoreShare.configureMinTokens(0);
+        }
+    }
+
+    @Test
     void onlyOneLiveThreadEverWidens() throws Exception {
         assertEquals(2, aloneOnNewThread()); // claims the wide slot, then ends
         CoreShare share = new CoreShare(1, 2);

@@ -60,6 +60,11 @@ class HalfPrecisionEncoderTest {
         }
 
         @Override
+        public int soloMinTokens() {
+            return 64;
+        }
+
+        @Override
         public boolean fp16WeightGemm() {
             return true;
         }
