@@ -192,6 +192,20 @@ class DynamicBatcherTest {
 
     @Test
     void requestsOneAtATimeStayOnTheWorkerThatRanTheLastOne() throws Exception {
+        // Without the handover the two idle workers alternate (at most 5 of the 9 on one). The handover waits 1 ms
+        // for the returning worker, so on a machine busy with other tests a request can still go to the other one:
+        // up to three sequences, each of which alternation would fail.
+        List<String> threads = List.of();
+        for (int attempt = 0; attempt < 3 && (threads.isEmpty() || mostOnOneWorker(threads.subList(1, 10)) < 6);
+                attempt++) {
+            threads = oneAtATime();
+            assertEquals(10, threads.size());
+        }
+        assertTrue(mostOnOneWorker(threads.subList(1, 10)) >= 6, "workers used: " + threads);
+    }
+
+    /** Ten requests one at a time through a fresh two-worker pool; the worker thread that ran each. */
+    private static List<String> oneAtATime() throws Exception {
         List<String> threads = new CopyOnWriteArrayList<>();
         BatchProcessor<Job, Integer> recording = new BatchProcessor<>() {
             @Override
@@ -211,10 +225,7 @@ class DynamicBatcherTest {
                 Thread.sleep(20); // a client's round trip before its next request
             }
         }
-        assertEquals(10, threads.size());
-        // Without the handover the two idle workers alternate (at most 5 of the 9 on one). The handover waits 1 ms
-        // for the returning worker, so on a machine busy with other tests a request can still go to the other one.
-        assertTrue(mostOnOneWorker(threads.subList(1, 10)) >= 6, "workers used: " + threads);
+        return threads;
     }
 
     /** How many of these calls ran on the worker that ran the most of them. */
@@ -225,6 +236,21 @@ class DynamicBatcherTest {
 
     @Test
     void requestsOneAtATimeGoToTheIdleWorkerOfHighestPriority() throws Exception {
+        // as above: a busy machine can still send one now and then to the other worker, so up to three sequences
+        List<String> threads = List.of();
+        for (int attempt = 0; attempt < 3 && (threads.isEmpty() || onPreferred(threads) < 6); attempt++) {
+            threads = oneAtATimeWithAPreferredWorker();
+            assertEquals(10, threads.size());
+        }
+        assertTrue(onPreferred(threads) >= 6, "workers used: " + threads);
+    }
+
+    private static long onPreferred(List<String> threads) {
+        return threads.subList(1, 10).stream().filter("slm-worker-fake-1"::equals).count();
+    }
+
+    /** Ten requests one at a time, with an idle spell, through a pool whose worker 1 asks for lone requests. */
+    private static List<String> oneAtATimeWithAPreferredWorker() throws Exception {
         List<String> threads = new CopyOnWriteArrayList<>();
         // the processor of worker 1 asks for lone requests (as the encoder worker that widens does)
         java.util.function.Supplier<BatchProcessor<Job, Integer>> processors = () -> new BatchProcessor<>() {
@@ -252,10 +278,7 @@ class DynamicBatcherTest {
                 Thread.sleep(i == 4 ? 250 : 20); // one idle spell longer than the workers' idle poll
             }
         }
-        assertEquals(10, threads.size());
-        // as above: a busy machine can still send one now and then to the other worker
-        assertTrue(threads.subList(1, 10).stream().filter("slm-worker-fake-1"::equals).count() >= 6,
-                "workers used: " + threads);
+        return threads;
     }
 
     @Test
