@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToLongFunction;
 import org.junit.jupiter.api.Test;
 
 /** Queue and aggregator logic against a fake processor: no model involved. */
@@ -192,69 +193,40 @@ class DynamicBatcherTest {
 
     @Test
     void requestsOneAtATimeStayOnTheWorkerThatRanTheLastOne() throws Exception {
-        // Without the handover the two idle workers alternate (at most 5 of the 9 on one). The handover waits 1 ms
-        // for the returning worker, so on a machine busy with other tests a request can still go to the other one:
-        // up to three sequences, each of which alternation would fail.
-        List<String> threads = List.of();
-        for (int attempt = 0; attempt < 3 && (threads.isEmpty() || mostOnOneWorker(threads.subList(1, 10)) < 6);
-                attempt++) {
-            threads = oneAtATime();
-            assertEquals(10, threads.size());
-        }
+        // Without the handover the two idle workers alternate (at most 5 of the 9 on one).
+        List<String> threads = loneRequests(false, DynamicBatcherTest::mostOnOneWorker);
         assertTrue(mostOnOneWorker(threads.subList(1, 10)) >= 6, "workers used: " + threads);
-    }
-
-    /** Ten requests one at a time through a fresh two-worker pool; the worker thread that ran each. */
-    private static List<String> oneAtATime() throws Exception {
-        List<String> threads = new CopyOnWriteArrayList<>();
-        BatchProcessor<Job, Integer> recording = new BatchProcessor<>() {
-            @Override
-            public List<Integer> process(List<Job> inputs) {
-                threads.add(Thread.currentThread().getName());
-                return inputs.stream().map(j -> j.value() * 10).toList();
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        try (var pool = new DynamicBatcher<>("fake", 100, new BatchPolicy(8, 1000, Duration.ofMillis(5)), 2, 2,
-                () -> recording, ServingMetrics.NONE, 1)) {
-            for (int i = 0; i < 10; i++) {
-                assertEquals(i * 10, pool.submit(new Job(i)).get(5, TimeUnit.SECONDS));
-                Thread.sleep(20); // a client's round trip before its next request
-            }
-        }
-        return threads;
-    }
-
-    /** How many of these calls ran on the worker that ran the most of them. */
-    private static long mostOnOneWorker(List<String> threads) {
-        return threads.stream().collect(java.util.stream.Collectors.groupingBy(t -> t,
-                java.util.stream.Collectors.counting())).values().stream().mapToLong(Long::longValue).max().orElse(0);
     }
 
     @Test
     void requestsOneAtATimeGoToTheIdleWorkerOfHighestPriority() throws Exception {
-        // as above: a busy machine can still send one now and then to the other worker, so up to three sequences
+        List<String> threads = loneRequests(true, DynamicBatcherTest::onWorker1);
+        assertTrue(onWorker1(threads.subList(1, 10)) >= 6, "workers used: " + threads);
+    }
+
+    /**
+     * Ten requests one at a time through a fresh two-worker pool: the worker thread that ran each. The handover
+     * waits 1 ms for the returning worker, so on a machine busy with other tests a request can still go to the
+     * other one: up to three sequences, until {@code score} of the last nine reaches 6 (alternation never does).
+     *
+     * @param worker1Preferred worker 1's processor asks for lone requests (as the encoder worker that widens does),
+     *                         and the sequence has one idle spell longer than the workers' idle poll
+     */
+    private static List<String> loneRequests(boolean worker1Preferred, ToLongFunction<List<String>> score)
+            throws Exception {
         List<String> threads = List.of();
-        for (int attempt = 0; attempt < 3 && (threads.isEmpty() || onPreferred(threads) < 6); attempt++) {
-            threads = oneAtATimeWithAPreferredWorker();
+        for (int attempt = 0; attempt < 3 && (threads.isEmpty() || score.applyAsLong(threads.subList(1, 10)) < 6);
+                attempt++) {
+            threads = loneRequestSequence(worker1Preferred);
             assertEquals(10, threads.size());
         }
-        assertTrue(onPreferred(threads) >= 6, "workers used: " + threads);
+        return threads;
     }
 
-    private static long onPreferred(List<String> threads) {
-        return threads.subList(1, 10).stream().filter("slm-worker-fake-1"::equals).count();
-    }
-
-    /** Ten requests one at a time, with an idle spell, through a pool whose worker 1 asks for lone requests. */
-    private static List<String> oneAtATimeWithAPreferredWorker() throws Exception {
+    private static List<String> loneRequestSequence(boolean worker1Preferred) throws Exception {
         List<String> threads = new CopyOnWriteArrayList<>();
-        // the processor of worker 1 asks for lone requests (as the encoder worker that widens does)
         java.util.function.Supplier<BatchProcessor<Job, Integer>> processors = () -> new BatchProcessor<>() {
-            private final boolean preferred = Thread.currentThread().getName().endsWith("-1");
+            private final boolean preferred = worker1Preferred && Thread.currentThread().getName().endsWith("-1");
 
             @Override
             public List<Integer> process(List<Job> inputs) {
@@ -275,10 +247,20 @@ class DynamicBatcherTest {
                 processors, ServingMetrics.NONE, 1)) {
             for (int i = 0; i < 10; i++) {
                 assertEquals(i * 10, pool.submit(new Job(i)).get(5, TimeUnit.SECONDS));
-                Thread.sleep(i == 4 ? 250 : 20); // one idle spell longer than the workers' idle poll
+                Thread.sleep(worker1Preferred && i == 4 ? 250 : 20); // a client's round trip (once an idle spell)
             }
         }
         return threads;
+    }
+
+    /** How many of these calls ran on the worker that ran the most of them. */
+    private static long mostOnOneWorker(List<String> threads) {
+        return threads.stream().collect(java.util.stream.Collectors.groupingBy(t -> t,
+                java.util.stream.Collectors.counting())).values().stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+
+    private static long onWorker1(List<String> threads) {
+        return threads.stream().filter("slm-worker-fake-1"::equals).count();
     }
 
     @Test
