@@ -71,7 +71,7 @@ public interface ServerConfig {
 
         /**
          * The smallest encoder call, in tokens with padding, that widens to solo-intra-op-threads: a lone short
-         * text ran no faster on two cores inside the server (bench/README.md). Decoder and seq2seq steps widen
+         * text ran slower on two cores inside the server (bench/README.md). Decoder and seq2seq steps widen
          * at any size (their one-row steps read every weight, which two cores read faster).
          */
         @WithDefault("64")
