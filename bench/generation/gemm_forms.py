@@ -31,7 +31,35 @@ def _define_int8pack_mm() -> list:
     return [frag, impl]  # kept: libraries unregister when garbage collected
 
 
-_KEEP = _define_int8pack_mm()
+def _define_packed_linears() -> list:
+    """mkldnn::_linear_pointwise / _reorder_linear_weight (oneDNN, its own AVX2 kernels) and mkl::_mkl_linear /
+    _mkl_reorder_linear_weight (MKL's packed sgemm): libtorch 2.x ops, stand-ins here as above."""
+    try:
+        torch.ops.mkldnn._linear_pointwise  # noqa: B018
+        return []
+    except (AttributeError, RuntimeError):
+        pass
+    keep = []
+    for ns, schemas in (("mkldnn", ["_linear_pointwise(Tensor X, Tensor W, Tensor? B, str attr, Scalar?[] scalars, "
+                                    "str? algorithm) -> Tensor Y",
+                                    "_reorder_linear_weight(Tensor self, int? batch_size=None) -> Tensor Y"]),
+                        ("mkl", ["_mkl_linear(Tensor X, Tensor MKL_W, Tensor ORI_W, Tensor? B, int batch_size) -> Tensor",
+                                 "_mkl_reorder_linear_weight(Tensor X, int batch_size) -> Tensor"])):
+        frag = torch._C._dispatch_library("FRAGMENT", ns, "", __file__, 0)
+        for sch in schemas:
+            frag.define(sch)
+        impl = torch.library.Library(ns, "IMPL", "CompositeExplicitAutograd")
+        if ns == "mkldnn":
+            impl.impl("_linear_pointwise", lambda x, w, b, a, s, al: torch.nn.functional.linear(x, w, b))
+            impl.impl("_reorder_linear_weight", lambda w, n: w)
+        else:
+            impl.impl("_mkl_linear", lambda x, pw, w, b, n: torch.nn.functional.linear(x, w, b))
+            impl.impl("_mkl_reorder_linear_weight", lambda w, n: w)
+        keep += [frag, impl]
+    return keep
+
+
+_KEEP = _define_int8pack_mm() + _define_packed_linears()
 
 
 class Forms(nn.Module):
@@ -73,6 +101,18 @@ class Forms(nn.Module):
                 self.scales.append(torch.zeros([s[0]]))
                 total += w.numel() * 2
                 continue
+            if dtype.startswith("mkldnn"):  # oneDNN's packed layout; mkldnnN: for N-row inputs (default 1, 0: none)
+                hint = int(dtype[6:]) if len(dtype) > 6 else 1
+                self.ws.append(torch.ops.mkldnn._reorder_linear_weight(w, hint) if hint > 0
+                               else torch.ops.mkldnn._reorder_linear_weight(w))
+                self.scales.append(w)
+                total += w.numel() * 4
+                continue
+            if dtype == "mklpack":  # MKL's packed sgemm layout, the original kept as _mkl_linear wants
+                self.ws.append(torch.ops.mkl._mkl_reorder_linear_weight(w, 1))
+                self.scales.append(w)
+                total += w.numel() * 4
+                continue
             if dtype == "int8":
                 amax = w.abs().amax(1).clamp_min(1e-12)
                 self.scales.append(amax / 127.0)
@@ -88,7 +128,7 @@ class Forms(nn.Module):
     @torch.jit.export
     def run(self, form: str, rows: int, n: int) -> float:
         """n passes over every weight with x [rows, in]; returns a checksum (keeps the work alive)."""
-        dt = self.ws[0].dtype
+        dt = self.scales[0].dtype if form == "mkldnn" or form == "mklpack" else self.ws[0].dtype
         if dt == torch.int8 or dt == torch.uint8:
             dt = torch.float32
         x768 = torch.randn([rows, 768]).to(dt)
@@ -108,10 +148,18 @@ class Forms(nn.Module):
                     y = torch.ops.aten.fbgemm_linear_fp16_weight_fp32_activation(x, w, self.scales[i])
                     acc += float(y[0, 0])
                     continue
+                if form == "mkldnn" or form == "mklpack":  # (weights from setup("mkldnn[N]") / setup("mklpack"))
+                    x = x3072 if self.scales[i].shape[1] == 3072 else x768
+                    if form == "mkldnn":
+                        y = torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
+                    else:
+                        y = torch.ops.mkl._mkl_linear(x, w, self.scales[i], None, 1)
+                    acc += float(y[0, 0])
+                    continue
                 if w.shape[1] == 3072:
                     x = x3072
                 if form == "blocks":
-                    y = linear_t(w, x, None)
+                    y = linear_t(w, x, None, 8)
                 elif form == "wx":
                     y = torch.mm(w, x.t()).t().contiguous()
                 elif form == "xw":
@@ -122,6 +170,8 @@ class Forms(nn.Module):
                     y = torch.mv(w, x[0]).unsqueeze(0)
                 elif form == "matmul":
                     y = torch.matmul(x, w.t())
+                elif form == "dnn":  # oneDNN on the plain [out, in] weight (no packing)
+                    y = torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
                 elif form == "int8":
                     y = torch.ops.aten._weight_int8pack_mm(x, w, self.scales[i])
                 else:

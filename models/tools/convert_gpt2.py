@@ -204,6 +204,8 @@ def model_from_archive(archive, model_dir: str):
     modules = dict(archive.named_modules())
     sd = {}
     for k, v in archive.state_dict().items():
+        if k.endswith(".weight_packed"):  # pack_cpu_weights' slot (empty in a saved archive)
+            continue
         owner = modules[k.rsplit(".", 1)[0]]
         out_major = k.endswith(".weight") and hasattr(owner, "out_major") and bool(owner.out_major)
         sd[k] = v.t().contiguous() if out_major else v

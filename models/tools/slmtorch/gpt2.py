@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from slmtorch import lora
+from slmtorch import lora, onednn
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of,  # noqa: F401
                              to_buffers)  # to_buffers: for callers
@@ -119,11 +119,16 @@ class Conv1D(nn.Module):
         self.bias = nn.Parameter(torch.zeros(n_out))
         self.out_major = False
         self.row_blocks = 8  # set_intra_op_threads
+        # after pack_cpu_weights: the [out, in] weight in oneDNN's layout (slmtorch/onednn.py), replacing the plain one
+        self.packed = False
+        self.register_buffer("weight_packed", torch.zeros(0), persistent=False)
         nn.init.normal_(self.weight, std=0.02)
 
     def forward(self, x: Tensor) -> Tensor:
         x2 = x.reshape(-1, x.shape[-1])
-        if self.out_major:
+        if self.packed:
+            y = onednn.linear(x2, self.weight_packed, self.bias)
+        elif self.out_major:
             y = linear_t(self.weight, x2, self.bias, self.row_blocks)
         else:
             y = torch.addmm(self.bias, x2, self.weight)
@@ -142,9 +147,23 @@ class Conv1D(nn.Module):
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
+        if self.packed:
+            raise RuntimeError("cast must come before pack_cpu_weights")
         dt = dtype_of(dtype)
         self.weight = self.weight.to(dt)
         self.bias = self.bias.to(dt)
+
+    @torch.jit.export
+    def pack_cpu_weights(self) -> int:
+        """Moves a served float32 CPU weight into oneDNN's layout (slmtorch/onednn.py); 1 when packed, else 0."""
+        if self.packed:
+            return 1
+        if not self.out_major or not onednn.packable(self.weight):
+            return 0
+        self.weight_packed = onednn.pack(self.weight)
+        self.weight = torch.zeros(0)
+        self.packed = True
+        return 1
 
 
 class StepPlan(NamedTuple):
@@ -351,6 +370,7 @@ class GPT2LMHeadModel(nn.Module):
         self.quantized_head = False
         self.head_q: nn.Module = nn.Identity()
         self.row_blocks = 8  # the LM head's (set_intra_op_threads)
+        self.packed_head = False  # the tied LM head runs through oneDNN (pack_cpu_weights)
         # GPT-2 init: residual projections scaled by 1/sqrt(2 * n_layer)
         for blk in self.transformer.h:
             nn.init.normal_(blk.attn.c_proj.weight, std=0.02 / math.sqrt(2 * cfg.n_layer))
@@ -474,6 +494,8 @@ class GPT2LMHeadModel(nn.Module):
         h = self.transformer.ln_f(h)
         if self.quantized_head:
             return self.head_q(h).float()
+        if self.packed_head:  # wte's plain weight (the embedding shares it)
+            return onednn.linear(h, self.transformer.wte.weight, None).float()
         return linear_t(self.transformer.wte.weight, h, None, self.row_blocks).float()
 
     @torch.jit.export
@@ -487,6 +509,18 @@ class GPT2LMHeadModel(nn.Module):
             blk.attn.c_proj.set_row_blocks(n)
             blk.mlp.c_fc.set_row_blocks(n)
             blk.mlp.c_proj.set_row_blocks(n)
+
+    @torch.jit.export
+    def pack_cpu_weights(self) -> int:
+        """Called by the engine after load and cast: float32 linear layers on the CPU move into oneDNN's layout
+        (slmtorch/onednn.py) and the tied LM head runs through oneDNN. Returns the layers packed (0: nothing
+        applies, e.g. int8 or CUDA)."""
+        n = 0
+        for blk in self.transformer.h:
+            n += blk.attn.c_attn.pack_cpu_weights() + blk.attn.c_proj.pack_cpu_weights()
+            n += blk.mlp.c_fc.pack_cpu_weights() + blk.mlp.c_proj.pack_cpu_weights()
+        self.packed_head = not self.quantized_head and onednn.packable(self.transformer.wte.weight)
+        return n
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from slmtorch import lora, rope
+from slmtorch import lora, onednn, rope
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.gpt2 import StepPlan, plan_step, write_cache
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
@@ -171,9 +171,16 @@ class Linear(nn.Module):
         # empty when the blocks do not divide the rows; rebuilt by set_row_blocks and cast)
         self.register_buffer("weight_blocks", torch.zeros(0), persistent=False)
         self.register_buffer("bias_blocks", torch.zeros(0), persistent=False)
+        # serving on the CPU after pack_cpu_weights: the weight in oneDNN's layout (slmtorch/onednn.py), which then
+        # replaces the plain one (emptied; not saved)
+        self.packed = False
+        self.register_buffer("weight_packed", torch.zeros(0), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
         n_in = x.shape[-1]
+        if self.packed:
+            y = onednn.linear(x.reshape(-1, n_in), self.weight_packed, self.bias if self.has_bias else None)
+            return y.view(x.shape[:-1] + (y.shape[1],))
         if self.serving and x.numel() == n_in and self.weight_blocks.numel() > 0:
             x1 = x.reshape(1, n_in)
             y = linear_blocked(self.weight_blocks, x1, self.bias_blocks if self.has_bias else None)
@@ -199,10 +206,27 @@ class Linear(nn.Module):
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
+        if self.packed:
+            raise RuntimeError("cast must come before pack_cpu_weights")
         dt = dtype_of(dtype)
         self.weight = self.weight.to(dt)
         self.bias = self.bias.to(dt)
         self._block()
+
+    @torch.jit.export
+    def pack_cpu_weights(self) -> int:
+        """Moves the weight into oneDNN's layout when it serves on the CPU in float32 (slmtorch/onednn.py); returns
+        1 when packed (now or before), else 0."""
+        if self.packed:
+            return 1
+        if not onednn.packable(self.weight):
+            return 0
+        self.weight_packed = onednn.pack(self.weight)
+        self.weight = torch.zeros(0)
+        self.weight_blocks = torch.zeros(0)
+        self.bias_blocks = torch.zeros(0)
+        self.packed = True
+        return 1
 
 
 class Attention(nn.Module):
@@ -352,6 +376,14 @@ class Attention(nn.Module):
         return torch.bmm(p, v.reshape(b * n, mu, d)).view(b, n, g, d)
 
     @torch.jit.export
+    def pack_cpu_weights(self) -> int:
+        if hasattr(self, "qkv_proj"):
+            n = self.qkv_proj.pack_cpu_weights()
+        else:
+            n = self.q_proj.pack_cpu_weights() + self.k_proj.pack_cpu_weights() + self.v_proj.pack_cpu_weights()
+        return n + self.o_proj.pack_cpu_weights()
+
+    @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
         if hasattr(self, "qkv_proj"):
             self.qkv_proj.set_row_blocks(n)
@@ -402,6 +434,14 @@ class MLP(nn.Module):
         g = F.gelu(g, approximate="tanh") if self.gelu else F.silu(g)
         h = g * lora.add(u, x, r, 5)
         return lora.add(self.down_proj(h), h, r, 6)
+
+    @torch.jit.export
+    def pack_cpu_weights(self) -> int:
+        if hasattr(self, "gate_up_proj"):
+            n = self.gate_up_proj.pack_cpu_weights()
+        else:
+            n = self.gate_proj.pack_cpu_weights() + self.up_proj.pack_cpu_weights()
+        return n + self.down_proj.pack_cpu_weights()
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
@@ -599,6 +639,7 @@ class LlamaForCausalLM(nn.Module):
         self.quantized_head = False
         self.head_q: nn.Module = nn.Identity()
         self.row_blocks = 8  # the LM head's (set_intra_op_threads)
+        self.packed_head = False  # the LM head runs through oneDNN (pack_cpu_weights)
         inv_freq, self.attention_factor = cfg.rope()
         # float32 always (cast leaves it): bf16 frequencies would rotate far positions wrongly
         self.register_buffer("rope_inv_freq", inv_freq.to(torch.float32))
@@ -644,9 +685,15 @@ class LlamaForCausalLM(nn.Module):
     @torch.jit.export
     def logits_all(self, input_ids: Tensor) -> Tensor:
         """[B,T] -> [B,T,V] float32 logits, no cache; positions 0..T-1."""
+        return self._head_all(self.hidden_all(input_ids))
+
+    def _head_all(self, h: Tensor) -> Tensor:
+        """[B, T, C] normed hidden states -> [B, T, V] float32 logits (the no-cache passes)."""
         if self.quantized_head:
-            return self._softcap(self.head_q(self.hidden_all(input_ids)).float())
-        return self._softcap(torch.matmul(self.hidden_all(input_ids), self._lm_weight().t()).float())
+            return self._softcap(self.head_q(h).float())
+        if self.packed_head and not self.tied:  # lm_head's plain weight is gone
+            return self._softcap(self.lm_head(h).float())
+        return self._softcap(torch.matmul(h, self._lm_weight().t()).float())
 
     def forward(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
                 cache_k: Tensor, cache_v: Tensor) -> Tensor:
@@ -706,7 +753,7 @@ class LlamaForCausalLM(nn.Module):
         for layer in self.model.layers:
             x = layer.forward_lora(x, r, lora.for_layer(lr, i))
             i += 1
-        return self._softcap(torch.matmul(self.model.norm(x), self._lm_weight().t()).float())
+        return self._head_all(self.model.norm(x))
 
     @torch.jit.export
     def forward_lora(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
@@ -755,6 +802,10 @@ class LlamaForCausalLM(nn.Module):
         h = self.model.norm(h)
         if self.quantized_head:
             return self._softcap(self.head_q(h).float())
+        if self.packed_head:
+            # an untied head is packed like any layer; a tied one shares the embedding's plain weight
+            y = onednn.linear(h, self.model.embed_tokens.weight, None) if self.tied else self.lm_head(h)
+            return self._softcap(y.float())
         return self._softcap(linear_t(self._lm_weight(), h, None, self.row_blocks).float())
 
     @torch.jit.export
@@ -767,6 +818,23 @@ class LlamaForCausalLM(nn.Module):
         for layer in self.model.layers:
             layer.self_attn.set_row_blocks(n)
             layer.mlp.set_row_blocks(n)
+
+    @torch.jit.export
+    def pack_cpu_weights(self) -> int:
+        """Called by the engine after load and cast: float32 linear layers on the CPU move into oneDNN's layout
+        (slmtorch/onednn.py), and the LM head runs through oneDNN too. Returns the layers packed (0: nothing
+        applies, e.g. int8 or CUDA)."""
+        n = 0
+        for layer in self.model.layers:
+            n += layer.self_attn.pack_cpu_weights()
+            n += layer.mlp.pack_cpu_weights()
+        if not self.quantized_head:
+            if self.tied:
+                self.packed_head = onednn.packable(self.model.embed_tokens.weight)
+            else:
+                self.packed_head = self.lm_head.pack_cpu_weights() == 1
+                n += int(self.packed_head)
+        return n
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:

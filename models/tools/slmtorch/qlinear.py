@@ -82,6 +82,11 @@ class QLinear(nn.Module):
     def cast(self, dtype: str) -> None:
         dtype_of(dtype)  # validates the name; the int8 weights stay as they are, activations follow x
 
+    @torch.jit.export
+    def pack_cpu_weights(self) -> int:
+        """Nothing to pack: FBGEMM's int8 weights are packed already (slmtorch/onednn.py is for float32)."""
+        return 0
+
 
 def check_engine() -> None:
     """Quantized ops need an engine (Debian's torch 1.13: onednn or qnnpack)."""

@@ -62,6 +62,8 @@ final class TorchDecoderLoader {
             TorchScriptLoader.requireMethods(model, "an archive from an older converter: re-script it with "
                     + "models/tools/convert_gpt2.py upgrade --dir " + dir, "new_cache_tensor", "logits_all",
                     "forward_mixed");
+            int packed = settings.packCpuWeights()
+                    ? TorchScriptLoader.packCpuWeights(model, target.dtype(), target.device()) : 0;
             DecoderInfo info = new DecoderInfo(vocab, spec.batchSize(), maxTotal, folder.eosTokenIds(),
                     folder.eosToken().textOrEmpty(), folder.bosToken().textOrEmpty(), folder.chatTemplate(), false,
                     maxTotal, bos, folder.generationDefaults());
@@ -70,9 +72,10 @@ final class TorchDecoderLoader {
             TorchCausalLm decoder = new TorchCausalLm(model, target.intraOpThreads(), info,
                     ArchiveLoraTargets.read(model), loraSlots);
             GenerativeWarmUp.run(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
-            LOG.infof("model %s: TorchScript decoder on %s in %s, loaded and warmed in %d ms (%d slots x %d tokens, "
-                    + "vocab %d)", spec.id(), target.device(), target.dtype(), (System.nanoTime() - start) / 1_000_000,
-                    info.slots(), maxTotal, info.vocabularySize());
+            LOG.infof("model %s: TorchScript decoder on %s in %s%s, loaded and warmed in %d ms (%d slots x %d "
+                    + "tokens, vocab %d)", spec.id(), target.device(), target.dtype(),
+                    packed > 0 ? ", " + packed + " linear layers on oneDNN" : "",
+                    (System.nanoTime() - start) / 1_000_000, info.slots(), maxTotal, info.vocabularySize());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;
             return new LoadedModel(spec, tokenizer, null, decoder,

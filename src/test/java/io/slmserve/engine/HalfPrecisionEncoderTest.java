@@ -48,7 +48,7 @@ class HalfPrecisionEncoderTest {
     }
 
     /** The engine defaults of ServerConfig, without Quarkus. */
-    static final class EngineDefaults implements ServerConfig.Engine {
+    static class EngineDefaults implements ServerConfig.Engine {
         @Override
         public int intraOpThreads() {
             return 1;
@@ -66,6 +66,11 @@ class HalfPrecisionEncoderTest {
 
         @Override
         public boolean fp16WeightGemm() {
+            return true;
+        }
+
+        @Override
+        public boolean packCpuWeights() {
             return true;
         }
 

@@ -78,7 +78,7 @@ class Int8DecoderTest {
         }
     }
 
-    private static long[] heldout(LoadedModel model, Path dir) throws Exception {
+    static long[] heldout(LoadedModel model, Path dir) throws Exception {
         long[] text = model.tokenizer().encode(Files.readString(dir.resolve("heldout.txt")), true).ids();
         int n = Math.min(MAX_IDS, text.length + 1);
         long[] ids = new long[n];
@@ -88,7 +88,7 @@ class Int8DecoderTest {
     }
 
     /** {cache perplexity, logits_all perplexity} over ids. */
-    private static double[] perplexities(LoadedModel model, long[] ids) throws Exception {
+    static double[] perplexities(LoadedModel model, long[] ids) throws Exception {
         try (DecoderSession session = model.decoder().openSession()) {
             int vocab = model.decoder().info().vocabularySize();
             double cachedNll = 0;
@@ -109,7 +109,7 @@ class Int8DecoderTest {
     }
 
     /** Greedy tokens after the first 16 held-out ids (one prefill, then one-token steps). */
-    private static List<Long> greedy(LoadedModel model, long[] ids, int tokens) throws Exception {
+    static List<Long> greedy(LoadedModel model, long[] ids, int tokens) throws Exception {
         try (DecoderSession session = model.decoder().openSession()) {
             int vocab = model.decoder().info().vocabularySize();
             long[] prompt = Arrays.copyOf(ids, 16);
@@ -125,7 +125,7 @@ class Int8DecoderTest {
     }
 
     /** The same greedy tokens with no cache: logits_all over the prompt and every token chosen so far. */
-    private static List<Long> greedyRecompute(LoadedModel model, long[] ids, int tokens) throws Exception {
+    static List<Long> greedyRecompute(LoadedModel model, long[] ids, int tokens) throws Exception {
         try (DecoderSession session = model.decoder().openSession()) {
             int vocab = model.decoder().info().vocabularySize();
             long[] seq = Arrays.copyOf(ids, 16);

@@ -32,13 +32,14 @@ import java.util.Map;
  *
  * <pre>
  * java -cp ... io.slmserve.bench.DecodeLoop --model-dir DIR --prompts FILE --tokens 64 --threads 1 \
- *     --slots 16 --max-total 512 --seconds 20 [--batch B] [--copy-logits] [--profile trace.json]
+ *     --slots 16 --max-total 512 --seconds 20 [--batch B] [--copy-logits] [--no-pack] [--profile trace.json]
  * </pre>
  * Prints one JSON line: tokens/s, ms per token (prefill included, as a client sees it), CPU ms per token
  * (the process's CPU time: steadier than wall time on a shared machine), median prefill and decode-step
  * times. {@code --copy-logits} copies the [1, V] logits to the JVM and takes the argmax there
  * instead, as the service does, to show what that costs. {@code --batch B} runs B sequences in lockstep (one
- * prefill call, then decode calls of B rows): the engine's own batching gain, without the service.
+ * prefill call, then decode calls of B rows): the engine's own batching gain, without the service. {@code --no-pack}
+ * keeps the archive's plain weights (the service's {@code slm.engine.pack-cpu-weights=false}).
  */
 public final class DecodeLoop {
 
@@ -100,6 +101,13 @@ public final class DecodeLoop {
                 try (IValue t = IValue.from((long) threads);
                      IValue none = IValueUtils.runMethod(block, "set_intra_op_threads", t)) {
                     assert !none.isTensor(); // the method returns nothing
+                }
+            }
+            if (!opt.containsKey("no-pack")
+                    && Arrays.asList(JniUtils.getMethodNames(block)).contains("pack_cpu_weights")) {
+                // as the service's loader does (slm.engine.pack-cpu-weights): fp32 layers in oneDNN's layout
+                try (IValue n = IValueUtils.runMethod(block, "pack_cpu_weights")) {
+                    System.err.println("pack_cpu_weights: " + n.toLong() + " layers");
                 }
             }
             DecodeLoop loop = new DecodeLoop(model, slots, maxTotal, copy);
