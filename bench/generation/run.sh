@@ -22,6 +22,9 @@
 # --prepare (niced, before a quiet run) builds, writes the model folders and, with --peers, the peers'
 # prerequisites (snapshots, Jlama jar, node-llama-cpp, GGUF files), then exits without measuring anything.
 # --no-batching-off skips the service with batch_size=1 (its c=16 point waits for 16 queued requests).
+# A name with the suffix -mkl (e.g. smollm2-135m-mkl) runs that model's folder with its linear layers left on MKL
+# (DecodeLoop --no-pack, the service with slm.engine.pack-cpu-weights=false; no peers): list it beside the
+# plain name to compare the oneDNN layers side by side in one run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -66,6 +69,7 @@ BENCH_CP="$(ls bench/target/slm-serve-bench-*.jar):$(cat bench/target/classpath.
 
 model_dir() {
   case "$1" in
+    *-mkl) model_dir "${1%-mkl}" ;;
     nano-gpt) echo "$ROOT/models/nano-gpt" ;;
     gpt2-small|smollm2-135m|qwen2.5-0.5b|gemma-3-270m) echo "$ROOT/bench/target/$1-random" ;;
     gpt2-small-int8|smollm2-135m-int8|qwen2.5-0.5b-int8) echo "$ROOT/bench/target/$1" ;;
@@ -129,16 +133,18 @@ for NAME in "${MODELS[@]}"; do
   fi
   [ -f "$DIR/model.pt" ] || { say "no model.pt in $DIR"; exit 1; }
   if [ "$PREPARE" = 1 ]; then
-    [ "$PEERS" = 1 ] && bash bench/generation/peers.sh --model "$NAME" --dir "$DIR" --out "$RUN_DIR" --prepare
+    [ "$PEERS" = 1 ] && [ "${NAME%-mkl}" = "$NAME" ] && bash bench/generation/peers.sh --model "$NAME" --dir "$DIR" --out "$RUN_DIR" --prepare
     continue
   fi
   MAX_TOTAL=$(sed -n 's/^max_total_tokens=//p' "$DIR/serving.properties")
+  BARE_PACK=(); SERVICE_PACK=()
+  case "$NAME" in *-mkl) BARE_PACK=(--no-pack); SERVICE_PACK=(-Dslm.engine.pack-cpu-weights=false) ;; esac
 
   for BATCH in 1 16; do
     say "$NAME: bare TorchScript decode loop (DJL, no server), $BATCH sequence(s) in lockstep, ${SECONDS_PER_POINT}s"
     java -Dorg.slf4j.simpleLogger.defaultLogLevel=error -cp "$BENCH_CP" io.slmserve.bench.DecodeLoop \
       --model-dir "$DIR" --prompts "$RUN_DIR/prompts.txt" --tokens "$TOKENS" --threads "$THREADS" --batch "$BATCH" \
-      --slots 16 --max-total "$MAX_TOTAL" --seconds "$SECONDS_PER_POINT" | tee "$RUN_DIR/$NAME.bare$BATCH.json" >&2
+      --slots 16 --max-total "$MAX_TOTAL" --seconds "$SECONDS_PER_POINT" "${BARE_PACK[@]}" | tee "$RUN_DIR/$NAME.bare$BATCH.json" >&2
   done
 
   for SLOTS in $SLOTS_LIST; do
@@ -153,7 +159,7 @@ for NAME in "${MODELS[@]}"; do
       "$DIR/serving.properties" > "$MODELS_DIR/$NAME/serving.properties"
     PORT=$((20000 + RANDOM % 20000))
     java -Dai.djl.offline=true -Dslm.models-dir="$MODELS_DIR" -Dslm.engine.intra-op-threads="$THREADS" \
-      -Dquarkus.http.port=$PORT -jar target/quarkus-app/quarkus-run.jar > "$RUN_DIR/server-$NAME-$SLOTS.log" 2>&1 &
+      "${SERVICE_PACK[@]}" -Dquarkus.http.port=$PORT -jar target/quarkus-app/quarkus-run.jar > "$RUN_DIR/server-$NAME-$SLOTS.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 300); do
       curl -sf "localhost:$PORT/q/health/ready" > /dev/null && break
@@ -169,7 +175,7 @@ for NAME in "${MODELS[@]}"; do
     stop_service
   done
   cp "$DIR/config.json" "$RUN_DIR/$NAME.config.json"
-  if [ "$PEERS" = 1 ]; then
+  if [ "$PEERS" = 1 ] && [ "${NAME%-mkl}" = "$NAME" ]; then
     bash bench/generation/peers.sh --model "$NAME" --dir "$DIR" --out "$RUN_DIR" --tokens "$TOKENS" \
       --seconds "$SECONDS_PER_POINT" --threads "$THREADS"
   fi
