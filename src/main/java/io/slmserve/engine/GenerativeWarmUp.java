@@ -5,6 +5,7 @@ import io.slmserve.core.DecoderSession;
 import io.slmserve.core.DecoderSession.DecoderRow;
 import io.slmserve.core.ModelLoadException;
 import java.util.List;
+import java.util.concurrent.Callable;
 
 /**
  * The warm-up both generative loaders run before a model is READY: a prefill (for an encoder-decoder, the
@@ -24,20 +25,29 @@ final class GenerativeWarmUp {
      * intra-op threads until the warm-up moved here.
      */
     static void run(CausalLmBackend backend, long[] prompt, int vocab) throws ModelLoadException {
+        onOwnThread("slm-warm-up", () -> {
+            warmUp(backend, prompt, vocab);
+            return null;
+        });
+    }
+
+    /** Work that may run multi-threaded libtorch ops during a load, on a short-lived thread (see {@link #run}). */
+    static <T> T onOwnThread(String name, Callable<T> work) throws ModelLoadException {
+        Object[] result = new Object[1];
         Throwable[] failure = new Throwable[1];
         Thread thread = new Thread(() -> {
             try {
-                warmUp(backend, prompt, vocab);
+                result[0] = work.call();
             } catch (Throwable e) {
                 failure[0] = e;
             }
-        }, "slm-warm-up");
+        }, name);
         thread.start();
         try {
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ModelLoadException("interrupted during the warm-up", e);
+            throw new ModelLoadException("interrupted during " + name, e);
         }
         if (failure[0] instanceof ModelLoadException e) {
             throw e;
@@ -48,6 +58,12 @@ final class GenerativeWarmUp {
         if (failure[0] instanceof Error e) {
             throw e;
         }
+        if (failure[0] != null) {
+            throw new ModelLoadException(name + ": " + failure[0].getMessage(), failure[0]);
+        }
+        @SuppressWarnings("unchecked")
+        T value = (T) result[0];
+        return value;
     }
 
     private static void warmUp(CausalLmBackend backend, long[] prompt, int vocab) throws ModelLoadException {

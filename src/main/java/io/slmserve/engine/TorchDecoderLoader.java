@@ -62,8 +62,10 @@ final class TorchDecoderLoader {
             TorchScriptLoader.requireMethods(model, "an archive from an older converter: re-script it with "
                     + "models/tools/convert_gpt2.py upgrade --dir " + dir, "new_cache_tensor", "logits_all",
                     "forward_mixed");
-            int packed = settings.packCpuWeights()
-                    ? TorchScriptLoader.packCpuWeights(model, target.dtype(), target.device()) : 0;
+            // the reorder runs on both cores: on a short-lived thread, as the warm-up does (GenerativeWarmUp.run)
+            ZooModel<NDList, NDList> loaded = model;
+            int packed = settings.packCpuWeights() ? GenerativeWarmUp.onOwnThread("slm-pack-weights",
+                    () -> TorchScriptLoader.packCpuWeights(loaded, target.dtype(), target.device())) : 0;
             DecoderInfo info = new DecoderInfo(vocab, spec.batchSize(), maxTotal, folder.eosTokenIds(),
                     folder.eosToken().textOrEmpty(), folder.bosToken().textOrEmpty(), folder.chatTemplate(), false,
                     maxTotal, bos, folder.generationDefaults());
