@@ -62,9 +62,19 @@ def compile_template(source):
     return env.from_string(source)
 
 
+# The day the golden files were rendered: templates that print today's date (granite3.3) get this one, so the
+# expectations hold on any day (ChatTemplateGoldenTest pins the Java engine's strftime_now to the same moment).
+GOLDEN_NOW = datetime(2026, 12, 6, 12, 0)
+
+
+def golden_strftime_now(format):
+    return GOLDEN_NOW.strftime(format)
+
+
 def render_case(template, entry, conversation):
-    """What transformers' apply_chat_template(tokenize=False) returns, or the error it raises."""
-    kwargs = {"bos_token": entry["bos_token"], "eos_token": entry["eos_token"]}
+    """What transformers' apply_chat_template(tokenize=False) returns, or the error it raises; strftime_now reads
+    GOLDEN_NOW (a render variable shadows the global of the same name, in jinja2 as in the Java engine)."""
+    kwargs = {"bos_token": entry["bos_token"], "eos_token": entry["eos_token"], "strftime_now": golden_strftime_now}
     kwargs.update(entry.get("kwargs", {}))
     kwargs.update(conversation.get("chat_template_kwargs", {}))
     try:

@@ -3,6 +3,7 @@ package io.slmserve.chat;
 import io.slmserve.chat.Ast.Node;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,6 +55,11 @@ public final class ChatTemplate {
      *                                 messages; a client error (HTTP 400) with the template's message
      */
     public String render(ChatContext context) {
+        return render(context, null);
+    }
+
+    /** {@link #render(ChatContext)} with strftime_now reading {@code now} (null: the clock), for fixed outputs. */
+    String render(ChatContext context, LocalDateTime now) {
         Scope scope = new Scope(null);
         scope.set("messages", normalize(context.messages()));
         scope.set("tools", normalize(context.tools()));
@@ -66,6 +72,9 @@ public final class ChatTemplate {
                 throw TemplateRenderException.error("chat_template_kwargs may not set '" + e.getKey() + "'");
             }
             scope.set(e.getKey(), normalize(e.getValue()));
+        }
+        if (now != null) {
+            scope.set("strftime_now", Globals.strftimeAt(now));
         }
         StringBuilder out = new StringBuilder();
         try {

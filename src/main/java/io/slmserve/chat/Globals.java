@@ -20,8 +20,7 @@ final class Globals {
             case "raise_exception" -> (PyCallable) (args, kwargs) -> {
                 throw new TemplateRenderException(PyValues.str(args.isEmpty() ? "" : args.get(0)), true);
             };
-            case "strftime_now" -> (PyCallable) (args, kwargs) -> Strftime.format(
-                    PyMethods.string(PyMethods.arg(args, 0, name)), LocalDateTime.now());
+            case "strftime_now" -> strftimeAt(null);
             case "namespace" -> (PyCallable) Globals::namespace;
             case "range" -> (PyCallable) Globals::range;
             case "dict" -> (PyCallable) (args, kwargs) -> {
@@ -34,6 +33,12 @@ final class Globals {
             };
             default -> Undefined.name(name);
         };
+    }
+
+    /** strftime_now reading {@code at}, or the clock when null. */
+    static PyCallable strftimeAt(LocalDateTime at) {
+        return (args, kwargs) -> Strftime.format(PyMethods.string(PyMethods.arg(args, 0, "strftime_now")),
+                at == null ? LocalDateTime.now() : at);
     }
 
     private static Object namespace(List<Object> args, Map<String, Object> kwargs) {
