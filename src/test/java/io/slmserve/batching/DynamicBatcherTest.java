@@ -206,7 +206,7 @@ class DynamicBatcherTest {
 
     /**
      * Ten requests one at a time through a fresh two-worker pool: the worker thread that ran each. The handover
-     * waits 1 ms for the returning worker, so on a machine busy with other tests a request can still go to the
+     * waits up to 5 ms for the returning worker, so on a machine busy with other tests a request can still go to the
      * other one: up to three sequences, until {@code score} of the last nine reaches 6 (alternation never does).
      *
      * @param worker1Preferred worker 1's processor asks for lone requests (as the encoder worker that widens does),
