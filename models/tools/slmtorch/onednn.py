@@ -10,7 +10,7 @@ step took 0.85x the row-block time for one row and 0.64x MKL's for 16 rows, and 
 
 A reordered weight is an opaque oneDNN tensor that cannot be saved, so archives keep the plain [out, in] weight
 and the engine calls the archive's exported ``pack_cpu_weights()`` after load and cast (slm.engine.pack-cpu-weights);
-each layer then drops its plain weight, so memory does not grow. A weight shared with the token embedding (a tied
+each layer then drops its plain weight, so memory stays about the same. A weight shared with the token embedding (a tied
 LM head) stays plain and runs through the same op unreordered (0.9x the row-block time for one row).
 
 torch 1.13 has neither op. As slmtorch/sdpa.py does for SDPA, their libtorch-2.x schemas are defined here as
