@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "tools"))
+from slmtorch import onednn  # noqa: E402  (oneDNN's linear and reorder, as served archives call them)
 from slmtorch.rowsplit import linear_t  # noqa: E402  (the served form: one row as 8 row blocks)
 
 
@@ -31,35 +32,24 @@ def _define_int8pack_mm() -> list:
     return [frag, impl]  # kept: libraries unregister when garbage collected
 
 
-def _define_packed_linears() -> list:
-    """mkldnn::_linear_pointwise / _reorder_linear_weight (oneDNN, its own AVX2 kernels) and mkl::_mkl_linear /
-    _mkl_reorder_linear_weight (MKL's packed sgemm): libtorch 2.x ops, stand-ins here as above."""
+def _define_mkl_packed_linear() -> list:
+    """mkl::_mkl_linear / _mkl_reorder_linear_weight (MKL's packed sgemm), libtorch 2.x ops, stand-ins as above;
+    oneDNN's linear and reorder come from slmtorch/onednn.py, as the served archives use them."""
     try:
-        torch.ops.mkldnn._linear_pointwise  # noqa: B018
+        torch.ops.mkl._mkl_linear  # noqa: B018
         return []
     except (AttributeError, RuntimeError):
         pass
-    keep = []
-    for ns, schemas in (("mkldnn", ["_linear_pointwise(Tensor X, Tensor W, Tensor? B, str attr, Scalar?[] scalars, "
-                                    "str? algorithm) -> Tensor Y",
-                                    "_reorder_linear_weight(Tensor self, int? batch_size=None) -> Tensor Y"]),
-                        ("mkl", ["_mkl_linear(Tensor X, Tensor MKL_W, Tensor ORI_W, Tensor? B, int batch_size) -> Tensor",
-                                 "_mkl_reorder_linear_weight(Tensor X, int batch_size) -> Tensor"])):
-        frag = torch._C._dispatch_library("FRAGMENT", ns, "", __file__, 0)
-        for sch in schemas:
-            frag.define(sch)
-        impl = torch.library.Library(ns, "IMPL", "CompositeExplicitAutograd")
-        if ns == "mkldnn":
-            impl.impl("_linear_pointwise", lambda x, w, b, a, s, al: torch.nn.functional.linear(x, w, b))
-            impl.impl("_reorder_linear_weight", lambda w, n: w)
-        else:
-            impl.impl("_mkl_linear", lambda x, pw, w, b, n: torch.nn.functional.linear(x, w, b))
-            impl.impl("_mkl_reorder_linear_weight", lambda w, n: w)
-        keep += [frag, impl]
-    return keep
+    frag = torch._C._dispatch_library("FRAGMENT", "mkl", "", __file__, 0)
+    frag.define("_mkl_linear(Tensor X, Tensor MKL_W, Tensor ORI_W, Tensor? B, int batch_size) -> Tensor")
+    frag.define("_mkl_reorder_linear_weight(Tensor X, int batch_size) -> Tensor")
+    impl = torch.library.Library("mkl", "IMPL", "CompositeExplicitAutograd")
+    impl.impl("_mkl_linear", lambda x, pw, w, b, n: torch.nn.functional.linear(x, w, b))
+    impl.impl("_mkl_reorder_linear_weight", lambda w, n: w)
+    return [frag, impl]
 
 
-_KEEP = _define_int8pack_mm() + _define_packed_linears()
+_KEEP = _define_int8pack_mm() + _define_mkl_packed_linear()
 
 
 class Forms(nn.Module):
@@ -151,7 +141,7 @@ class Forms(nn.Module):
                 if form == "mkldnn" or form == "mklpack":  # (weights from setup("mkldnn[N]") / setup("mklpack"))
                     x = x3072 if self.scales[i].shape[1] == 3072 else x768
                     if form == "mkldnn":
-                        y = torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
+                        y = onednn.linear(x, w, None)
                     else:
                         y = torch.ops.mkl._mkl_linear(x, w, self.scales[i], None, 1)
                     acc += float(y[0, 0])
@@ -171,7 +161,7 @@ class Forms(nn.Module):
                 elif form == "matmul":
                     y = torch.matmul(x, w.t())
                 elif form == "dnn":  # oneDNN on the plain [out, in] weight (no packing)
-                    y = torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
+                    y = onednn.linear(x, w, None)
                 elif form == "int8":
                     y = torch.ops.aten._weight_int8pack_mm(x, w, self.scales[i])
                 else:

@@ -79,14 +79,7 @@ final class TorchScriptLoader {
      * @return linear layers packed
      */
     static int packFp16Weights(ZooModel<NDList, NDList> model, String dtype, Device device) {
-        PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
-        if (!"float32".equals(dtype) || device.isGpu()
-                || !Arrays.asList(JniUtils.getMethodNames(block)).contains(PACK_FP16_WEIGHTS)) {
-            return 0;
-        }
-        try (IValue packed = IValueUtils.runMethod(block, PACK_FP16_WEIGHTS)) {
-            return (int) packed.toLong();
-        }
+        return packOnCpuInFloat32(model, dtype, device, PACK_FP16_WEIGHTS);
     }
 
     /** The decoder archives' method that moves their float32 linear layers into oneDNN's layout. */
@@ -101,12 +94,17 @@ final class TorchScriptLoader {
      * @return linear layers packed
      */
     static int packCpuWeights(ZooModel<NDList, NDList> model, String dtype, Device device) {
+        return packOnCpuInFloat32(model, dtype, device, PACK_CPU_WEIGHTS);
+    }
+
+    /** Runs the archive's packing method (returning the layers packed) on CPU in float32; 0 elsewhere or without it. */
+    private static int packOnCpuInFloat32(ZooModel<NDList, NDList> model, String dtype, Device device, String method) {
         PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
         if (!"float32".equals(dtype) || device.isGpu()
-                || !Arrays.asList(JniUtils.getMethodNames(block)).contains(PACK_CPU_WEIGHTS)) {
+                || !Arrays.asList(JniUtils.getMethodNames(block)).contains(method)) {
             return 0;
         }
-        try (IValue packed = IValueUtils.runMethod(block, PACK_CPU_WEIGHTS)) {
+        try (IValue packed = IValueUtils.runMethod(block, method)) {
             return (int) packed.toLong();
         }
     }
