@@ -24,7 +24,8 @@
 # --no-batching-off skips the service with batch_size=1 (its c=16 point waits for 16 queued requests).
 # A name with the suffix -mkl (e.g. smollm2-135m-mkl) runs that model's folder with its linear layers left on MKL
 # (DecodeLoop --no-pack, the service with slm.engine.pack-cpu-weights=false; no peers): list it beside the
-# plain name to compare the oneDNN layers side by side in one run.
+# plain name to compare the oneDNN layers side by side in one run. The suffix -plainhead likewise leaves a tied LM
+# head on the embedding's plain table (DecodeLoop --no-tied-head, slm.engine.pack-tied-head=false).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -67,9 +68,15 @@ say "building the harness (bench/pom.xml)"
 BENCH_CP="$(ls bench/target/slm-serve-bench-*.jar):$(cat bench/target/classpath.txt)"
 /usr/bin/python3 bench/generation/load.py --print-prompts > "$RUN_DIR/prompts.txt"
 
+# a name that runs another name's folder with different engine settings (no peers of its own)
+variant() {
+  case "$1" in *-mkl|*-plainhead) return 0 ;; *) return 1 ;; esac
+}
+
 model_dir() {
   case "$1" in
     *-mkl) model_dir "${1%-mkl}" ;;
+    *-plainhead) model_dir "${1%-plainhead}" ;;
     nano-gpt) echo "$ROOT/models/nano-gpt" ;;
     gpt2-small|smollm2-135m|qwen2.5-0.5b|gemma-3-270m) echo "$ROOT/bench/target/$1-random" ;;
     gpt2-small-int8|smollm2-135m-int8|qwen2.5-0.5b-int8) echo "$ROOT/bench/target/$1" ;;
@@ -133,12 +140,15 @@ for NAME in "${MODELS[@]}"; do
   fi
   [ -f "$DIR/model.pt" ] || { say "no model.pt in $DIR"; exit 1; }
   if [ "$PREPARE" = 1 ]; then
-    [ "$PEERS" = 1 ] && [ "${NAME%-mkl}" = "$NAME" ] && bash bench/generation/peers.sh --model "$NAME" --dir "$DIR" --out "$RUN_DIR" --prepare
+    [ "$PEERS" = 1 ] && ! variant "$NAME" && bash bench/generation/peers.sh --model "$NAME" --dir "$DIR" --out "$RUN_DIR" --prepare
     continue
   fi
   MAX_TOTAL=$(sed -n 's/^max_total_tokens=//p' "$DIR/serving.properties")
   BARE_PACK=(); SERVICE_PACK=()
-  case "$NAME" in *-mkl) BARE_PACK=(--no-pack); SERVICE_PACK=(-Dslm.engine.pack-cpu-weights=false) ;; esac
+  case "$NAME" in
+    *-mkl) BARE_PACK=(--no-pack); SERVICE_PACK=(-Dslm.engine.pack-cpu-weights=false) ;;
+    *-plainhead) BARE_PACK=(--no-tied-head); SERVICE_PACK=(-Dslm.engine.pack-tied-head=false) ;;
+  esac
 
   for BATCH in 1 16; do
     say "$NAME: bare TorchScript decode loop (DJL, no server), $BATCH sequence(s) in lockstep, ${SECONDS_PER_POINT}s"
@@ -175,7 +185,7 @@ for NAME in "${MODELS[@]}"; do
     stop_service
   done
   cp "$DIR/config.json" "$RUN_DIR/$NAME.config.json"
-  if [ "$PEERS" = 1 ] && [ "${NAME%-mkl}" = "$NAME" ]; then
+  if [ "$PEERS" = 1 ] && ! variant "$NAME"; then
     bash bench/generation/peers.sh --model "$NAME" --dir "$DIR" --out "$RUN_DIR" --tokens "$TOKENS" \
       --seconds "$SECONDS_PER_POINT" --threads "$THREADS"
   fi

@@ -371,6 +371,8 @@ class GPT2LMHeadModel(nn.Module):
         self.head_q: nn.Module = nn.Identity()
         self.row_blocks = 8  # the LM head's (set_intra_op_threads)
         self.packed_head = False  # the tied LM head runs through oneDNN (pack_cpu_weights)
+        # the head's own copy in oneDNN's layout (pack_tied_head); the embedding keeps the plain weight
+        self.register_buffer("head_packed", torch.zeros(0), persistent=False)
         # GPT-2 init: residual projections scaled by 1/sqrt(2 * n_layer)
         for blk in self.transformer.h:
             nn.init.normal_(blk.attn.c_proj.weight, std=0.02 / math.sqrt(2 * cfg.n_layer))
@@ -494,8 +496,9 @@ class GPT2LMHeadModel(nn.Module):
         h = self.transformer.ln_f(h)
         if self.quantized_head:
             return self.head_q(h).float()
-        if self.packed_head:  # wte's plain weight (the embedding shares it)
-            return onednn.linear(h, self.transformer.wte.weight, None).float()
+        if self.packed_head:  # its packed copy when it has one, else wte's plain weight (shared with the embedding)
+            w = self.head_packed if self.head_packed.numel() > 0 else self.transformer.wte.weight
+            return onednn.linear(h, w, None).float()
         return linear_t(self.transformer.wte.weight, h, None, self.row_blocks).float()
 
     @torch.jit.export
@@ -521,6 +524,18 @@ class GPT2LMHeadModel(nn.Module):
             n += blk.mlp.c_fc.pack_cpu_weights() + blk.mlp.c_proj.pack_cpu_weights()
         self.packed_head = not self.quantized_head and onednn.packable(self.transformer.wte.weight)
         return n
+
+    @torch.jit.export
+    def pack_tied_head(self) -> int:
+        """After pack_cpu_weights: gives the tied LM head its own copy of wte in oneDNN's layout (the lookup keeps
+        the plain one). Costs the table's bytes again; a one-row head product then reads at the packed layers' rate
+        (slmtorch/onednn.py). Returns 1 when packed (now or before)."""
+        if self.head_packed.numel() > 0:
+            return 1
+        if not self.packed_head:
+            return 0
+        self.head_packed = onednn.pack(self.transformer.wte.weight)
+        return 1
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:

@@ -640,6 +640,8 @@ class LlamaForCausalLM(nn.Module):
         self.head_q: nn.Module = nn.Identity()
         self.row_blocks = 8  # the LM head's (set_intra_op_threads)
         self.packed_head = False  # the LM head runs through oneDNN (pack_cpu_weights)
+        # a tied head's own copy in oneDNN's layout (pack_tied_head); the embedding keeps the plain weight
+        self.register_buffer("head_packed", torch.zeros(0), persistent=False)
         inv_freq, self.attention_factor = cfg.rope()
         # float32 always (cast leaves it): bf16 frequencies would rotate far positions wrongly
         self.register_buffer("rope_inv_freq", inv_freq.to(torch.float32))
@@ -803,8 +805,14 @@ class LlamaForCausalLM(nn.Module):
         if self.quantized_head:
             return self._softcap(self.head_q(h).float())
         if self.packed_head:
-            # an untied head is packed like any layer; a tied one shares the embedding's plain weight
-            y = onednn.linear(h, self.model.embed_tokens.weight, None) if self.tied else self.lm_head(h)
+            # an untied head is packed like any layer; a tied one reads its packed copy when it has one, else the
+            # embedding's plain weight
+            if not self.tied:
+                y = self.lm_head(h)
+            elif self.head_packed.numel() > 0:
+                y = onednn.linear(h, self.head_packed, None)
+            else:
+                y = onednn.linear(h, self.model.embed_tokens.weight, None)
             return self._softcap(y.float())
         return self._softcap(linear_t(self._lm_weight(), h, None, self.row_blocks).float())
 
@@ -837,8 +845,22 @@ class LlamaForCausalLM(nn.Module):
         return n
 
     @torch.jit.export
+    def pack_tied_head(self) -> int:
+        """After pack_cpu_weights, when the LM head shares the embedding's weight: gives the head its own copy in
+        oneDNN's layout (the lookup keeps the plain one). Costs the table's bytes again; a one-row head product
+        then reads at the packed layers' rate (slmtorch/onednn.py). Returns 1 when packed (now or before)."""
+        if self.head_packed.numel() > 0:
+            return 1
+        if not self.tied or not self.packed_head:
+            return 0
+        self.head_packed = onednn.pack(self.model.embed_tokens.weight)
+        return 1
+
+    @torch.jit.export
     def cast(self, dtype: str) -> None:
         """Casts every floating weight (not the rotary frequencies) to float32 | float16 | bfloat16."""
+        if self.packed_head:
+            raise RuntimeError("cast must come before pack_cpu_weights")
         self.model.embed_tokens.cast(dtype)
         for layer in self.model.layers:
             layer.cast(dtype)

@@ -1,6 +1,7 @@
 """pack_cpu_weights (slmtorch/onednn.py) in served GPT-2 and Llama-family archives: the archive records oneDNN's
 ops, packing counts every float32 linear layer once, releases the plain weights, keeps cache == recompute and the
-logits of the unpacked archive, leaves int8 layers alone and refuses a later cast. Torch 1.13 runs the ops'
+logits of the unpacked archive, gives a tied LM head its own copy on request (pack_tied_head), leaves int8 layers
+alone and refuses a later cast. Torch 1.13 runs the ops'
 stand-ins (plain F.linear), so this checks the graph's wiring; the real kernels are checked through libtorch
 2.7.1 by PackCpuWeightsTest, TorchLlamaDecoderTest and JlamaParityTest.
 
@@ -42,14 +43,21 @@ class PackCpuWeights(unittest.TestCase):
         g = torch.Generator().manual_seed(3)
         self.prompts = [torch.randint(0, 97, (k,), generator=g).tolist() for k in (5, 11, 2)]
 
-    def check(self, sm: torch.jit.ScriptModule, layers: int, ids: torch.Tensor):
+    def check(self, sm: torch.jit.ScriptModule, layers: int, ids: torch.Tensor, tied: bool = True):
         self.assertTrue(records_onednn(sm))
         want = sm.logits_all(ids)
         before = greedy_cached_batch(sm, self.prompts, 6, [2, 0, 3])
         self.assertGreater(plain_weights(sm), 0)
+        self.assertEqual(sm.pack_tied_head(), 0)  # only after the layers
         self.assertEqual(sm.pack_cpu_weights(), layers)
         self.assertEqual(plain_weights(sm), 0)
         self.assertEqual(sm.pack_cpu_weights(), layers)  # again: nothing changes
+        torch.testing.assert_close(sm.logits_all(ids), want, rtol=1e-5, atol=1e-5)
+        self.assertEqual(greedy_cached_batch(sm, self.prompts, 6, [2, 0, 3]), before)
+        # a tied head's own copy: the step reads it, the lookup and logits_all keep the plain table
+        self.assertEqual(sm.pack_tied_head(), int(tied))
+        self.assertEqual(sm.head_packed.numel() > 0, tied)
+        self.assertEqual(sm.pack_tied_head(), int(tied))  # again: nothing changes
         torch.testing.assert_close(sm.logits_all(ids), want, rtol=1e-5, atol=1e-5)
         self.assertEqual(greedy_cached_batch(sm, self.prompts, 6, [2, 0, 3]), before)
         with self.assertRaises(Exception) as e:
@@ -62,7 +70,7 @@ class PackCpuWeights(unittest.TestCase):
             with self.subTest(shape=shape):
                 model, cfg, _ = tiny(shape, std=0.2)
                 self.assertEqual(cfg.num_hidden_layers, 2)
-                self.check(llama.script_for_serving(copy.deepcopy(model)), layers, ids)
+                self.check(llama.script_for_serving(copy.deepcopy(model)), layers, ids, tied=cfg.tie_word_embeddings)
 
     def test_gpt2(self):
         ids = torch.tensor([self.prompts[1]])
@@ -72,8 +80,10 @@ class PackCpuWeights(unittest.TestCase):
         model, _, _ = tiny("llama-tiny", std=0.2)
         sm = llama.script_for_serving(copy.deepcopy(model), quantize="int8")
         self.assertEqual(sm.pack_cpu_weights(), 0)
+        self.assertEqual(sm.pack_tied_head(), 0)
         g = gpt2.script_for_serving(copy.deepcopy(tiny_model()), quantize="int8")
         self.assertEqual(g.pack_cpu_weights(), 0)
+        self.assertEqual(g.pack_tied_head(), 0)
 
 
 if __name__ == "__main__":

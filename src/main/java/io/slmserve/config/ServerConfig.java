@@ -94,6 +94,16 @@ public interface ServerConfig {
         @WithDefault("true")
         boolean packCpuWeights();
 
+        /**
+         * With pack-cpu-weights: a decoder whose LM head shares the token embedding's weight (tied, as in GPT-2,
+         * SmolLM2, Qwen2.5-0.5B, Gemma) also gets a copy of that table in oneDNN's layout for the head, while the
+         * lookup keeps the plain one. Costs the table's bytes again (GPT-2 small +154 MB, SmolLM2-135M +113 MB,
+         * Qwen2.5-0.5B +545 MB); one decode step was 4-8% faster (bench/generation/README.md). false: the head
+         * reads the plain table.
+         */
+        @WithDefault("true")
+        boolean packTiedHead();
+
         /** Inter-op threads of libtorch (process-wide, fixed at engine start). */
         @WithDefault("1")
         int interOpThreads();

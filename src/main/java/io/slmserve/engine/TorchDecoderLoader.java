@@ -64,8 +64,10 @@ final class TorchDecoderLoader {
                     "forward_mixed");
             // the reorder runs on both cores: on a short-lived thread, as the warm-up does (GenerativeWarmUp.run)
             ZooModel<NDList, NDList> loaded = model;
-            int packed = settings.packCpuWeights() ? GenerativeWarmUp.onOwnThread("slm-pack-weights",
-                    () -> TorchScriptLoader.packCpuWeights(loaded, target.dtype(), target.device())) : 0;
+            int[] packed = settings.packCpuWeights() ? GenerativeWarmUp.onOwnThread("slm-pack-weights",
+                    () -> new int[] {TorchScriptLoader.packCpuWeights(loaded, target.dtype(), target.device()),
+                        settings.packTiedHead() ? TorchScriptLoader.packTiedHead(loaded, target.dtype(),
+                                target.device()) : 0}) : new int[2];
             DecoderInfo info = new DecoderInfo(vocab, spec.batchSize(), maxTotal, folder.eosTokenIds(),
                     folder.eosToken().textOrEmpty(), folder.bosToken().textOrEmpty(), folder.chatTemplate(), false,
                     maxTotal, bos, folder.generationDefaults());
@@ -76,7 +78,8 @@ final class TorchDecoderLoader {
             GenerativeWarmUp.run(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
             LOG.infof("model %s: TorchScript decoder on %s in %s%s, loaded and warmed in %d ms (%d slots x %d "
                     + "tokens, vocab %d)", spec.id(), target.device(), target.dtype(),
-                    packed > 0 ? ", " + packed + " linear layers on oneDNN" : "",
+                    packed[0] > 0 ? ", " + packed[0] + " linear layers" + (packed[1] > 0 ? " and a packed tied head" : "")
+                            + " on oneDNN" : "",
                     (System.nanoTime() - start) / 1_000_000, info.slots(), maxTotal, info.vocabularySize());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;

@@ -97,6 +97,20 @@ final class TorchScriptLoader {
         return packOnCpuInFloat32(model, dtype, device, PACK_CPU_WEIGHTS);
     }
 
+    /** The decoder archives' method that gives a tied LM head its own copy in oneDNN's layout. */
+    static final String PACK_TIED_HEAD = "pack_tied_head";
+
+    /**
+     * After {@link #packCpuWeights}: an LM head that shares the token embedding's weight gets its own copy of it in
+     * oneDNN's layout (the lookup keeps the plain table), so that the head's one-row product reads at the packed
+     * layers' rate. Archives without the method, untied heads and unpacked models are left as they are.
+     *
+     * @return 1 when the head reads a packed copy
+     */
+    static int packTiedHead(ZooModel<NDList, NDList> model, String dtype, Device device) {
+        return packOnCpuInFloat32(model, dtype, device, PACK_TIED_HEAD);
+    }
+
     /** Runs the archive's packing method (returning the layers packed) on CPU in float32; 0 elsewhere or without it. */
     private static int packOnCpuInFloat32(ZooModel<NDList, NDList> model, String dtype, Device device, String method) {
         PtSymbolBlock block = (PtSymbolBlock) model.getBlock();

@@ -75,6 +75,11 @@ class HalfPrecisionEncoderTest {
         }
 
         @Override
+        public boolean packTiedHead() {
+            return true;
+        }
+
+        @Override
         public int interOpThreads() {
             return 1;
         }

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * slm.engine.pack-cpu-weights: the trained nano-gpt and nano-llama, re-scripted at test time with the current
  * converters (which export pack_cpu_weights), served with their float32 linear layers in oneDNN's layout give the
  * held-out perplexity and greedy tokens of the same archive on MKL's sgemm; with the cache, as recomputed; every
- * linear layer is packed; int8 and float16 archives are left alone, and a cast after packing is refused.
+ * linear layer is packed, and the tied LM head gets its own packed copy (slm.engine.pack-tied-head) or reads the
+ * embedding's plain table; int8 and float16 archives are left alone, and a cast after packing is refused.
  */
 class PackCpuWeightsTest {
 
@@ -59,9 +60,13 @@ class PackCpuWeightsTest {
                 ZooModel<NDList, NDList> half = TorchScriptLoader.load(dir, "model.pt", "float16", Device.cpu());
                 ZooModel<NDList, NDList> fp32 = TorchScriptLoader.load(dir, "model.pt", "float32", Device.cpu())) {
             assertEquals(0, TorchScriptLoader.packCpuWeights(q, "float32", Device.cpu()));
+            assertEquals(0, TorchScriptLoader.packTiedHead(q, "float32", Device.cpu()), "int8 head");
             assertEquals(0, TorchScriptLoader.packCpuWeights(half, "float16", Device.cpu()));
+            assertEquals(0, TorchScriptLoader.packTiedHead(half, "float16", Device.cpu()), "float16 head");
+            assertEquals(0, TorchScriptLoader.packTiedHead(fp32, "float32", Device.cpu()), "head before the layers");
             assertEquals(20, TorchScriptLoader.packCpuWeights(fp32, "float32", Device.cpu()));
             assertEquals(20, TorchScriptLoader.packCpuWeights(fp32, "float32", Device.cpu()), "packing twice");
+            assertEquals(1, TorchScriptLoader.packTiedHead(fp32, "float32", Device.cpu()));
             try (IValue dtype = IValue.from("float32")) {
                 Exception e = assertThrows(Exception.class,
                         () -> IValueUtils.runMethod((PtSymbolBlock) fp32.getBlock(), "cast", dtype).close());
@@ -73,8 +78,13 @@ class PackCpuWeightsTest {
     private static void check(String id, Path dir, int layers) throws Exception {
         try (ZooModel<NDList, NDList> zoo = TorchScriptLoader.load(dir, "model.pt", "float32", Device.cpu())) {
             assertEquals(layers, TorchScriptLoader.packCpuWeights(zoo, "float32", Device.cpu()), id + " layers");
+            assertEquals(1, TorchScriptLoader.packTiedHead(zoo, "float32", Device.cpu()), id + " tied head");
+            assertEquals(1, TorchScriptLoader.packTiedHead(zoo, "float32", Device.cpu()), id + " tied head again");
         }
-        try (LoadedModel sgemm = load(dir, false); LoadedModel packed = load(dir, true)) {
+        // packed: the layers and the tied head's own copy (the defaults); the cache's perplexity runs the step's
+        // head, logits_all the embedding's plain table
+        try (LoadedModel sgemm = load(dir, false, false); LoadedModel packed = load(dir, true, true);
+                LoadedModel plainHead = load(dir, true, false)) {
             long[] ids = Int8DecoderTest.heldout(sgemm, dir);
             double[] p = Int8DecoderTest.perplexities(sgemm, ids);
             double[] q = Int8DecoderTest.perplexities(packed, ids);
@@ -84,6 +94,8 @@ class PackCpuWeightsTest {
             assertTrue(Math.abs(q[0] / p[0] - 1) < 1e-4, "oneDNN " + q[0] + " vs sgemm " + p[0]);
             assertTrue(Math.abs(q[1] / p[1] - 1) < 1e-4, "oneDNN logits_all " + q[1] + " vs sgemm " + p[1]);
             assertTrue(Math.abs(q[0] / q[1] - 1) < 1e-4, "oneDNN cache " + q[0] + " vs logits_all " + q[1]);
+            double r = Int8DecoderTest.perplexities(plainHead, ids)[0];
+            assertTrue(Math.abs(r / p[0] - 1) < 1e-4, "oneDNN, head on the plain table " + r + " vs sgemm " + p[0]);
             List<Long> greedy = Int8DecoderTest.greedy(packed, ids, GREEDY);
             assertEquals(Int8DecoderTest.greedy(sgemm, ids, GREEDY), greedy, id + ": oneDNN vs sgemm greedy");
             assertEquals(Int8DecoderTest.greedyRecompute(packed, ids, GREEDY), greedy,
@@ -91,13 +103,18 @@ class PackCpuWeightsTest {
         }
     }
 
-    private static LoadedModel load(Path dir, boolean pack) throws Exception {
+    private static LoadedModel load(Path dir, boolean pack, boolean tiedHead) throws Exception {
         ModelSpec spec = new ModelSpec(dir.getFileName().toString(), dir, ModelTask.TEXT_GENERATION, 1, Duration.ZERO,
                 4096, 1, 1, 1, MAX_IDS + 63, Map.of(), MAX_IDS + 64);
         return new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults() {
             @Override
             public boolean packCpuWeights() {
                 return pack;
+            }
+
+            @Override
+            public boolean packTiedHead() {
+                return tiedHead;
             }
         }).load(spec);
     }

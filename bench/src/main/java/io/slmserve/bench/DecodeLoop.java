@@ -32,14 +32,17 @@ import java.util.Map;
  *
  * <pre>
  * java -cp ... io.slmserve.bench.DecodeLoop --model-dir DIR --prompts FILE --tokens 64 --threads 1 \
- *     --slots 16 --max-total 512 --seconds 20 [--batch B] [--copy-logits] [--no-pack] [--profile trace.json]
+ *     --slots 16 --max-total 512 --seconds 20 [--batch B] [--copy-logits] [--no-pack] [--no-tied-head]
+ *     [--graph-optimizer] [--profile trace.json]
  * </pre>
  * Prints one JSON line: tokens/s, ms per token (prefill included, as a client sees it), CPU ms per token
  * (the process's CPU time: steadier than wall time on a shared machine), median prefill and decode-step
  * times. {@code --copy-logits} copies the [1, V] logits to the JVM and takes the argmax there
  * instead, as the service does, to show what that costs. {@code --batch B} runs B sequences in lockstep (one
  * prefill call, then decode calls of B rows): the engine's own batching gain, without the service. {@code --no-pack}
- * keeps the archive's plain weights (the service's {@code slm.engine.pack-cpu-weights=false}).
+ * keeps the archive's plain weights (the service's {@code slm.engine.pack-cpu-weights=false}); {@code --no-tied-head}
+ * leaves a tied LM head on the embedding's plain weight ({@code slm.engine.pack-tied-head=false}); {@code
+ * --graph-optimizer} turns TorchScript's graph executor optimizer on (libtorch's default; the service's is off).
  */
 public final class DecodeLoop {
 
@@ -48,10 +51,10 @@ public final class DecodeLoop {
     private final NDArray cacheK;
     private final NDArray cacheV;
     private final boolean copyLogits;
-    private final List<Double> prefillMs = new ArrayList<>();
-    private final List<Double> stepMs = new ArrayList<>();
+    final List<Double> prefillMs = new ArrayList<>();
+    final List<Double> stepMs = new ArrayList<>();
 
-    private DecodeLoop(ZooModel<NDList, NDList> model, int slots, int maxTotal, boolean copyLogits) {
+    DecodeLoop(ZooModel<NDList, NDList> model, int slots, int maxTotal, boolean copyLogits) {
         this.scope = model.getNDManager().newSubManager();
         PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
         this.cacheK = newCache(block, slots, maxTotal);
@@ -77,39 +80,12 @@ public final class DecodeLoop {
         double seconds = Double.parseDouble(opt.getOrDefault("seconds", "20"));
         boolean copy = opt.containsKey("copy-logits");
         int batch = Args.integer(opt, "batch", 1);
-        List<String> prompts = Files.readAllLines(Path.of(Args.required(opt, "prompts"))).stream()
-                .filter(s -> !s.isBlank()).toList();
 
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-        List<long[]> ids = new ArrayList<>();
-        try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"),
-                Map.of("addSpecialTokens", "true"))) {
-            for (String p : prompts) {
-                ids.add(tokenizer.encode(p).getIds());
-            }
-        }
-        Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
-                .optModelPath(dir).optModelName("model").optEngine("PyTorch")
-                .optTranslator(new NoopTranslator()).build();
-        try (ZooModel<NDList, NDList> model = criteria.loadModel()) {
-            JniUtils.setNumThreads(threads); // per thread in libtorch, as in the service's worker
-            PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
-            if (Arrays.asList(JniUtils.getMethodNames(block)).contains("set_intra_op_threads")) {
-                // as the service's TorchDecoderSession does: one-row products in row blocks only with threads > 1
-                try (IValue t = IValue.from((long) threads);
-                     IValue none = IValueUtils.runMethod(block, "set_intra_op_threads", t)) {
-                    assert !none.isTensor(); // the method returns nothing
-                }
-            }
-            if (!opt.containsKey("no-pack")
-                    && Arrays.asList(JniUtils.getMethodNames(block)).contains("pack_cpu_weights")) {
-                // as the service's loader does (slm.engine.pack-cpu-weights): fp32 layers in oneDNN's layout
-                try (IValue n = IValueUtils.runMethod(block, "pack_cpu_weights")) {
-                    System.err.println("pack_cpu_weights: " + n.toLong() + " layers");
-                }
-            }
+        List<long[]> ids = prompts(dir, Path.of(Args.required(opt, "prompts")));
+        try (ZooModel<NDList, NDList> model = load(dir, threads, opt)) {
             DecodeLoop loop = new DecodeLoop(model, slots, maxTotal, copy);
             long warmEnd = System.nanoTime() + 3_000_000_000L;
             for (int k = 0; k < 2 || System.nanoTime() < warmEnd; k++) {
@@ -153,7 +129,7 @@ public final class DecodeLoop {
      * positions past each row's end, as the service pads), then tokens - 1 decode calls of one token per row;
      * returns the tokens generated.
      */
-    private int generate(List<long[]> prompts, int tokens) {
+    int generate(List<long[]> prompts, int tokens) {
         int rows = prompts.size();
         int width = prompts.stream().mapToInt(p -> p.length).max().orElse(1);
         long[] ids = new long[rows * width];
@@ -217,8 +193,60 @@ public final class DecodeLoop {
         }
     }
 
+    /**
+     * Loads the archive in dir as the service's worker runs it: intra-op threads, row blocks, and (unless --no-pack /
+     * --no-tied-head in opt) oneDNN's layout for the linear layers and a tied LM head's own packed copy.
+     */
+    static ZooModel<NDList, NDList> load(Path dir, int threads, Map<String, String> opt) throws Exception {
+        Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
+                .optModelPath(dir).optModelName("model").optEngine("PyTorch")
+                .optTranslator(new NoopTranslator()).build();
+        ZooModel<NDList, NDList> model = criteria.loadModel();
+        JniUtils.setNumThreads(threads); // per thread in libtorch, as in the service's worker
+        // as the service's sessions run (slm.engine.graph-optimizer=false, DjlRuntime): with libtorch's default the
+        // profiling executor keeps re-analysing the step's graph (alias analysis, dead code, fuser checks: about 10%
+        // of a SmolLM2 step's samples under perf)
+        JniUtils.setGraphExecutorOptimize(opt.containsKey("graph-optimizer"));
+        PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
+        List<String> methods = Arrays.asList(JniUtils.getMethodNames(block));
+        if (methods.contains("set_intra_op_threads")) {
+            // as the service's TorchDecoderSession does: one-row products in row blocks only with threads > 1
+            try (IValue t = IValue.from((long) threads);
+                 IValue none = IValueUtils.runMethod(block, "set_intra_op_threads", t)) {
+                assert !none.isTensor(); // the method returns nothing
+            }
+        }
+        if (!opt.containsKey("no-pack") && methods.contains("pack_cpu_weights")) {
+            // as the service's loader does (slm.engine.pack-cpu-weights): fp32 layers in oneDNN's layout
+            try (IValue n = IValueUtils.runMethod(block, "pack_cpu_weights")) {
+                System.err.println(dir.getFileName() + ": pack_cpu_weights " + n.toLong() + " layers");
+            }
+            if (!opt.containsKey("no-tied-head") && methods.contains("pack_tied_head")) {
+                // slm.engine.pack-tied-head: a tied LM head's own packed copy
+                try (IValue n = IValueUtils.runMethod(block, "pack_tied_head")) {
+                    System.err.println(dir.getFileName() + ": pack_tied_head " + n.toLong());
+                }
+            }
+        }
+        return model;
+    }
+
+    /** Token ids of the non-blank lines of the prompts file, as the archive's tokenizer encodes them. */
+    static List<long[]> prompts(Path dir, Path file) throws Exception {
+        List<long[]> ids = new ArrayList<>();
+        try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"),
+                Map.of("addSpecialTokens", "true"))) {
+            for (String p : Files.readAllLines(file)) {
+                if (!p.isBlank()) {
+                    ids.add(tokenizer.encode(p).getIds());
+                }
+            }
+        }
+        return ids;
+    }
+
     /** The prompts of sequences k .. k + rows - 1, cycling through the list. */
-    private static List<long[]> batchOf(List<long[]> ids, int k, int rows) {
+    static List<long[]> batchOf(List<long[]> ids, int k, int rows) {
         List<long[]> out = new ArrayList<>(rows);
         for (int b = 0; b < rows; b++) {
             out.add(ids.get((k + b) % ids.size()));
@@ -226,7 +254,7 @@ public final class DecodeLoop {
         return out;
     }
 
-    private static double median(List<Double> values) {
+    static double median(List<Double> values) {
         if (values.isEmpty()) {
             return Double.NaN;
         }
