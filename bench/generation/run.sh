@@ -25,7 +25,9 @@
 # A name with the suffix -mkl (e.g. smollm2-135m-mkl) runs that model's folder with its linear layers left on MKL
 # (DecodeLoop --no-pack, the service with slm.engine.pack-cpu-weights=false; no peers): list it beside the
 # plain name to compare the oneDNN layers side by side in one run. The suffix -plainhead likewise leaves a tied LM
-# head on the embedding's plain table (DecodeLoop --no-tied-head, slm.engine.pack-tied-head=false).
+# head on the embedding's plain table (DecodeLoop --no-tied-head, slm.engine.pack-tied-head=false). The suffix -fp16w
+# runs that model's weights rounded to fp16 and served in float32 (models/tools/fp16_weights.py: FBGEMM's
+# fp16-weight GEMM on the CPU), in its own folder, with the fp16 floor (half the bytes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -70,7 +72,7 @@ BENCH_CP="$(ls bench/target/slm-serve-bench-*.jar):$(cat bench/target/classpath.
 
 # a name that runs another name's folder with different engine settings (no peers of its own)
 variant() {
-  case "$1" in *-mkl|*-plainhead) return 0 ;; *) return 1 ;; esac
+  case "$1" in *-mkl|*-plainhead|*-fp16w) return 0 ;; *) return 1 ;; esac
 }
 
 model_dir() {
@@ -80,6 +82,7 @@ model_dir() {
     nano-gpt) echo "$ROOT/models/nano-gpt" ;;
     gpt2-small|smollm2-135m|qwen2.5-0.5b|gemma-3-270m) echo "$ROOT/bench/target/$1-random" ;;
     gpt2-small-int8|smollm2-135m-int8|qwen2.5-0.5b-int8) echo "$ROOT/bench/target/$1" ;;
+    *-fp16w) echo "$ROOT/bench/target/$1" ;;
     *) echo "$ROOT/models/$1" ;;
   esac
 }
@@ -103,6 +106,10 @@ write_model() {
         (cd models/tools && /usr/bin/python3 -m slmtorch.random_snapshot --shape "${name%-int8}" --out "$snapshot" >&2)
       /usr/bin/python3 models/tools/convert.py "$snapshot" "$dir" --max-total-tokens 512 --name "$name" \
         --quantize int8 >&2 ;;
+    *-fp16w)  # the fp32 shape's folder (same seed-0 weights) rounded to fp16, served in float32 (FBGEMM)
+      local src; src=$(model_dir "${name%-fp16w}")
+      [ -f "$src/model.pt" ] || write_model "${name%-fp16w}" "$src"
+      /usr/bin/python3 models/tools/fp16_weights.py "$src" "$dir" >&2 ;;
     *) say "no writer for $name"; exit 1 ;;
   esac
 }

@@ -1,7 +1,7 @@
 """One converter for every family: a Hugging Face snapshot folder -> a served slm-serve model folder.
 
     /usr/bin/python3 models/tools/convert.py SNAPSHOT_DIR OUT_DIR [--dtype float32|float16|bfloat16] [--name ID]
-        [--quantize int8]
+        [--quantize int8 | --fp16-weights]
         [--max-total-tokens N] [--batch-size N]
 
 ``--quantize int8``: decoders (gpt2 and the Llama family): every linear layer and the LM head become int8 per
@@ -9,6 +9,11 @@ output channel run by FBGEMM's int8 GEMM (slmtorch/qlinear.py, QLinear), about a
 decode step. Encoders (bert, roberta, xlm-roberta, distilbert): matrices int8 with a scale per 32 inputs and the
 word embeddings int8, dequantized once at load (encoder_int8.py): a quarter of the fp32 file, fp32 speed. BART
 and T5 refuse it.
+
+``--fp16-weights``: decoders store their weights in fp16 and are served in float32 (option.dtype=float32); on the
+CPU the engine packs every linear layer and a tied LM head for FBGEMM's fp16-weight GEMM, which widens the weights
+inside the kernel: the float32 products of the stored weights at half the bytes per decode step
+(slmtorch/fp16weights.py, slm.engine.fp16-weight-gemm).
 
 Dispatches on config.json's model_type through FAMILIES (model_type -> module under models/tools/families/
 with ``convert(snapshot_dir, out_dir, args)``); adding a family is one entry there. Weights are read from
@@ -58,6 +63,11 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("out_dir")
     ap.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"),
                     help="weights of the archive and option.dtype of serving.properties")
+    ap.add_argument("--fp16-weights", action="store_true",
+                    help="decoders (gpt2 and the Llama family): store the weights in fp16 and serve them in float32; "
+                         "on the CPU the server then runs the linear layers and a tied LM head through FBGEMM's "
+                         "fp16-weight GEMM (half the bytes per decode step; slmtorch/fp16weights.py). Exact for "
+                         "bf16 checkpoints (values of magnitude >= 2^-17), a rounding for fp32 ones")
     ap.add_argument("--quantize", choices=("int8",), default=None,
                     help="decoders (gpt2, Llama family): linear layers and LM head int8 per output channel, "
                          "activations rounded per row to 7 bits at run time (slmtorch/qlinear.py; CPU: FBGEMM's "
@@ -79,6 +89,11 @@ def convert(snapshot_dir: str, out_dir: str, args) -> None:
     with open(cfg_path, encoding="utf-8") as f:
         model_type = json.load(f).get("model_type")
     family = family_for(model_type)
+    if getattr(args, "fp16_weights", False):
+        if family not in ("families.gpt2_family", "families.llama_family"):
+            raise ValueError(f"--fp16-weights is for decoders (gpt2 and the Llama family), not {model_type}")
+        if getattr(args, "quantize", None) or args.dtype != "float32":
+            raise ValueError("--fp16-weights serves in float32: it takes neither --quantize nor --dtype")
     if getattr(args, "quantize", None) and family in ("families.bart_family", "families.t5_family"):
         raise ValueError(f"--quantize {args.quantize} is for decoders (gpt2 and the Llama family) and encoders "
                          f"(bert, roberta, xlm-roberta, distilbert), not {model_type}")

@@ -155,8 +155,9 @@ def check_scripted(scripted, model: gpt2.GPT2LMHeadModel, cfg: gpt2.GPT2Config) 
 
 def write_served_folder(model: gpt2.GPT2LMHeadModel, cfg: gpt2.GPT2Config, tokenizer_json: str, out_dir: str,
                         model_name: str = "gpt2", readme: Optional[str] = None, batch_size: int = 16,
-                        quantize: Optional[str] = None):
-    """model.pt (TorchScript, fp32 weights, or int8 linear layers with quantize="int8"), tokenizer.json,
+                        quantize: Optional[str] = None, archive_dtype: str = "float32"):
+    """model.pt (TorchScript, fp32 weights, or int8 linear layers with quantize="int8"; archive_dtype float16: the
+    weights stored in fp16, still served in float32, slmtorch/fp16weights.py), tokenizer.json,
     tokenizer_config.json, config.json, serving.properties; README.md only if given. Returns the in-memory
     scripted module."""
     os.makedirs(out_dir, exist_ok=True)
@@ -167,6 +168,8 @@ def write_served_folder(model: gpt2.GPT2LMHeadModel, cfg: gpt2.GPT2Config, token
     err = check_scripted(scripted, reference, cfg)
     if err > 1e-4:
         raise AssertionError(f"scripted model differs from eager by {err}")
+    if archive_dtype != "float32":
+        scripted.cast(archive_dtype)
     scripted.save(os.path.join(out_dir, "model.pt"))
     if os.path.abspath(tokenizer_json) != os.path.abspath(os.path.join(out_dir, "tokenizer.json")):
         shutil.copyfile(tokenizer_json, os.path.join(out_dir, "tokenizer.json"))
@@ -204,7 +207,7 @@ def model_from_archive(archive, model_dir: str):
     modules = dict(archive.named_modules())
     sd = {}
     for k, v in archive.state_dict().items():
-        if k.endswith(".weight_packed"):  # pack_cpu_weights' slot (empty in a saved archive)
+        if k.rsplit(".", 1)[-1] in ("weight_packed", "head_packed"):  # the packing slots (empty in a saved archive)
             continue
         owner = modules[k.rsplit(".", 1)[0]]
         out_major = k.endswith(".weight") and hasattr(owner, "out_major") and bool(owner.out_major)

@@ -19,7 +19,8 @@ def convert(snapshot_dir: str, out_dir: str, args) -> None:
               "`models/tools/convert.py`. See the source model card for licence and data.\n")
     convert_gpt2.write_served_folder(model, cfg, os.path.join(snapshot_dir, "tokenizer.json"), out_dir,
                                      model_name=name, readme=readme, batch_size=args.batch_size,
-                                     quantize=getattr(args, "quantize", None))
+                                     quantize=getattr(args, "quantize", None),
+                                     archive_dtype="float16" if getattr(args, "fp16_weights", False) else "float32")
     snapshot.copy_tokenizer_files(snapshot_dir, out_dir, ("special_tokens_map.json", "generation_config.json",
                                                           "chat_template.jinja", "tokenizer.json"))
     max_total = min(cfg.n_positions, args.max_total_tokens or cfg.n_positions)

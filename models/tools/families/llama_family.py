@@ -49,11 +49,12 @@ def write_archive(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, path: s
 
 def write_served_folder(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, tokenizer_dir: str, out_dir: str,
                         model_name: str = "llama", max_total_tokens: Optional[int] = None, dtype: str = "float32",
-                        batch_size: int = 16, quantize: Optional[str] = None) -> None:
-    """model.pt, config.json, the tokenizer files found in tokenizer_dir, serving.properties."""
+                        batch_size: int = 16, quantize: Optional[str] = None, fp16_weights: bool = False) -> None:
+    """model.pt, config.json, the tokenizer files found in tokenizer_dir, serving.properties. fp16_weights: the
+    archive stores fp16 weights, served in dtype (float32; slmtorch/fp16weights.py)."""
     dtype_of(dtype)
     os.makedirs(out_dir, exist_ok=True)
-    err = write_archive(model, cfg, os.path.join(out_dir, "model.pt"), dtype, quantize)
+    err = write_archive(model, cfg, os.path.join(out_dir, "model.pt"), "float16" if fp16_weights else dtype, quantize)
     with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(cfg.to_hf_dict(), f, indent=2)
         f.write("\n")
@@ -135,7 +136,7 @@ def convert(snapshot_dir: str, out_dir: str, args) -> None:
     model, cfg = load(snapshot_dir, args.max_total_tokens or None)
     write_served_folder(model, cfg, snapshot_dir, out_dir, model_name=args.name or os.path.basename(out_dir),
                         max_total_tokens=args.max_total_tokens, dtype=args.dtype, batch_size=args.batch_size,
-                        quantize=getattr(args, "quantize", None))
+                        quantize=getattr(args, "quantize", None), fp16_weights=getattr(args, "fp16_weights", False))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from slmtorch import lora, onednn
+from slmtorch import fp16weights, lora, onednn
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of,  # noqa: F401
                              to_buffers)  # to_buffers: for callers
@@ -113,6 +113,8 @@ class Conv1D(nn.Module):
     about 1.5x faster on these machines than x @ weight (bench/generation/README.md, decode-step GEMMs); one
     row is split into row blocks so that both cores work (slmtorch/rowsplit.py)."""
 
+    packed16: Optional[torch.classes.quantized.LinearPackedParamsBase]
+
     def __init__(self, n_in: int, n_out: int):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(n_in, n_out))
@@ -122,11 +124,16 @@ class Conv1D(nn.Module):
         # after pack_cpu_weights: the [out, in] weight in oneDNN's layout (slmtorch/onednn.py), replacing the plain one
         self.packed = False
         self.register_buffer("weight_packed", torch.zeros(0), persistent=False)
+        # after pack_fp16_weights: weight and bias packed for FBGEMM's fp16-weight GEMM (slmtorch/fp16weights.py)
+        self.packed16 = None
         nn.init.normal_(self.weight, std=0.02)
 
     def forward(self, x: Tensor) -> Tensor:
         x2 = x.reshape(-1, x.shape[-1])
-        if self.packed:
+        p16 = self.packed16
+        if p16 is not None:
+            y = fp16weights.linear(x2, p16)
+        elif self.packed:
             y = onednn.linear(x2, self.weight_packed, self.bias)
         elif self.out_major:
             y = linear_t(self.weight, x2, self.bias, self.row_blocks)
@@ -147,11 +154,23 @@ class Conv1D(nn.Module):
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
-        if self.packed:
-            raise RuntimeError("cast must come before pack_cpu_weights")
+        if self.packed or self.packed16 is not None:
+            raise RuntimeError("cast must come before pack_cpu_weights and pack_fp16_weights")
         dt = dtype_of(dtype)
         self.weight = self.weight.to(dt)
         self.bias = self.bias.to(dt)
+
+    @torch.jit.export
+    def pack_fp16_weights(self) -> int:
+        """Packs a served [out, in] weight for FBGEMM's fp16-weight GEMM when its float32 values are all fp16 values
+        (slmtorch/fp16weights.py); 1 when packed (now or before), else 0."""
+        if self.packed16 is not None:
+            return 1
+        if self.packed or not self.out_major or not fp16weights.exact(self.weight):
+            return 0
+        self.packed16 = fp16weights.pack(self.weight, self.bias)
+        self.weight = torch.zeros(0)
+        return 1
 
     @torch.jit.export
     def pack_cpu_weights(self) -> int:
@@ -354,6 +373,8 @@ def lora_shapes(cfg: GPT2Config) -> Dict[str, List[int]]:
 class GPT2LMHeadModel(nn.Module):
     """GPT-2 LM. ``forward`` is the serving step (KV cache); ``logits_all`` is the plain full-sequence pass."""
 
+    head16: Optional[torch.classes.quantized.LinearPackedParamsBase]
+
     def __init__(self, cfg: GPT2Config):
         super().__init__()
         self.cfg_n_layer = cfg.n_layer
@@ -373,6 +394,8 @@ class GPT2LMHeadModel(nn.Module):
         self.packed_head = False  # the tied LM head runs through oneDNN (pack_cpu_weights)
         # the head's own copy in oneDNN's layout (pack_tied_head); the embedding keeps the plain weight
         self.register_buffer("head_packed", torch.zeros(0), persistent=False)
+        # the head's own fp16 copy of wte for FBGEMM (pack_fp16_weights), when wte holds fp16 values
+        self.head16 = None
         # GPT-2 init: residual projections scaled by 1/sqrt(2 * n_layer)
         for blk in self.transformer.h:
             nn.init.normal_(blk.attn.c_proj.weight, std=0.02 / math.sqrt(2 * cfg.n_layer))
@@ -496,6 +519,9 @@ class GPT2LMHeadModel(nn.Module):
         h = self.transformer.ln_f(h)
         if self.quantized_head:
             return self.head_q(h).float()
+        head16 = self.head16
+        if head16 is not None:
+            return fp16weights.linear(h, head16)
         if self.packed_head:  # its packed copy when it has one, else wte's plain weight (shared with the embedding)
             w = self.head_packed if self.head_packed.numel() > 0 else self.transformer.wte.weight
             return onednn.linear(h, w, None).float()
@@ -526,13 +552,29 @@ class GPT2LMHeadModel(nn.Module):
         return n
 
     @torch.jit.export
+    def pack_fp16_weights(self) -> int:
+        """Called by the engine after load and cast, before pack_cpu_weights: float32 linear layers on the CPU whose
+        values are all fp16 values (archives written with convert.py --fp16-weights) are packed for FBGEMM's
+        fp16-weight GEMM (slmtorch/fp16weights.py), and the tied LM head gets an fp16 copy of wte (the lookup keeps
+        the plain one). Returns the layers packed, the head included."""
+        n = 0
+        for blk in self.transformer.h:
+            n += blk.attn.c_attn.pack_fp16_weights() + blk.attn.c_proj.pack_fp16_weights()
+            n += blk.mlp.c_fc.pack_fp16_weights() + blk.mlp.c_proj.pack_fp16_weights()
+        if not self.quantized_head:
+            if self.head16 is None and fp16weights.exact(self.transformer.wte.weight):
+                self.head16 = fp16weights.pack(self.transformer.wte.weight, None)
+            n += int(self.head16 is not None)
+        return n
+
+    @torch.jit.export
     def pack_tied_head(self) -> int:
         """After pack_cpu_weights: gives the tied LM head its own copy of wte in oneDNN's layout (the lookup keeps
         the plain one). Costs the table's bytes again; a one-row head product then reads at the packed layers' rate
         (slmtorch/onednn.py). Returns 1 when packed (now or before)."""
         if self.head_packed.numel() > 0:
             return 1
-        if not self.packed_head:
+        if not self.packed_head or self.head16 is not None:
             return 0
         self.head_packed = onednn.pack(self.transformer.wte.weight)
         return 1
@@ -540,6 +582,8 @@ class GPT2LMHeadModel(nn.Module):
     @torch.jit.export
     def cast(self, dtype: str) -> None:
         """Casts every floating weight in place to float32 | float16 | bfloat16 (call once after load)."""
+        if self.head16 is not None:
+            raise RuntimeError("cast must come before pack_cpu_weights and pack_fp16_weights")
         self.transformer.wte.cast(dtype)
         self.transformer.wpe.cast(dtype)
         for blk in self.transformer.h:

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from slmtorch import lora, onednn, rope
+from slmtorch import fp16weights, lora, onednn, rope
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.gpt2 import StepPlan, plan_step, write_cache
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
@@ -156,6 +156,8 @@ class Linear(nn.Module):
     """nn.Linear's names and [out, in] layout; bias only when asked. Serving computes y^T = W @ x^T (the GEMM
     form gpt2.py measured faster for the few rows of a decode step; one row in row blocks, slmtorch/rowsplit.py)."""
 
+    packed16: Optional[torch.classes.quantized.LinearPackedParamsBase]
+
     def __init__(self, n_in: int, n_out: int, bias: bool, std: float = 0.02):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(n_out, n_in))
@@ -175,9 +177,16 @@ class Linear(nn.Module):
         # replaces the plain one (emptied; not saved)
         self.packed = False
         self.register_buffer("weight_packed", torch.zeros(0), persistent=False)
+        # serving on the CPU after pack_fp16_weights: the weight (and bias) packed for FBGEMM's fp16-weight GEMM
+        # (slmtorch/fp16weights.py), which then replaces the plain one
+        self.packed16 = None
 
     def forward(self, x: Tensor) -> Tensor:
         n_in = x.shape[-1]
+        p16 = self.packed16
+        if p16 is not None:
+            y = fp16weights.linear(x.reshape(-1, n_in), p16)
+            return y.view(x.shape[:-1] + (y.shape[1],))
         if self.packed:
             y = onednn.linear(x.reshape(-1, n_in), self.weight_packed, self.bias if self.has_bias else None)
             return y.view(x.shape[:-1] + (y.shape[1],))
@@ -206,12 +215,26 @@ class Linear(nn.Module):
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
-        if self.packed:
-            raise RuntimeError("cast must come before pack_cpu_weights")
+        if self.packed or self.packed16 is not None:
+            raise RuntimeError("cast must come before pack_cpu_weights and pack_fp16_weights")
         dt = dtype_of(dtype)
         self.weight = self.weight.to(dt)
         self.bias = self.bias.to(dt)
         self._block()
+
+    @torch.jit.export
+    def pack_fp16_weights(self) -> int:
+        """Packs the weight for FBGEMM's fp16-weight GEMM when its float32 values are all fp16 values
+        (slmtorch/fp16weights.py); returns 1 when packed (now or before), else 0."""
+        if self.packed16 is not None:
+            return 1
+        if self.packed or not fp16weights.exact(self.weight):
+            return 0
+        self.packed16 = fp16weights.pack(self.weight, self.bias if self.has_bias else None)
+        self.weight = torch.zeros(0)
+        self.weight_blocks = torch.zeros(0)
+        self.bias_blocks = torch.zeros(0)
+        return 1
 
     @torch.jit.export
     def pack_cpu_weights(self) -> int:
@@ -384,6 +407,14 @@ class Attention(nn.Module):
         return n + self.o_proj.pack_cpu_weights()
 
     @torch.jit.export
+    def pack_fp16_weights(self) -> int:
+        if hasattr(self, "qkv_proj"):
+            n = self.qkv_proj.pack_fp16_weights()
+        else:
+            n = self.q_proj.pack_fp16_weights() + self.k_proj.pack_fp16_weights() + self.v_proj.pack_fp16_weights()
+        return n + self.o_proj.pack_fp16_weights()
+
+    @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
         if hasattr(self, "qkv_proj"):
             self.qkv_proj.set_row_blocks(n)
@@ -442,6 +473,14 @@ class MLP(nn.Module):
         else:
             n = self.gate_proj.pack_cpu_weights() + self.up_proj.pack_cpu_weights()
         return n + self.down_proj.pack_cpu_weights()
+
+    @torch.jit.export
+    def pack_fp16_weights(self) -> int:
+        if hasattr(self, "gate_up_proj"):
+            n = self.gate_up_proj.pack_fp16_weights()
+        else:
+            n = self.gate_proj.pack_fp16_weights() + self.up_proj.pack_fp16_weights()
+        return n + self.down_proj.pack_fp16_weights()
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
@@ -613,6 +652,8 @@ def lora_shapes(cfg: LlamaConfig) -> Dict[str, List[int]]:
 class LlamaForCausalLM(nn.Module):
     """``forward`` is the serving step (KV cache); ``logits_all`` the plain full-sequence pass."""
 
+    head16: Optional[torch.classes.quantized.LinearPackedParamsBase]
+
     def __init__(self, cfg: LlamaConfig):
         super().__init__()
         self.cfg_n_layer = cfg.num_hidden_layers
@@ -642,6 +683,8 @@ class LlamaForCausalLM(nn.Module):
         self.packed_head = False  # the LM head runs through oneDNN (pack_cpu_weights)
         # a tied head's own copy in oneDNN's layout (pack_tied_head); the embedding keeps the plain weight
         self.register_buffer("head_packed", torch.zeros(0), persistent=False)
+        # a tied head's own fp16 copy for FBGEMM (pack_fp16_weights), when the table holds fp16 values
+        self.head16 = None
         inv_freq, self.attention_factor = cfg.rope()
         # float32 always (cast leaves it): bf16 frequencies would rotate far positions wrongly
         self.register_buffer("rope_inv_freq", inv_freq.to(torch.float32))
@@ -804,6 +847,9 @@ class LlamaForCausalLM(nn.Module):
         h = self.model.norm(h)
         if self.quantized_head:
             return self._softcap(self.head_q(h).float())
+        head16 = self.head16
+        if head16 is not None:
+            return self._softcap(fp16weights.linear(h, head16))
         if self.packed_head:
             # an untied head is packed like any layer; a tied one reads its packed copy when it has one, else the
             # embedding's plain weight
@@ -839,9 +885,29 @@ class LlamaForCausalLM(nn.Module):
         if not self.quantized_head:
             if self.tied:
                 self.packed_head = onednn.packable(self.model.embed_tokens.weight)
-            else:
-                self.packed_head = self.lm_head.pack_cpu_weights() == 1
-                n += int(self.packed_head)
+            elif self.lm_head.pack_cpu_weights() == 1:
+                self.packed_head = True
+                n += 1
+        return n
+
+    @torch.jit.export
+    def pack_fp16_weights(self) -> int:
+        """Called by the engine after load and cast, before pack_cpu_weights: float32 linear layers on the CPU whose
+        values are all fp16 values (archives written with convert.py --fp16-weights) are packed for FBGEMM's
+        fp16-weight GEMM (slmtorch/fp16weights.py), and a tied LM head gets an fp16 copy of the table (the lookup
+        keeps the plain one). Returns the layers packed, the head included."""
+        n = 0
+        for layer in self.model.layers:
+            n += layer.self_attn.pack_fp16_weights()
+            n += layer.mlp.pack_fp16_weights()
+        if not self.quantized_head:
+            if self.tied:
+                if self.head16 is None and fp16weights.exact(self.model.embed_tokens.weight):
+                    self.head16 = fp16weights.pack(self.model.embed_tokens.weight, None)
+                n += int(self.head16 is not None)
+            elif self.lm_head.pack_fp16_weights() == 1:
+                self.packed_head = True  # lm_head's plain weight is gone (_head_all)
+                n += 1
         return n
 
     @torch.jit.export
@@ -851,7 +917,7 @@ class LlamaForCausalLM(nn.Module):
         then reads at the packed layers' rate (slmtorch/onednn.py). Returns 1 when packed (now or before)."""
         if self.head_packed.numel() > 0:
             return 1
-        if not self.tied or not self.packed_head:
+        if not self.tied or not self.packed_head or self.head16 is not None:
             return 0
         self.head_packed = onednn.pack(self.model.embed_tokens.weight)
         return 1
@@ -859,8 +925,8 @@ class LlamaForCausalLM(nn.Module):
     @torch.jit.export
     def cast(self, dtype: str) -> None:
         """Casts every floating weight (not the rotary frequencies) to float32 | float16 | bfloat16."""
-        if self.packed_head:
-            raise RuntimeError("cast must come before pack_cpu_weights")
+        if self.packed_head or self.head16 is not None:
+            raise RuntimeError("cast must come before pack_cpu_weights and pack_fp16_weights")
         self.model.embed_tokens.cast(dtype)
         for layer in self.model.layers:
             layer.cast(dtype)

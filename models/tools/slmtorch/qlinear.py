@@ -87,6 +87,11 @@ class QLinear(nn.Module):
         """Nothing to pack: FBGEMM's int8 weights are packed already (slmtorch/onednn.py is for float32)."""
         return 0
 
+    @torch.jit.export
+    def pack_fp16_weights(self) -> int:
+        """Nothing to pack: int8 weights (slmtorch/fp16weights.py is for float32 layers holding fp16 values)."""
+        return 0
+
 
 def check_engine() -> None:
     """Quantized ops need an engine (Debian's torch 1.13: onednn or qnnpack)."""

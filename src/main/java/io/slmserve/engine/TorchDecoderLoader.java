@@ -64,10 +64,7 @@ final class TorchDecoderLoader {
                     "forward_mixed");
             // the reorder runs on both cores: on a short-lived thread, as the warm-up does (GenerativeWarmUp.run)
             ZooModel<NDList, NDList> loaded = model;
-            int[] packed = settings.packCpuWeights() ? GenerativeWarmUp.onOwnThread("slm-pack-weights",
-                    () -> new int[] {TorchScriptLoader.packCpuWeights(loaded, target.dtype(), target.device()),
-                        settings.packTiedHead() ? TorchScriptLoader.packTiedHead(loaded, target.dtype(),
-                                target.device()) : 0}) : new int[2];
+            int[] packed = GenerativeWarmUp.onOwnThread("slm-pack-weights", () -> pack(loaded, target));
             DecoderInfo info = new DecoderInfo(vocab, spec.batchSize(), maxTotal, folder.eosTokenIds(),
                     folder.eosToken().textOrEmpty(), folder.bosToken().textOrEmpty(), folder.chatTemplate(), false,
                     maxTotal, bos, folder.generationDefaults());
@@ -76,10 +73,11 @@ final class TorchDecoderLoader {
             TorchCausalLm decoder = new TorchCausalLm(model, target.intraOpThreads(), info,
                     ArchiveLoraTargets.read(model), loraSlots);
             GenerativeWarmUp.run(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
-            LOG.infof("model %s: TorchScript decoder on %s in %s%s, loaded and warmed in %d ms (%d slots x %d "
+            LOG.infof("model %s: TorchScript decoder on %s in %s%s%s, loaded and warmed in %d ms (%d slots x %d "
                     + "tokens, vocab %d)", spec.id(), target.device(), target.dtype(),
-                    packed[0] > 0 ? ", " + packed[0] + " linear layers" + (packed[1] > 0 ? " and a packed tied head" : "")
-                            + " on oneDNN" : "",
+                    packed[0] > 0 ? ", " + packed[0] + " linear layers on FBGEMM's fp16-weight GEMM" : "",
+                    packed[1] > 0 ? ", " + packed[1] + " linear layers" + (packed[2] > 0 ? " and a packed tied head"
+                            : "") + " on oneDNN" : "",
                     (System.nanoTime() - start) / 1_000_000, info.slots(), maxTotal, info.vocabularySize());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;
@@ -92,5 +90,23 @@ final class TorchDecoderLoader {
             TorchScriptLoader.release(model, tokenizer);
             throw new ModelLoadException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The CPU packings, in order: layers holding fp16 values onto FBGEMM's fp16-weight GEMM
+     * (slm.engine.fp16-weight-gemm), the remaining float32 layers into oneDNN's layout (pack-cpu-weights), then a tied LM head's oneDNN copy
+     * (pack-tied-head). Each is a no-op where it does not apply (other dtypes, CUDA, archives without the method).
+     *
+     * @return layers on FBGEMM, layers on oneDNN, 1 when the tied head has its oneDNN copy
+     */
+    private int[] pack(ZooModel<NDList, NDList> model, DevicePlacement.Target target) {
+        String dtype = target.dtype();
+        int fp16 = settings.fp16WeightGemm() ? TorchScriptLoader.packFp16Weights(model, dtype, target.device()) : 0;
+        if (!settings.packCpuWeights()) {
+            return new int[] {fp16, 0, 0};
+        }
+        int onednn = TorchScriptLoader.packCpuWeights(model, dtype, target.device());
+        int head = settings.packTiedHead() ? TorchScriptLoader.packTiedHead(model, dtype, target.device()) : 0;
+        return new int[] {fp16, onednn, head};
     }
 }

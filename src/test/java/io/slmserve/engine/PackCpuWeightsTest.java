@@ -120,7 +120,7 @@ class PackCpuWeightsTest {
     }
 
     /** The bundled folder's files in a new temporary directory (upgrade rewrites model.pt in place). */
-    private static Path copy(String name) throws IOException {
+    static Path copy(String name) throws IOException {
         Path from = Path.of("models", name).toAbsolutePath();
         Path to = Files.createTempDirectory("slm-pack-").resolve(name);
         Files.createDirectories(to);

@@ -33,7 +33,7 @@ import java.util.Map;
  * <pre>
  * java -cp ... io.slmserve.bench.DecodeLoop --model-dir DIR --prompts FILE --tokens 64 --threads 1 \
  *     --slots 16 --max-total 512 --seconds 20 [--batch B] [--copy-logits] [--no-pack] [--no-tied-head]
- *     [--graph-optimizer] [--profile trace.json]
+ *     [--no-fp16] [--graph-optimizer] [--profile trace.json]
  * </pre>
  * Prints one JSON line: tokens/s, ms per token (prefill included, as a client sees it), CPU ms per token
  * (the process's CPU time: steadier than wall time on a shared machine), median prefill and decode-step
@@ -41,7 +41,8 @@ import java.util.Map;
  * instead, as the service does, to show what that costs. {@code --batch B} runs B sequences in lockstep (one
  * prefill call, then decode calls of B rows): the engine's own batching gain, without the service. {@code --no-pack}
  * keeps the archive's plain weights (the service's {@code slm.engine.pack-cpu-weights=false}); {@code --no-tied-head}
- * leaves a tied LM head on the embedding's plain weight ({@code slm.engine.pack-tied-head=false}); {@code
+ * leaves a tied LM head on the embedding's plain weight ({@code slm.engine.pack-tied-head=false}); {@code --no-fp16}
+ * leaves layers holding fp16 values unpacked for FBGEMM ({@code slm.engine.fp16-weight-gemm=false}); {@code
  * --graph-optimizer} turns TorchScript's graph executor optimizer on (libtorch's default; the service's is off).
  */
 public final class DecodeLoop {
@@ -216,6 +217,19 @@ public final class DecodeLoop {
                 assert !none.isTensor(); // the method returns nothing
             }
         }
+        String dtype = servingDtype(dir);
+        if (methods.contains("cast")) {
+            // as the service's loader does: weights in option.dtype (an --fp16-weights archive stores fp16)
+            try (IValue d = IValue.from(dtype); IValue none = IValueUtils.runMethod(block, "cast", d)) {
+                assert !none.isTensor();
+            }
+        }
+        if ("float32".equals(dtype) && !opt.containsKey("no-fp16") && methods.contains("pack_fp16_weights")) {
+            // slm.engine.fp16-weight-gemm: layers holding fp16 values on FBGEMM's fp16-weight GEMM
+            try (IValue n = IValueUtils.runMethod(block, "pack_fp16_weights")) {
+                System.err.println(dir.getFileName() + ": pack_fp16_weights " + n.toLong() + " layers");
+            }
+        }
         if (!opt.containsKey("no-pack") && methods.contains("pack_cpu_weights")) {
             // as the service's loader does (slm.engine.pack-cpu-weights): fp32 layers in oneDNN's layout
             try (IValue n = IValueUtils.runMethod(block, "pack_cpu_weights")) {
@@ -229,6 +243,19 @@ public final class DecodeLoop {
             }
         }
         return model;
+    }
+
+    /** option.dtype of the folder's serving.properties (float32 when absent), the dtype the service casts to. */
+    static String servingDtype(Path dir) throws java.io.IOException {
+        Path props = dir.resolve("serving.properties");
+        if (Files.isRegularFile(props)) {
+            for (String line : Files.readAllLines(props)) {
+                if (line.startsWith("option.dtype=")) {
+                    return line.substring("option.dtype=".length()).strip();
+                }
+            }
+        }
+        return "float32";
     }
 
     /** Token ids of the non-blank lines of the prompts file, as the archive's tokenizer encodes them. */
