@@ -78,6 +78,11 @@ class Forms(nn.Module):
         total = 0
         for s in shapes:
             w = torch.randn(s) * 0.02
+            if dtype == "qfp16":  # fp16 weights packed for FBGEMM's fp16-weight GEMM (slmtorch/fp16weights.py)
+                self.packed.append(torch.ops.quantized.linear_prepack_fp16(w, None))
+                total += w.numel() * 2
+                self.ws.append(w[:1].contiguous())
+                continue
             if dtype == "qdyn":  # fbgemm / onednn dynamic int8 linear (per-channel int8 weights)
                 amax = w.abs().amax(1).clamp_min(1e-12)
                 q = torch.quantize_per_channel(w, amax / 127.0, torch.zeros([s[0]], dtype=torch.long), 0,
@@ -128,9 +133,12 @@ class Forms(nn.Module):
             for i in range(len(self.ws)):
                 w = self.ws[i]
                 x = x768
-                if form == "qdyn":
-                    x = x3072 if i < len(self.packed) and i % 4 == 3 else x768
-                    y = torch.ops.quantized.linear_dynamic(x, self.packed[i], True)
+                if form == "qdyn" or form == "qfp16":
+                    x = x3072 if i < len(self.packed) - 1 and i % 4 == 3 else x768
+                    if form == "qdyn":
+                        y = torch.ops.quantized.linear_dynamic(x, self.packed[i], True)
+                    else:
+                        y = torch.ops.quantized.linear_dynamic_fp16(x, self.packed[i])
                     acc += float(y[0, 0])
                     continue
                 if form == "fbgemm16":
