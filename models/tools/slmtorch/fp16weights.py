@@ -5,7 +5,7 @@ kernel and accumulating in float32: for a weight whose values are all fp16 value
 it reads half the bytes. On the serving AVX2 cores (no AVX512-BF16, so bf16 GEMMs fall back to slow code) it is
 also the fastest form measured for decoder shapes: all linear layers of a GPT-2-small step, one row, 2 threads,
 10.4-11.8 ms against 22.8-26.0 ms through oneDNN on float32 (slmtorch/onednn.py), and 36 against 49 ms for 16
-rows; SmolLM2-135M 14-16 against 27-31 ms and 48 against 62 ms (bench/generation/README.md, "fp16 weights").
+rows; SmolLM2-135M 14-16 against 27-31 ms and 48 against 62 ms (bench/generation/README.md, "fp16 weights on FBGEMM and a packed tied head").
 
 Which archives hold fp16 values: those written with ``convert.py --fp16-weights`` (matrices and tables stored in
 fp16, served in float32). For a checkpoint published in bf16 (SmolLM2, Qwen2.5, Llama-3.2, Gemma) that rounding is
@@ -14,8 +14,8 @@ checkpoint (GPT-2) is rounded to fp16 (relative 2^-11). The engine calls the arc
 ``pack_fp16_weights()`` after ``cast("float32")`` (slm.engine.fp16-weight-gemm), before ``pack_cpu_weights()``,
 which then packs what is left; each packed layer releases its plain weight.
 
-Debian's torch 1.13 has no FBGEMM: the ops script here and run under libtorch 2.7.1 (tests/test_fp16_weights.py
-checks the wiring with the op's float32 twin).
+Debian's torch 1.13 has no FBGEMM: the ops script here and run under libtorch 2.7.1. tests/test_fp16_weights.py
+checks the wiring (what is packed, what the converter writes); Fp16WeightDecoderTest the packed products.
 """
 from typing import Optional
 

@@ -81,7 +81,7 @@ public interface ServerConfig {
          * Archives that export pack_fp16_weights() run their linear layers through FBGEMM's fp16-weight GEMM where
          * that is lossless (float32 weights that are all fp16 values): encoders stored in fp16 (all-MiniLM-L6-v2's:
          * one short text 2-3x faster than MKL's sgemm on AVX2) and decoders written with convert.py --fp16-weights
-         * (layers and a tied LM head; one decode step of GPT-2 small 0.55x, SmolLM2-135M 0.61x the float32 step on
+         * (layers and a tied LM head; one decode step of GPT-2 small 0.56x, SmolLM2-135M 0.61x the float32 step on
          * oneDNN, 16 rows 1.08-1.31x the tokens/s: bench/generation/README.md). false keeps the float32 GEMMs.
          */
         @WithDefault("true")
