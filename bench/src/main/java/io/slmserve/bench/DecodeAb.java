@@ -38,9 +38,9 @@ public final class DecodeAb {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-        List<long[]> ids = DecodeLoop.prompts(dirA, Path.of(DecodeLoop.Args.required(opt, "prompts")));
-        try (ZooModel<NDList, NDList> a = DecodeLoop.load(dirA, threads, flags(opt.get("a-options")));
-             ZooModel<NDList, NDList> b = DecodeLoop.load(dirB, threads, flags(opt.get("b-options")))) {
+        List<long[]> ids = BenchArchive.prompts(dirA, Path.of(DecodeLoop.Args.required(opt, "prompts")));
+        try (ZooModel<NDList, NDList> a = BenchArchive.load(dirA, threads, flags(opt.get("a-options")));
+             ZooModel<NDList, NDList> b = BenchArchive.load(dirB, threads, flags(opt.get("b-options")))) {
             DecodeLoop loopA = new DecodeLoop(a, 1, 512, false);
             DecodeLoop loopB = new DecodeLoop(b, 1, 512, false);
             for (int k = 0; k < 3; k++) { // warm-up

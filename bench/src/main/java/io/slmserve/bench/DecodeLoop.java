@@ -1,6 +1,5 @@
 package io.slmserve.bench;
 
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -12,10 +11,7 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
-import ai.djl.translate.NoopTranslator;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -85,8 +81,8 @@ public final class DecodeLoop {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-        List<long[]> ids = prompts(dir, Path.of(Args.required(opt, "prompts")));
-        try (ZooModel<NDList, NDList> model = load(dir, threads, opt)) {
+        List<long[]> ids = BenchArchive.prompts(dir, Path.of(Args.required(opt, "prompts")));
+        try (ZooModel<NDList, NDList> model = BenchArchive.load(dir, threads, opt)) {
             DecodeLoop loop = new DecodeLoop(model, slots, maxTotal, copy);
             long warmEnd = System.nanoTime() + 3_000_000_000L;
             for (int k = 0; k < 2 || System.nanoTime() < warmEnd; k++) {
@@ -192,84 +188,6 @@ public final class DecodeLoop {
         } catch (ai.djl.translate.TranslateException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /**
-     * Loads the archive in dir as the service's worker runs it: intra-op threads, row blocks, and (unless --no-pack /
-     * --no-tied-head in opt) oneDNN's layout for the linear layers and a tied LM head's own packed copy.
-     */
-    static ZooModel<NDList, NDList> load(Path dir, int threads, Map<String, String> opt) throws Exception {
-        Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
-                .optModelPath(dir).optModelName("model").optEngine("PyTorch")
-                .optTranslator(new NoopTranslator()).build();
-        ZooModel<NDList, NDList> model = criteria.loadModel();
-        JniUtils.setNumThreads(threads); // per thread in libtorch, as in the service's worker
-        // as the service's sessions run (slm.engine.graph-optimizer=false, DjlRuntime): with libtorch's default the
-        // profiling executor keeps re-analysing the step's graph (alias analysis, dead code, fuser checks: about 10%
-        // of a SmolLM2 step's samples under perf)
-        JniUtils.setGraphExecutorOptimize(opt.containsKey("graph-optimizer"));
-        PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
-        List<String> methods = Arrays.asList(JniUtils.getMethodNames(block));
-        if (methods.contains("set_intra_op_threads")) {
-            // as the service's TorchDecoderSession does: one-row products in row blocks only with threads > 1
-            try (IValue t = IValue.from((long) threads);
-                 IValue none = IValueUtils.runMethod(block, "set_intra_op_threads", t)) {
-                assert !none.isTensor(); // the method returns nothing
-            }
-        }
-        String dtype = servingDtype(dir);
-        if (methods.contains("cast")) {
-            // as the service's loader does: weights in option.dtype (an --fp16-weights archive stores fp16)
-            try (IValue d = IValue.from(dtype); IValue none = IValueUtils.runMethod(block, "cast", d)) {
-                assert !none.isTensor();
-            }
-        }
-        if ("float32".equals(dtype) && !opt.containsKey("no-fp16") && methods.contains("pack_fp16_weights")) {
-            // slm.engine.fp16-weight-gemm: layers holding fp16 values on FBGEMM's fp16-weight GEMM
-            try (IValue n = IValueUtils.runMethod(block, "pack_fp16_weights")) {
-                System.err.println(dir.getFileName() + ": pack_fp16_weights " + n.toLong() + " layers");
-            }
-        }
-        if (!opt.containsKey("no-pack") && methods.contains("pack_cpu_weights")) {
-            // as the service's loader does (slm.engine.pack-cpu-weights): fp32 layers in oneDNN's layout
-            try (IValue n = IValueUtils.runMethod(block, "pack_cpu_weights")) {
-                System.err.println(dir.getFileName() + ": pack_cpu_weights " + n.toLong() + " layers");
-            }
-            if (!opt.containsKey("no-tied-head") && methods.contains("pack_tied_head")) {
-                // slm.engine.pack-tied-head: a tied LM head's own packed copy
-                try (IValue n = IValueUtils.runMethod(block, "pack_tied_head")) {
-                    System.err.println(dir.getFileName() + ": pack_tied_head " + n.toLong());
-                }
-            }
-        }
-        return model;
-    }
-
-    /** option.dtype of the folder's serving.properties (float32 when absent), the dtype the service casts to. */
-    static String servingDtype(Path dir) throws java.io.IOException {
-        Path props = dir.resolve("serving.properties");
-        if (Files.isRegularFile(props)) {
-            for (String line : Files.readAllLines(props)) {
-                if (line.startsWith("option.dtype=")) {
-                    return line.substring("option.dtype=".length()).strip();
-                }
-            }
-        }
-        return "float32";
-    }
-
-    /** Token ids of the non-blank lines of the prompts file, as the archive's tokenizer encodes them. */
-    static List<long[]> prompts(Path dir, Path file) throws Exception {
-        List<long[]> ids = new ArrayList<>();
-        try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"),
-                Map.of("addSpecialTokens", "true"))) {
-            for (String p : Files.readAllLines(file)) {
-                if (!p.isBlank()) {
-                    ids.add(tokenizer.encode(p).getIds());
-                }
-            }
-        }
-        return ids;
     }
 
     /** The prompts of sequences k .. k + rows - 1, cycling through the list. */
