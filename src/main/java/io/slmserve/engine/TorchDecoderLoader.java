@@ -95,7 +95,8 @@ final class TorchDecoderLoader {
     /**
      * The CPU packings, in order: layers holding fp16 values onto FBGEMM's fp16-weight GEMM
      * (slm.engine.fp16-weight-gemm), the remaining float32 layers into oneDNN's layout (pack-cpu-weights), then a
-     * tied LM head's oneDNN copy (pack-tied-head). Each is a no-op where it does not apply (other dtypes, CUDA, archives without the method).
+     * tied LM head's oneDNN copy (pack-tied-head). Each is a no-op where it does not apply (other dtypes, CUDA,
+     * archives without the method).
      *
      * @return layers on FBGEMM, layers on oneDNN, 1 when the tied head has its oneDNN copy
      */

@@ -68,7 +68,7 @@ final class TorchScriptLoader {
         }
     }
 
-    /** The archives' method (encoders; decoders written with --fp16-weights) that packs layers for FBGEMM's fp16 GEMM. */
+    /** The archives' method (encoders; decoders with --fp16-weights) that packs layers for FBGEMM's fp16 GEMM. */
     static final String PACK_FP16_WEIGHTS = "pack_fp16_weights";
 
     /**
