@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import unittest
-import zipfile
 
 import torch
 
@@ -26,15 +25,14 @@ from llama_testkit import tiny  # noqa: E402
 from slmtorch import fp16weights, gpt2, llama  # noqa: E402
 from test_convert_families import NANO_TOKENIZER, props  # noqa: E402
 from test_gpt2_cache import tiny_model  # noqa: E402
+from test_onednn_pack import archive_code  # noqa: E402
 
 TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
 def records_fp16_gemm(sm: torch.jit.ScriptModule) -> bool:
-    buf = io.BytesIO()
-    torch.jit.save(sm, buf)
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
-        code = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".py"))
+    """The saved archive's code calls FBGEMM's fp16-weight prepack and linear ops."""
+    code = archive_code(sm)
     return "ops.quantized.linear_dynamic_fp16(" in code and "ops.quantized.linear_prepack_fp16(" in code
 
 

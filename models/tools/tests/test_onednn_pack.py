@@ -28,12 +28,17 @@ def plain_weights(sm: torch.jit.ScriptModule) -> int:
                and "embed_tokens" not in k and "wte" not in k and "wpe" not in k)
 
 
-def records_onednn(sm: torch.jit.ScriptModule) -> bool:
-    """The saved archive's code calls oneDNN's reorder and linear ops."""
+def archive_code(sm: torch.jit.ScriptModule) -> str:
+    """The TorchScript source the saved archive records (every .py file in its zip)."""
     buf = io.BytesIO()
     torch.jit.save(sm, buf)
     with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
-        code = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".py"))
+        return "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".py"))
+
+
+def records_onednn(sm: torch.jit.ScriptModule) -> bool:
+    """The saved archive's code calls oneDNN's reorder and linear ops."""
+    code = archive_code(sm)
     return "ops.mkldnn._linear_pointwise(" in code and "ops.mkldnn._reorder_linear_weight(" in code
 
 
