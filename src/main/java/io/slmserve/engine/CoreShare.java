@@ -1,6 +1,5 @@
 package io.slmserve.engine;
 
-import ai.djl.pytorch.jni.JniUtils;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -81,7 +80,7 @@ final class CoreShare {
     private void enter(boolean worthWidening) {
         int threads = RUNNING.incrementAndGet() == 1 && wide > narrow && worthWidening && claimWide() ? wide : narrow;
         if (threads != current) {
-            JniUtils.setNumThreads(threads);
+            DjlRuntime.setIntraOpThreads(threads);
             current = threads;
         }
     }

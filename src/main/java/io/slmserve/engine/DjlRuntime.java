@@ -41,7 +41,17 @@ final class DjlRuntime {
      * (docs/startup.md). Calls through {@code IValueUtils.runMethod} skip DJL's per-call setting, hence this one.
      */
     static void onSessionThread(int intraOpThreads) {
-        JniUtils.setNumThreads(intraOpThreads);
+        setIntraOpThreads(intraOpThreads);
         JniUtils.setGraphExecutorOptimize(graphOptimizer);
+    }
+
+    /**
+     * Sets this thread's libtorch intra-op threads for good. libtorch gives a thread its count lazily, at the
+     * thread's first parallel op, from whatever value any thread set last (at::init_num_threads), overwriting a
+     * count set on it before; reading the count first runs that initialisation now.
+     */
+    static void setIntraOpThreads(int threads) {
+        JniUtils.getNumThreads();
+        JniUtils.setNumThreads(threads);
     }
 }

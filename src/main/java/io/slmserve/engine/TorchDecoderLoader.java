@@ -62,9 +62,9 @@ final class TorchDecoderLoader {
             TorchScriptLoader.requireMethods(model, "an archive from an older converter: re-script it with "
                     + "models/tools/convert_gpt2.py upgrade --dir " + dir, "new_cache_tensor", "logits_all",
                     "forward_mixed");
-            // the reorder runs on both cores: on a short-lived thread, as the warm-up does (GenerativeWarmUp.run)
+            // the reorder runs on both cores: on a short-lived thread, as the load and the warm-up do
             ZooModel<NDList, NDList> loaded = model;
-            int[] packed = GenerativeWarmUp.onOwnThread("slm-pack-weights", () -> pack(loaded, target));
+            int[] packed = ShortLivedThread.call("slm-pack-weights", () -> pack(loaded, target));
             DecoderInfo info = new DecoderInfo(vocab, spec.batchSize(), maxTotal, folder.eosTokenIds(),
                     folder.eosToken().textOrEmpty(), folder.bosToken().textOrEmpty(), folder.chatTemplate(), false,
                     maxTotal, bos, folder.generationDefaults());

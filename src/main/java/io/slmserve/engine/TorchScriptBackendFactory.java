@@ -69,8 +69,9 @@ public class TorchScriptBackendFactory implements BackendFactory {
             long start = System.nanoTime();
             DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
             model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
-            int packed = settings.fp16WeightGemm()
-                    ? TorchScriptLoader.packFp16Weights(model, target.dtype(), target.device()) : 0;
+            ZooModel<NDList, NDList> loaded = model;
+            int packed = settings.fp16WeightGemm() ? ShortLivedThread.call("slm-pack-weights",
+                    () -> TorchScriptLoader.packFp16Weights(loaded, target.dtype(), target.device())) : 0;
             boolean decoder = spec.task() == ModelTask.TEXT_EMBEDDING && config.causalLm();
             int width = warmUp(spec.task(), model, tokenizer, config, decoder);
             EmbeddingSetup embedding = spec.task() == ModelTask.TEXT_EMBEDDING

@@ -1,18 +1,15 @@
 package io.slmserve.engine;
 
 import ai.djl.Device;
-import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDList;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.Criteria;
-import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import io.slmserve.core.ModelLoadException;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -30,27 +27,32 @@ final class TorchScriptLoader {
     }
 
     /**
+     * Reads the archive and casts it, on a short-lived thread ({@link ShortLivedThread}): a cast from fp16 runs
+     * parallel copies, which must not leave an OpenMP pool on the loader thread.
+     *
      * @param dtype  canonical dtype name (see {@link DevicePlacement#dtype})
      * @param device where the weights and every input of this model live
      */
     static ZooModel<NDList, NDList> load(Path dir, String fileName, String dtype, Device device)
-            throws IOException, ModelNotFoundException, MalformedModelException {
-        Criteria<NDList, NDList> criteria = Criteria.builder()
-                .setTypes(NDList.class, NDList.class)
-                .optModelPath(dir)
-                .optModelName(fileName.replaceFirst("\\.pt$", ""))
-                .optEngine("PyTorch")
-                .optDevice(device)
-                .optTranslator(new NoopTranslator())
-                .build();
-        ZooModel<NDList, NDList> model = criteria.loadModel();
-        try {
-            cast(model, dtype);
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
-        return model;
+            throws ModelLoadException {
+        return ShortLivedThread.call("slm-load-archive", () -> {
+            Criteria<NDList, NDList> criteria = Criteria.builder()
+                    .setTypes(NDList.class, NDList.class)
+                    .optModelPath(dir)
+                    .optModelName(fileName.replaceFirst("\\.pt$", ""))
+                    .optEngine("PyTorch")
+                    .optDevice(device)
+                    .optTranslator(new NoopTranslator())
+                    .build();
+            ZooModel<NDList, NDList> model = criteria.loadModel();
+            try {
+                cast(model, dtype);
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+            return model;
+        });
     }
 
     private static void cast(ZooModel<NDList, NDList> model, String dtype) {
