@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
  * but stops spinning at the barriers of every team, the decode worker's included, and each parallel region then
  * sleeps and wakes its threads. A cast of an archive stored in fp16 to float32 is such a region: run on the
  * loader thread with two intra-op threads, it left a pool there, and a SmolLM2-135M decode worker then ran its
- * FBGEMM products on 1.1-1.5 cores, up to 1.2x the time per token (bench/generation/README.md, "The cause: an
+ * FBGEMM products on 1.1-1.5 cores instead of 2 (bench/generation/README.md, "The cause: an
  * OpenMP pool on the loader thread"). A decoder's 16-row GPT-2 steps lost about 30% the same way before the
  * warm-up moved off the loader thread.
  */
