@@ -75,6 +75,12 @@ variant() {
   case "$1" in *-mkl|*-plainhead|*-fp16w) return 0 ;; *) return 1 ;; esac
 }
 
+# names that run peers of their own: a variant, or an int8 folder, shares its fp32 shape's (whose run measures
+# llama.cpp's Q8_0 too)
+own_peers() {
+  ! variant "$1" && case "$1" in *-int8) return 1 ;; *) return 0 ;; esac
+}
+
 model_dir() {
   case "$1" in
     *-mkl) model_dir "${1%-mkl}" ;;
@@ -147,7 +153,7 @@ for NAME in "${MODELS[@]}"; do
   fi
   [ -f "$DIR/model.pt" ] || { say "no model.pt in $DIR"; exit 1; }
   if [ "$PREPARE" = 1 ]; then
-    [ "$PEERS" = 1 ] && ! variant "$NAME" && bash bench/generation/peers.sh --model "$NAME" --dir "$DIR" --out "$RUN_DIR" --prepare
+    [ "$PEERS" = 1 ] && own_peers "$NAME" && bash bench/generation/peers.sh --model "$NAME" --dir "$DIR" --out "$RUN_DIR" --prepare
     continue
   fi
   MAX_TOTAL=$(sed -n 's/^max_total_tokens=//p' "$DIR/serving.properties")
@@ -192,7 +198,7 @@ for NAME in "${MODELS[@]}"; do
     stop_service
   done
   cp "$DIR/config.json" "$RUN_DIR/$NAME.config.json"
-  if [ "$PEERS" = 1 ] && ! variant "$NAME"; then
+  if [ "$PEERS" = 1 ] && own_peers "$NAME"; then
     bash bench/generation/peers.sh --model "$NAME" --dir "$DIR" --out "$RUN_DIR" --tokens "$TOKENS" \
       --seconds "$SECONDS_PER_POINT" --threads "$THREADS"
   fi
