@@ -76,7 +76,7 @@ say "CPU busy before start: ${OTHER} cores (anything above ~0.2 makes the figure
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if [ -z "$PORT" ]; then
   for _ in $(seq 1 50); do
-    candidate=$((20000 + RANDOM % 20000))
+    candidate=$((20000 + RANDOM % 12000))  # below the ephemeral ports (32768 on)
     if port_free "$candidate"; then PORT=$candidate; break; fi
   done
 fi

@@ -38,7 +38,7 @@ grep -q '^batch_size=' "$MODEL_DIR/serving.properties" || echo "batch_size=16" >
 /usr/bin/python3 models/tools/lora_java_fixtures.py --base "$SOURCE" --out "$RUN_DIR/fixtures" \
   --name l0,l1,l2,l3 --rank "$RANK" --targets c_attn,c_proj,c_fc >/dev/null 2>&1
 for n in l0 l1 l2 l3; do mv "$RUN_DIR/fixtures/$n" "$MODEL_DIR/adapters/$n"; done
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((20000 + RANDOM % 12000))  # below the kernel's ephemeral ports (32768 on), which outgoing connections take
 java -Dai.djl.offline=true -Dslm.models-dir="$RUN_DIR/models" -Dquarkus.http.port=$PORT \
   -jar target/quarkus-app/quarkus-run.jar > "$RUN_DIR/server.log" 2>&1 &
 SERVER_PID=$!

@@ -47,7 +47,7 @@ for NAME in cached uncached; do
   printf 'batch_size=16\nmax_input_tokens=%s\noption.enable_prefix_caching=%s\n' "$((MAX_TOTAL - 1))" \
     "$([ $NAME = cached ] && echo true || echo false)" >> "$RUN_DIR/models/$NAME/serving.properties"
 done
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((20000 + RANDOM % 12000))  # below the kernel's ephemeral ports (32768 on), which outgoing connections take
 java -Dai.djl.offline=true -Dslm.models-dir="$RUN_DIR/models" -Dslm.engine.intra-op-threads="$THREADS" \
   -Dquarkus.http.port=$PORT -jar target/quarkus-app/quarkus-run.jar > "$RUN_DIR/server.log" 2>&1 &
 SERVER_PID=$!

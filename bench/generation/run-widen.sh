@@ -45,7 +45,7 @@ trap stop_service EXIT
 } | tee "$OUT"
 for round in $(seq 1 "$ROUNDS"); do
   for solo in 0 1; do
-    PORT=$((20000 + RANDOM % 20000))
+    PORT=$((20000 + RANDOM % 12000))  # below the kernel's ephemeral ports (32768 on), which outgoing connections take
     java -Dai.djl.offline=true -Dslm.models-dir="$MODELS_DIR" -Dslm.engine.solo-intra-op-threads=$solo \
       -Dquarkus.http.port=$PORT -jar target/quarkus-app/quarkus-run.jar > "$RUN_DIR/server-$round-$solo.log" 2>&1 &
     SERVER_PID=$!

@@ -180,7 +180,7 @@ for NAME in "${MODELS[@]}"; do
     done
     sed -e "s/^batch_size=.*/batch_size=$SLOTS/" -e "s/^job_queue_size=.*/job_queue_size=64/" \
       "$DIR/serving.properties" > "$MODELS_DIR/$NAME/serving.properties"
-    PORT=$((20000 + RANDOM % 20000))
+    PORT=$((20000 + RANDOM % 12000))  # below the kernel's ephemeral ports (32768 on), which outgoing connections take
     java -Dai.djl.offline=true -Dslm.models-dir="$MODELS_DIR" -Dslm.engine.intra-op-threads="$THREADS" \
       "${SERVICE_PACK[@]}" -Dquarkus.http.port=$PORT -jar target/quarkus-app/quarkus-run.jar > "$RUN_DIR/server-$NAME-$SLOTS.log" 2>&1 &
     SERVER_PID=$!

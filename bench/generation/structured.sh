@@ -52,7 +52,7 @@ done
 sed -e "s/^batch_size=.*/batch_size=16/" -e "s/^job_queue_size=.*/job_queue_size=64/" \
   "$SOURCE/serving.properties" > "$MODELS_DIR/$MODEL/serving.properties"
 grep -q '^batch_size=' "$MODELS_DIR/$MODEL/serving.properties" || echo "batch_size=16" >> "$MODELS_DIR/$MODEL/serving.properties"
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((20000 + RANDOM % 12000))  # below the kernel's ephemeral ports (32768 on), which outgoing connections take
 java -Dai.djl.offline=true -Dslm.models-dir="$MODELS_DIR" -Dquarkus.http.port=$PORT \
   -jar target/quarkus-app/quarkus-run.jar > "$RUN_DIR/server.log" 2>&1 &
 SERVER_PID=$!

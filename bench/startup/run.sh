@@ -40,7 +40,7 @@ for SETTING in "${LIST[@]}"; do
   for RUN in $(seq 1 "$RUNS"); do
     LAST=$([ "$RUN" = "$RUNS" ] && echo 1 || echo 0)
     EXTRA=$([ "$LAST" = 1 ] && echo "-XX:NativeMemoryTracking=summary" || true)
-    PORT=$((20000 + RANDOM % 20000))
+    PORT=$((20000 + RANDOM % 12000))  # below the kernel's ephemeral ports (32768 on), which outgoing connections take
     LOG=bench/target/startup/$STAMP-${LABEL// /_}-$RUN.log
     ENVS=(); JFLAGS=("$APPCDS")
     for WORD in $FLAGS $EXTRA; do
