@@ -7,13 +7,9 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.ZooModel;
 import io.slmserve.core.LoadedModel;
-import io.slmserve.core.ModelSpec;
-import io.slmserve.core.ModelTask;
 import io.slmserve.testing.Processes;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,7 +22,6 @@ import org.junit.jupiter.api.Test;
  */
 class Fp16WeightDecoderTest {
 
-    private static final int MAX_IDS = 256;
     private static final int GREEDY = 48;
 
     @Test
@@ -75,9 +70,7 @@ class Fp16WeightDecoderTest {
 
     /** The folder served with every CPU packing on (the defaults) or off (MKL's sgemm on the plain weights). */
     private static LoadedModel load(Path dir, boolean pack) throws Exception {
-        ModelSpec spec = new ModelSpec(dir.getFileName().toString(), dir, ModelTask.TEXT_GENERATION, 1, Duration.ZERO,
-                4096, 1, 1, 1, MAX_IDS + 63, Map.of(), MAX_IDS + 64);
-        return new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults() {
+        return PackCpuWeightsTest.served(dir, new HalfPrecisionEncoderTest.EngineDefaults() {
             @Override
             public boolean fp16WeightGemm() {
                 return pack;
@@ -87,6 +80,6 @@ class Fp16WeightDecoderTest {
             public boolean packCpuWeights() {
                 return pack;
             }
-        }).load(spec);
+        });
     }
 }

@@ -10,6 +10,7 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.repository.zoo.ZooModel;
+import io.slmserve.config.ServerConfig;
 import io.slmserve.core.LoadedModel;
 import io.slmserve.core.ModelSpec;
 import io.slmserve.core.ModelTask;
@@ -104,9 +105,7 @@ class PackCpuWeightsTest {
     }
 
     private static LoadedModel load(Path dir, boolean pack, boolean tiedHead) throws Exception {
-        ModelSpec spec = new ModelSpec(dir.getFileName().toString(), dir, ModelTask.TEXT_GENERATION, 1, Duration.ZERO,
-                4096, 1, 1, 1, MAX_IDS + 63, Map.of(), MAX_IDS + 64);
-        return new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults() {
+        return served(dir, new HalfPrecisionEncoderTest.EngineDefaults() {
             @Override
             public boolean packCpuWeights() {
                 return pack;
@@ -116,7 +115,14 @@ class PackCpuWeightsTest {
             public boolean packTiedHead() {
                 return tiedHead;
             }
-        }).load(spec);
+        });
+    }
+
+    /** The decoder folder served with these engine settings, one slot of room for MAX_IDS ids and a step. */
+    static LoadedModel served(Path dir, ServerConfig.Engine settings) throws Exception {
+        ModelSpec spec = new ModelSpec(dir.getFileName().toString(), dir, ModelTask.TEXT_GENERATION, 1, Duration.ZERO,
+                4096, 1, 1, 1, MAX_IDS + 63, Map.of(), MAX_IDS + 64);
+        return new TorchDecoderLoader(settings).load(spec);
     }
 
     /** The bundled folder's files in a new temporary directory (upgrade rewrites model.pt in place). */
