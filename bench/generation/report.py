@@ -141,7 +141,8 @@ def floor_lines(run_dir, name, bare, on1, lines):
     gbs = bw.get(threads) or max(bw.values())
     floor = mb / gbs  # MB / (GB/s) = ms
     lines.append(f"- weight bytes read per token ({'int8' if int8 else 'fp16' if half else 'fp32'}): **{mb:.1f} MB**; read bandwidth "
-                 "measured in this run: " + ", ".join(f"{t} thread(s) {v:.1f} GB/s" for t, v in sorted(bw.items()))
+                 "measured in this run (the faster of 4 KiB and 2 MiB pages): "
+                 + ", ".join(f"{t} thread(s) {v:.1f} GB/s" for t, v in sorted(bw.items()))
                  + f"; floor with {threads} thread(s): **{floor:.2f} ms per token**")
     if bare:
         step = bare["decode_step_ms_p50"]

@@ -106,6 +106,16 @@ public interface ServerConfig {
         @WithDefault("true")
         boolean packTiedHead();
 
+        /**
+         * After a decoder or encoder-decoder on the CPU has loaded and warmed up, the process's dense anonymous
+         * memory (its weights, packed copies and KV cache) is collapsed onto 2 MiB transparent huge pages with
+         * madvise (Linux 6.1+): a one-row decode step streams every weight, and in one process it took 0.94-0.96x
+         * the time on huge pages (bench/generation/README.md). Where the kernel refuses, the memory stays as it was
+         * and the load log says why. false leaves the pages to the kernel's THP setting.
+         */
+        @WithDefault("true")
+        boolean hugePages();
+
         /** Inter-op threads of libtorch (process-wide, fixed at engine start). */
         @WithDefault("1")
         int interOpThreads();

@@ -79,6 +79,7 @@ final class TorchDecoderLoader {
                     packed[1] > 0 ? ", " + packed[1] + " linear layers" + (packed[2] > 0 ? " and a packed tied head"
                             : "") + " on oneDNN" : "",
                     (System.nanoTime() - start) / 1_000_000, info.slots(), maxTotal, info.vocabularySize());
+            HugePageWeights.collapseLater(settings, target.device(), spec.id());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;
             return new LoadedModel(spec, tokenizer, null, decoder,

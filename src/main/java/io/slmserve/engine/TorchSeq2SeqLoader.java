@@ -67,6 +67,7 @@ final class TorchSeq2SeqLoader {
             LOG.infof("model %s: TorchScript encoder-decoder on %s in %s, loaded and warmed in %d ms (%d slots, %d "
                     + "source + %d new tokens, vocab %d)", spec.id(), target.device(), target.dtype(),
                     (System.nanoTime() - start) / 1_000_000, info.slots(), maxInput, maxNew, info.vocabularySize());
+            HugePageWeights.collapseLater(settings, target.device(), spec.id());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;
             return new LoadedModel(spec, tokenizer, null, seq2seq,

@@ -80,6 +80,11 @@ class HalfPrecisionEncoderTest {
         }
 
         @Override
+        public boolean hugePages() {
+            return true;
+        }
+
+        @Override
         public int interOpThreads() {
             return 1;
         }

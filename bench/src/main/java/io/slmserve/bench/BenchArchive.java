@@ -23,8 +23,9 @@ final class BenchArchive {
     }
 
     /**
-     * Loads the archive in dir as the service's worker runs it: intra-op threads, row blocks, and (unless --no-pack /
-     * --no-tied-head in opt) oneDNN's layout for the linear layers and a tied LM head's own packed copy.
+     * Loads the archive in dir as the service's worker runs it: intra-op threads, row blocks, (unless --no-pack /
+     * --no-tied-head in opt) oneDNN's layout for the linear layers and a tied LM head's own packed copy, and (unless
+     * --no-huge-pages) the process's dense memory on huge pages, as the service's slm.engine.huge-pages does.
      */
     static ZooModel<NDList, NDList> load(Path dir, int threads, Map<String, String> opt) throws Exception {
         Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
@@ -69,6 +70,11 @@ final class BenchArchive {
                     System.err.println(dir.getFileName() + ": pack_tied_head " + n.toLong());
                 }
             }
+        }
+        if (!opt.containsKey("no-huge-pages")) {
+            // as the service's loader does (slm.engine.huge-pages): the process's dense memory onto huge pages
+            System.err.println(dir.getFileName() + ": " + (HugePages.collapseDense() >> 20)
+                    + " MiB of the process collapsed onto huge pages");
         }
         return model;
     }

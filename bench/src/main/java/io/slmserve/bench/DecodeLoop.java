@@ -29,7 +29,7 @@ import java.util.Map;
  * <pre>
  * java -cp ... io.slmserve.bench.DecodeLoop --model-dir DIR --prompts FILE --tokens 64 --threads 1 \
  *     --slots 16 --max-total 512 --seconds 20 [--batch B] [--copy-logits] [--no-pack] [--no-tied-head]
- *     [--no-fp16] [--graph-optimizer] [--profile trace.json]
+ *     [--no-fp16] [--no-huge-pages] [--graph-optimizer] [--profile trace.json]
  * </pre>
  * Prints one JSON line: tokens/s, ms per token (prefill included, as a client sees it), CPU ms per token
  * (the process's CPU time: steadier than wall time on a shared machine), median prefill and decode-step
@@ -39,6 +39,7 @@ import java.util.Map;
  * keeps the archive's plain weights (the service's {@code slm.engine.pack-cpu-weights=false}); {@code --no-tied-head}
  * leaves a tied LM head on the embedding's plain weight ({@code slm.engine.pack-tied-head=false}); {@code --no-fp16}
  * leaves layers holding fp16 values unpacked for FBGEMM ({@code slm.engine.fp16-weight-gemm=false}); {@code
+ * --no-huge-pages} leaves the memory on 4 KiB pages ({@code slm.engine.huge-pages=false}); {@code
  * --graph-optimizer} turns TorchScript's graph executor optimizer on (libtorch's default; the service's is off).
  */
 public final class DecodeLoop {
