@@ -107,11 +107,11 @@ public interface ServerConfig {
         boolean packTiedHead();
 
         /**
-         * After a decoder or encoder-decoder on the CPU has loaded and warmed up, the process's dense anonymous
-         * memory (its weights, packed copies and KV cache) is collapsed onto 2 MiB transparent huge pages with
-         * madvise (Linux 6.1+): a one-row decode step streams every weight, and in one process it took 0.94-0.96x
-         * the time on huge pages (bench/generation/README.md). Where the kernel refuses, the memory stays as it was
-         * and the load log says why. false leaves the pages to the kernel's THP setting.
+         * Once decoders or encoder-decoders on the CPU have loaded (in the background, after the last load), the
+         * process's dense anonymous memory (their weights, packed copies and KV caches) is collapsed onto 2 MiB
+         * transparent huge pages with madvise (Linux 6.1+): a one-row decode step streams every weight, and in one
+         * process it took 0.94-0.98x the time on huge pages (bench/generation/README.md). Where the kernel
+         * refuses, the memory stays as it was and the log says why. false leaves the pages to the kernel.
          */
         @WithDefault("true")
         boolean hugePages();

@@ -25,8 +25,8 @@ import org.jboss.logging.Logger;
  *
  * <p>Why: a one-row decode step streams every weight once, and on 4 KiB pages that stream takes a TLB miss every
  * 4 KiB and the hardware prefetchers stop at every page boundary. On the 2-core benchmark machines a vectorised read
- * of 1 GiB went from 24-28 to 30 GB/s on huge pages, and in one process a decode step of the same archive took
- * 0.94-0.96x the time on them (bench/generation/README.md, "Huge pages"). libtorch, oneDNN and FBGEMM allocate
+ * of 1 GiB went from 24-29 to 30-32 GB/s on huge pages, and in one process a decode step of the same archive took
+ * 0.94-0.98x the time on them (bench/generation/README.md, "Huge pages"). libtorch, oneDNN and FBGEMM allocate
  * through glibc's malloc, which under the usual THP mode "madvise" never asks for huge pages unless the JVM was
  * started with {@code GLIBC_TUNABLES=glibc.malloc.hugetlb=1}; collapsing after the load needs no launch flag.
  *
@@ -92,6 +92,11 @@ final class HugePageWeights {
         }
         waiting.add(modelId);
         scheduled = SCHEDULER.schedule(HugePageWeights::collapseAndLog, QUIET.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether a scheduled collapse has yet to finish. */
+    static synchronized boolean pending() {
+        return scheduled != null && !scheduled.isDone();
     }
 
     private static void collapseAndLog() {

@@ -1,6 +1,7 @@
 package io.slmserve.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -55,6 +56,7 @@ class HugePageWeightsTest {
      */
     @Test
     void collapsesADenseBufferAndKeepsItsBytes() throws Exception {
+        awaitNoPendingCollapse();
         ByteBuffer buf = denseBuffer();
         long address = Pointer.nativeValue(Native.getDirectBufferPointer(buf));
         if (!Files.readString(THP_MODE).contains("[always]")) { // "madvise": malloc'd memory starts on 4 KiB pages
@@ -74,6 +76,7 @@ class HugePageWeightsTest {
     /** What the loaders call: off, nothing moves; on, one collapse runs QUIET after the last call. */
     @Test
     void collapsesInTheBackgroundAfterTheLastLoadWhenOn() throws Exception {
+        awaitNoPendingCollapse();
         ByteBuffer buf = denseBuffer();
         long address = Pointer.nativeValue(Native.getDirectBufferPointer(buf));
         boolean startsSmall = !Files.readString(THP_MODE).contains("[always]");
@@ -91,6 +94,15 @@ class HugePageWeightsTest {
         }
         assertTrue(anonHugePages(address, buf.capacity()) >= 30 * MIB, "collapsed in the background");
         assertBytes(buf);
+    }
+
+    /** A collapse scheduled by an earlier test's model load would take this test's buffer along. */
+    private static void awaitNoPendingCollapse() throws InterruptedException {
+        long deadline = System.nanoTime() + HugePageWeights.QUIET.toNanos() + 60_000_000_000L;
+        while (HugePageWeights.pending() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertFalse(HugePageWeights.pending(), "an earlier collapse still pending");
     }
 
     private static ServerConfig.Engine settings(boolean hugePages) {
