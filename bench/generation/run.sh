@@ -190,13 +190,11 @@ for NAME in "${MODELS[@]}"; do
       sleep 1
     done
     # slm.engine.huge-pages collapses the weights in the background 2 s after the load (seconds for a large model,
-    # both cores busy): measure once it has logged, unless this run turned it off
-    if [[ " ${SERVICE_PACK[*]} " != *"huge-pages=false"* ]]; then
-      for _ in $(seq 1 60); do
-        grep -q 'collapsed onto huge pages' "$RUN_DIR/server-$NAME-$SLOTS.log" && break
-        sleep 1
-      done
-    fi
+    # both cores busy): measure once it has logged
+    for _ in $(seq 1 60); do
+      grep -q 'collapsed onto huge pages' "$RUN_DIR/server-$NAME-$SLOTS.log" && break
+      sleep 1
+    done
     say "$NAME: service with batch_size=$SLOTS, load at concurrency 1, 4, 16"
     /usr/bin/python3 bench/generation/load.py --url "http://localhost:$PORT" --model "$NAME" \
       --concurrency 1 4 16 --tokens "$TOKENS" --seconds "$SECONDS_PER_POINT" --server-pid "$SERVER_PID" \
