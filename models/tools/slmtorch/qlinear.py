@@ -1,24 +1,25 @@
 """Weight-only int8 linear layers for CPU serving (``--quantize int8``): per-output-channel symmetric int8
-weights, packed for ``quantized::linear_dynamic``.
+weights, packed for FBGEMM's int8 GEMM.
 
-Why this op and not ``aten::_weight_int8pack_mm``: libtorch 2.7.1 (DJL's) has both, but on these AVX2 cores
+Why this GEMM and not ``aten::_weight_int8pack_mm``: libtorch 2.7.1 (DJL's) has both, but on these AVX2 cores
 (AMD EPYC Zen 3, no AVX-512) _weight_int8pack_mm runs its scalar fallback: 159 ms for the 124 MB of int8
-weights of a GPT-2-small step against 31 ms for the fp32 weights through MKL. linear_dynamic runs FBGEMM's
-AVX2 int8 GEMM: 9.8 ms with 1 thread, 5.8 ms with 2 (16 rows: 29 / 18 ms against fp32's 105 / 62 ms);
-bench/generation/gemm_forms.py and bench/generation/README.md. It quantizes each call's activations per tensor
-to 7-bit unsigned (``reduce_range``: FBGEMM's AVX2 kernel sums u8 x s8 pairs in int16, which 8-bit activations
-could saturate) and accumulates in int32; the output is float32.
+weights of a GPT-2-small step against 31 ms for the fp32 weights through MKL. FBGEMM's AVX2 int8 GEMM
+(``quantized::linear_dynamic``) takes 9.8 ms with 1 thread, 5.8 ms with 2 (16 rows: 29 / 18 ms against fp32's
+105 / 62 ms); bench/generation/gemm_forms.py and bench/generation/README.md. It rounds the activations to
+unsigned 8-bit values and accumulates in int32; the output is float32.
 
 Per-row activation scales: a per-tensor scale would make a row's result depend on the other rows of the call
 (a one-token decode step rounds differently from the same token inside a prefill, and a stream's tokens change
-with its batchmates under continuous batching). So each row is divided by its own max |x| and two constant
-columns (+1, -1; their weight columns are zero) pin the tensor's range to exactly [-1, 1]: the op then picks the
-same activation step (2/127) and zero point (64) for every row whatever the call holds, and the output is
-multiplied back by the row's scale. Rows are divided by max |x| * 127/126 so that their largest element lands on
-step 63 exactly, not on a half step (63.5) that float error would round either way: every row is rounded to
-multiples of max |x| / 63. Cost: K + 2 columns and a few elementwise ops per layer; gain: the cache
-agrees with a full recompute as closely as fp32 does (test_llama_int8.py) and prefill rows are no longer
-rounded at the scale of the largest row (e.g. the first token's).
+with its batchmates under continuous batching). So each row is divided by its own max |x| (into [-1, 1], its
+largest element exactly +-1) and rounded with one fixed step, 1/63, and zero point 64: to 1..127, 7 bits, since
+FBGEMM's AVX2 kernel sums u8 x s8 pairs in int16, which 8-bit activations could saturate. The output is then
+multiplied back by the row's max |x|: every row is rounded to multiples of max |x| / 63, whatever the call holds.
+The op that takes a fixed step is ``quantized::linear_with_input_q_dq_qweight_dq_output_fp32`` (libtorch 2.x,
+the same FBGEMM packing and GEMM as linear_dynamic); Debian's torch 1.13 lacks it, so this module defines its
+libtorch-2.7 schema with an exact reference implementation, the way slmtorch/sdpa.py does for SDPA.
+Archives written before 2026-12-07 call linear_dynamic on two extra range-pinning columns (+1, -1) instead:
+the same rounding in 13 ops a layer where this form takes 7. Gain: the cache agrees with a full recompute as
+closely as fp32 does (test_llama_int8.py), and prefill rows are not rounded at the scale of the largest row.
 
 The packed weights are saved in the archive as (int8 per-channel tensor, bias) and re-packed at load by the
 libtorch that loads it: onednn's packing here (Debian's torch 1.13 has no FBGEMM), FBGEMM's in libtorch 2.7.1.
@@ -26,13 +27,45 @@ libtorch that loads it: onednn's packing here (Debian's torch 1.13 has no FBGEMM
 Encoders use the second half of this file instead (Int8StoredLinear, quantize_encoder): int8 weights with a scale
 per 32 inputs, dequantized once by ``cast`` and run as float GEMMs; QLinear is unchanged by them.
 """
-from typing import Optional, Tuple
+from typing import Final, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from slmtorch.layers import dtype_of
+
+# the activations' fixed quantization: rows divided by their max |x| become 1..127 (module docstring)
+STEP = 1.0 / 63.0
+ZERO = 64
+QDQ = "linear_with_input_q_dq_qweight_dq_output_fp32"
+QDQ_SCHEMA = (QDQ + "(Tensor X, float X_scale, int X_zero_point, "
+              "__torch__.torch.classes.quantized.LinearPackedParamsBase W_prepack) -> Tensor Y")
+
+
+def _reference_qdq(x: Tensor, scale: float, zero_point: int, packed) -> Tensor:
+    """libtorch 2.x's op, written out: x rounded to uint8 with (scale, zero_point), times the dequantized weight,
+    plus the packed bias; float32 out."""
+    w, b = torch.ops.quantized.linear_unpack(packed)
+    q = torch.clamp(torch.round(x / scale) + zero_point, 0, 255)
+    return F.linear((q - zero_point) * scale, w.dequantize(), b)
+
+
+def _register_qdq() -> None:
+    try:
+        getattr(torch.ops.quantized, QDQ)  # libtorch 2.x, or an earlier import
+        return
+    except (AttributeError, RuntimeError):
+        pass
+    frag = torch._C._dispatch_library("FRAGMENT", "quantized", "", __file__, 0)
+    frag.define(QDQ_SCHEMA)
+    impl = torch.library.Library("quantized", "IMPL", "CPU")
+    impl.impl(QDQ, _reference_qdq)
+    _KEEP.extend([frag, impl])  # libraries unregister when garbage collected
+
+
+_KEEP: list = []
+_register_qdq()
 
 
 def quantize_per_channel(w: Tensor) -> Tensor:
@@ -52,26 +85,31 @@ class QLinear(nn.Module):
     """y = x @ W^T + b with W int8 per output channel and x rounded to 7 bits per row (module docstring); x any
     float dtype, y in x's dtype."""
 
+    step: Final[float]
+    zero: Final[int]
+
     def __init__(self, weight_out_in: Tensor, bias: Optional[Tensor]):
         super().__init__()
         check_engine()
+        self.step = STEP
+        self.zero = ZERO
         w = weight_out_in.detach().to(torch.float32)
-        # the two range-pinning columns multiply zero weights
-        w = torch.cat([w, torch.zeros(w.shape[0], 2)], dim=1)
         self.packed = torch.ops.quantized.linear_prepack(quantize_per_channel(w), None)
         self.n_in = int(weight_out_in.shape[1])
         self.has_bias = bias is not None
         # added after the row scale is multiplied back (a packed bias would be scaled with the row)
         self.register_buffer("out_bias", torch.zeros(0) if bias is None else bias.detach().to(torch.float32).clone())
-        self.register_buffer("pin", torch.tensor([[1.0, -1.0]]))
 
     def forward(self, x: Tensor) -> Tensor:
-        x2 = x.reshape(-1, self.n_in).to(torch.float32)
-        s = x2.abs().amax(dim=1, keepdim=True).clamp_min(1e-30) * (127.0 / 126.0)
-        xs = torch.cat([x2 / s, self.pin.expand(x2.shape[0], 2)], dim=1)
-        y = torch.ops.quantized.linear_dynamic(xs, self.packed, True)
+        x2 = x.reshape(-1, self.n_in)
+        if x2.dtype != torch.float32:
+            x2 = x2.float()
+        s = torch.linalg.vector_norm(x2, float("inf"), dim=[1], keepdim=True).clamp_min(1e-30)
+        y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(x2 / s, self.step, self.zero, self.packed)
         y = torch.addcmul(self.out_bias, y, s) if self.has_bias else y * s
-        return y.to(x.dtype).reshape(x.shape[:-1] + (y.shape[1],))
+        if y.dtype != x.dtype:
+            y = y.to(x.dtype)
+        return y.reshape(x.shape[:-1] + (y.shape[1],))
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:

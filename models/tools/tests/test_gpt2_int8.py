@@ -20,8 +20,8 @@ from test_gpt2_cache import greedy_cached_batch, greedy_recompute, tiny_model  #
 
 
 def fake_quant_activation(x: torch.Tensor) -> torch.Tensor:
-    """Per-row 7-bit activation rounding as QLinear feeds quantized::linear_dynamic: each row to multiples of
-    its own max |x| / 63 (the call's range pinned to [-1, 1], step 2/127, rows scaled by 126/127 of max |x|)."""
+    """Per-row 7-bit activation rounding as QLinear feeds FBGEMM's int8 GEMM: each row to multiples of its own
+    max |x| / 63 (rows divided by max |x|, then step 1/63)."""
     step = x.abs().amax(1, keepdim=True) / 63.0
     return torch.round(x / step) * step
 
