@@ -16,8 +16,8 @@ FBGEMM's AVX2 kernel sums u8 x s8 pairs in int16, which 8-bit activations could 
 multiplied back by the row's max |x|: every row is rounded to multiples of max |x| / 63, whatever the call holds.
 The op that takes a fixed step is ``quantized::linear_with_input_q_dq_qweight_dq_output_fp32`` (libtorch 2.x,
 the same FBGEMM packing and GEMM as linear_dynamic); Debian's torch 1.13 lacks it, so this module defines its
-libtorch-2.7 schema with an exact reference implementation, the way slmtorch/sdpa.py does for SDPA.
-Archives written before 2026-12-07 call linear_dynamic on two extra range-pinning columns (+1, -1) instead:
+libtorch-2.7 schema with a reference implementation written out, the way slmtorch/sdpa.py does for SDPA.
+Archives written by earlier versions call linear_dynamic on two extra range-pinning columns (+1, -1) instead:
 the same rounding in 13 ops a layer where this form takes 7. Gain: the cache agrees with a full recompute as
 closely as fp32 does (test_llama_int8.py), and prefill rows are not rounded at the scale of the largest row.
 
@@ -105,7 +105,8 @@ class QLinear(nn.Module):
         if x2.dtype != torch.float32:
             x2 = x2.float()
         s = torch.linalg.vector_norm(x2, float("inf"), dim=[1], keepdim=True).clamp_min(1e-30)
-        y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(x2 / s, self.step, self.zero, self.packed)
+        y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(x2 / s, self.step, self.zero,
+                                                                             self.packed)
         y = torch.addcmul(self.out_bias, y, s) if self.has_bias else y * s
         if y.dtype != x.dtype:
             y = y.to(x.dtype)
