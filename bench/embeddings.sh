@@ -4,7 +4,8 @@
 #   bench/embeddings.sh [--skip-build] [--window S] [--warmup S] [--jit-warmup S] [--concurrency 1,8,32]
 #                       [--encoding float|base64] [--port P] [--ready-timeout S] [--paired]
 #
-# 1. builds the service (./mvnw package -DskipTests) unless --skip-build, and the harness (bench/pom.xml);
+# 1. builds the service (./mvnw package -DskipTests) unless --skip-build finds it newer than its sources
+#    (bench/service-build.sh), and the harness (bench/pom.xml);
 # 2. starts target/quarkus-app/quarkus-run.jar on a free port, its log in bench/target/run-<stamp>/service.log,
 #    and waits for GET /q/health/ready = 200;
 # 3. with the service idle: ONNX Runtime batch 1 / batch 32, langchain4j embedAll(32), the DJL GEMM ceiling,
@@ -55,7 +56,8 @@ mkdir -p "$RUN_DIR" "$BENCH_DIR/results"
 say() { printf '[embeddings.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 # ---------------------------------------------------------------- build
-if [ "$SKIP_BUILD" != 1 ]; then
+. bench/service-build.sh
+if [ "$SKIP_BUILD" != 1 ] || service_stale; then
   say "building the service (./mvnw -q -B package -DskipTests)"
   ./mvnw -q -B package -DskipTests
 fi

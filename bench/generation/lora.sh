@@ -23,7 +23,8 @@ STAMP=$(date -u +%Y%m%dT%H%MZ)
 RUN_DIR=$ROOT/bench/target/lora-$STAMP
 RESULT=$ROOT/bench/generation/results/lora-$STAMP.txt
 mkdir -p "$RUN_DIR" "$ROOT/bench/generation/results"
-if [ "$SKIP_BUILD" != 1 ] || [ ! -f target/quarkus-app/quarkus-run.jar ]; then
+. bench/service-build.sh
+if [ "$SKIP_BUILD" != 1 ] || service_stale; then
   ./mvnw -q -B package -DskipTests
 fi
 SOURCE=$ROOT/models/nano-gpt

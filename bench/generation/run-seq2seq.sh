@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_POINT=${1:-20}
 SRC=$(realpath "${2:-models/nano-bart}")
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B package -DskipTests
+. bench/service-build.sh
+service_stale && ./mvnw -q -B package -DskipTests
 mkdir -p bench/generation/results
 OUT=bench/generation/results/$(date -u +%Y%m%dT%H%MZ)-seq2seq.txt
 HELDOUT=()

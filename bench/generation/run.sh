@@ -21,6 +21,7 @@
 # service default). Defaults: 20 s per point, 64 new tokens per request.
 # --prepare (niced, before a quiet run) builds, writes the model folders and, with --peers, the peers'
 # prerequisites (snapshots, Jlama jar, node-llama-cpp, GGUF files), then exits without measuring anything.
+# --skip-build keeps target/quarkus-app unless a file under src/main or pom.xml is newer (bench/service-build.sh).
 # --no-batching-off skips the service with batch_size=1 (its c=16 point waits for 16 queued requests).
 # A name with the suffix -mkl (e.g. smollm2-135m-mkl) runs that model's folder with its linear layers left on MKL
 # (DecodeLoop --no-pack, the service with slm.engine.pack-cpu-weights=false; no peers): list it beside the
@@ -49,7 +50,7 @@ while [ $# -gt 0 ]; do
     --peers) PEERS=1; shift ;;
     --prepare) PREPARE=1; shift ;;
     --no-batching-off) SLOTS_LIST=16; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -61,7 +62,8 @@ mkdir -p "$RUN_DIR" "$ROOT/bench/generation/results"
 say() { printf '[generation %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 BEGIN=$(date +%s)
 
-if [ "$SKIP_BUILD" != 1 ] || [ ! -f target/quarkus-app/quarkus-run.jar ]; then
+. bench/service-build.sh
+if [ "$SKIP_BUILD" != 1 ] || service_stale; then
   say "building the service (./mvnw -q -B package -DskipTests)"
   ./mvnw -q -B package -DskipTests
 fi

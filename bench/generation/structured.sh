@@ -26,7 +26,8 @@ STAMP=$(date -u +%Y%m%dT%H%MZ)
 RUN_DIR=$ROOT/bench/target/structured-$STAMP
 RESULT=$ROOT/bench/generation/results/structured-$STAMP.txt
 mkdir -p "$RUN_DIR" "$ROOT/bench/generation/results"
-if [ "$SKIP_BUILD" != 1 ] || [ ! -f target/quarkus-app/quarkus-run.jar ]; then
+. bench/service-build.sh
+if [ "$SKIP_BUILD" != 1 ] || service_stale; then
   ./mvnw -q -B package -DskipTests
 fi
 ./mvnw -q -B test-compile dependency:build-classpath -Dmdep.outputFile="$RUN_DIR/cp.txt" >/dev/null
