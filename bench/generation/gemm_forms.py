@@ -13,43 +13,22 @@ import torch
 from torch import Tensor, nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "tools"))
-from slmtorch import onednn  # noqa: E402  (oneDNN's linear and reorder, as served archives call them)
+from slmtorch import onednn, stand_in  # noqa: E402  (onednn: the served archives' linear and reorder)
 from slmtorch.rowsplit import linear_t  # noqa: E402  (the served form: one row as 8 row blocks)
 
 
-def _define_int8pack_mm() -> list:
-    """aten::_weight_int8pack_mm (libtorch 2.x) as a stand-in op on torch 1.13, as slmtorch/sdpa.py does for
-    SDPA: the archive records the call, DJL's libtorch 2.7.1 runs its own kernel."""
-    try:
-        torch.ops.aten._weight_int8pack_mm  # noqa: B018
-        return []
-    except (AttributeError, RuntimeError):
-        pass
-    frag = torch._C._dispatch_library("FRAGMENT", "aten", "", __file__, 0)
-    frag.define("_weight_int8pack_mm(Tensor self, Tensor mat2, Tensor scales) -> Tensor")
-    impl = torch.library.Library("aten", "IMPL", "CompositeExplicitAutograd")
-    impl.impl("_weight_int8pack_mm", lambda x, w, s: torch.mm(x, w.to(x.dtype).t()) * s)
-    return [frag, impl]  # kept: libraries unregister when garbage collected
-
-
-def _define_mkl_packed_linear() -> list:
-    """mkl::_mkl_linear / _mkl_reorder_linear_weight (MKL's packed sgemm), libtorch 2.x ops, stand-ins as above;
-    oneDNN's linear and reorder come from slmtorch/onednn.py, as the served archives use them."""
-    try:
-        torch.ops.mkl._mkl_linear  # noqa: B018
-        return []
-    except (AttributeError, RuntimeError):
-        pass
-    frag = torch._C._dispatch_library("FRAGMENT", "mkl", "", __file__, 0)
-    frag.define("_mkl_linear(Tensor X, Tensor MKL_W, Tensor ORI_W, Tensor? B, int batch_size) -> Tensor")
-    frag.define("_mkl_reorder_linear_weight(Tensor X, int batch_size) -> Tensor")
-    impl = torch.library.Library("mkl", "IMPL", "CompositeExplicitAutograd")
-    impl.impl("_mkl_linear", lambda x, pw, w, b, n: torch.nn.functional.linear(x, w, b))
-    impl.impl("_mkl_reorder_linear_weight", lambda w, n: w)
-    return [frag, impl]
-
-
-_KEEP = _define_int8pack_mm() + _define_mkl_packed_linear()
+# libtorch-2.x ops as stand-ins on torch 1.13 (slmtorch/stand_in.py): the archive records the calls, DJL's
+# libtorch 2.7.1 runs its own kernels. aten::_weight_int8pack_mm; MKL's packed sgemm (mkl::_mkl_linear and its
+# weight reorder). oneDNN's linear and reorder come from slmtorch/onednn.py, as the served archives use them.
+stand_in.define("aten", "CompositeExplicitAutograd", {
+    "_weight_int8pack_mm(Tensor self, Tensor mat2, Tensor scales) -> Tensor":
+        lambda x, w, s: torch.mm(x, w.to(x.dtype).t()) * s,
+})
+stand_in.define("mkl", "CompositeExplicitAutograd", {
+    "_mkl_linear(Tensor X, Tensor MKL_W, Tensor ORI_W, Tensor? B, int batch_size) -> Tensor":
+        lambda x, pw, w, b, n: torch.nn.functional.linear(x, w, b),
+    "_mkl_reorder_linear_weight(Tensor X, int batch_size) -> Tensor": lambda w, n: w,
+})
 
 
 class Forms(nn.Module):

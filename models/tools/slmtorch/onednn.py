@@ -23,26 +23,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from slmtorch import stand_in
+
 LINEAR = "_linear_pointwise(Tensor X, Tensor W, Tensor? B, str attr, Scalar?[] scalars, str? algorithm) -> Tensor Y"
 REORDER = "_reorder_linear_weight(Tensor self, int? batch_size=None) -> Tensor Y"
 
 
-def _register() -> list:
-    try:
-        torch.ops.mkldnn._linear_pointwise  # noqa: B018 - torch 2.x, or defined by an earlier import
-        return []
-    except (AttributeError, RuntimeError):
-        pass
-    frag = torch._C._dispatch_library("FRAGMENT", "mkldnn", "", __file__, 0)
-    frag.define(LINEAR)
-    frag.define(REORDER)
-    impl = torch.library.Library("mkldnn", "IMPL", "CompositeExplicitAutograd")
-    impl.impl("_linear_pointwise", lambda x, w, b, attr, scalars, algorithm: F.linear(x, w, b))
-    impl.impl("_reorder_linear_weight", lambda w, batch_size: w)
-    return [frag, impl]  # kept: libraries unregister when garbage collected
-
-
-_KEEP = _register()
+stand_in.define("mkldnn", "CompositeExplicitAutograd", {
+    LINEAR: lambda x, w, b, attr, scalars, algorithm: F.linear(x, w, b),
+    REORDER: lambda w, batch_size: w,
+})
 
 
 def packable(w: Tensor) -> bool:

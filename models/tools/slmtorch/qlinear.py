@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from slmtorch import stand_in
 from slmtorch.layers import dtype_of
 
 # the activations' fixed quantization: rows divided by their max |x| become 1..127 (module docstring)
@@ -51,21 +52,7 @@ def _reference_qdq(x: Tensor, scale: float, zero_point: int, packed) -> Tensor:
     return F.linear((q - zero_point) * scale, w.dequantize(), b)
 
 
-def _register_qdq() -> None:
-    try:
-        getattr(torch.ops.quantized, QDQ)  # libtorch 2.x, or an earlier import
-        return
-    except (AttributeError, RuntimeError):
-        pass
-    frag = torch._C._dispatch_library("FRAGMENT", "quantized", "", __file__, 0)
-    frag.define(QDQ_SCHEMA)
-    impl = torch.library.Library("quantized", "IMPL", "CPU")
-    impl.impl(QDQ, _reference_qdq)
-    _KEEP.extend([frag, impl])  # libraries unregister when garbage collected
-
-
-_KEEP: list = []
-_register_qdq()
+stand_in.define("quantized", "CPU", {QDQ_SCHEMA: _reference_qdq})
 
 
 def quantize_per_channel(w: Tensor) -> Tensor:

@@ -14,6 +14,8 @@ from typing import Optional
 
 import torch
 
+from slmtorch import stand_in
+
 SCHEMA = (
     "scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask=None, "
     "float dropout_p=0.0, bool is_causal=False, *, float? scale=None, bool enable_gqa=False) -> Tensor"
@@ -42,23 +44,7 @@ def _math_sdpa(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
     return torch.matmul(probs, value)
 
 
-def _register() -> None:
-    if hasattr(torch.nn.functional, "scaled_dot_product_attention"):
-        return  # torch 2.x: the real op exists already
-    try:
-        torch.ops.aten.scaled_dot_product_attention  # noqa: B018 - defined by an earlier import
-        return
-    except (AttributeError, RuntimeError):
-        pass
-    frag = torch._C._dispatch_library("FRAGMENT", "aten", "", __file__, 0)
-    frag.define(SCHEMA)
-    impl = torch.library.Library("aten", "IMPL", "CompositeImplicitAutograd")
-    impl.impl("scaled_dot_product_attention", _math_sdpa)
-    _KEEP.extend([frag, impl])  # libraries unregister when garbage collected
-
-
-_KEEP: list = []
-_register()
+stand_in.define("aten", "CompositeImplicitAutograd", {SCHEMA: _math_sdpa})
 
 
 def sdpa_reference(query, key, value, attn_mask=None, is_causal=False):
