@@ -13,7 +13,7 @@
 #   CUDA_FLAVOR    DJL's CUDA build of libtorch 2.7.1 (default cu128, the only one DJL 0.36 publishes)
 #   APP_UID        user id of the non-root user that runs the server (default 10001)
 #
-# Network at build time: Maven Central (the wrapper, Maven 3.9.9, dependencies) and, for FLAVOR=gpu only,
+# Network at build time: Ubuntu's archive (g++), Maven Central (the wrapper, Maven 3.9.9, dependencies) and, for FLAVOR=gpu only,
 # DJL's download site for the CUDA libtorch. Nothing is downloaded at run time (the server runs DJL offline).
 
 ARG BUILD_IMAGE=eclipse-temurin:17-jdk-jammy
@@ -34,6 +34,10 @@ RUN case "${FLAVOR}" in cpu|gpu) ;; *) echo "FLAVOR must be cpu or gpu, was '${F
     chmod +x mvnw && \
     (./mvnw -B -ntp -q -Dslm.flavor="${FLAVOR}" dependency:go-offline \
        || echo "dependency:go-offline incomplete; the package step fetches the rest")
+
+# g++ builds the fused decode kernels (src/main/native) into the jar during the package step.
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends g++ && \
+    rm -rf /var/lib/apt/lists/*
 
 COPY src src
 # maven.test.skip: the image needs no test classes (CI runs the tests), and compiling them opens many more jars.

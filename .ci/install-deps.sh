@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides Java and the Maven wrapper, from Debian's archive and the npm
-# registry: the model tools' packages, Node.js and npm (the machine image has them; Debian's are the fallback),
+# registry: the model tools' packages, g++ (for src/main/native), Node.js and npm (the machine image has them; Debian's are the fallback),
 # Debian's Chromium (the playground's browser test drives it headless; npm never downloads a browser) and the JS
 # test tools pinned by src/test/js/package-lock.json (openai client, redocly, dockerfile-utils, playwright-core).
 set -euo pipefail
@@ -13,6 +13,7 @@ sudo_cmd=""
 missing=()
 { command -v node >/dev/null && command -v npm >/dev/null; } || missing+=(nodejs npm)
 dpkg -s chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v g++ >/dev/null || missing+=(g++)  # the Maven build compiles src/main/native
 if [ "${#missing[@]}" -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"

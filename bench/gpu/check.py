@@ -147,6 +147,9 @@ def import_torch(device: str):
         # dry run on torch 1.13: register the SDPA stand-in (math path) so that the archives load
         sys.path.insert(0, str(REPO / "models" / "tools"))
         import slmtorch.sdpa  # noqa: F401
+    # the fused CPU decode ops that current archives record (defined in Python here; CUDA steps never call them)
+    sys.path.insert(0, str(REPO / "models" / "tools"))
+    import slmtorch.kernels  # noqa: F401
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
             built = getattr(torch.version, "cuda", None)

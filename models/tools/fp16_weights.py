@@ -16,7 +16,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from slmtorch import onednn, sdpa  # noqa: E402,F401  (the libtorch-2.x ops served archives record)
+from slmtorch import kernels, onednn, sdpa  # noqa: E402,F401  (the ops served archives record)
 
 
 def fp16_copy(src: str, out: str) -> None:

@@ -7,6 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from slmtorch import kernels  # noqa: F401  (defines torch.ops.slm on torch 1.13)
+
 
 def dtype_of(name: str) -> torch.dtype:
     if name == "float16":
@@ -43,6 +45,10 @@ class Embedding(nn.Module):
 
     def forward(self, ids: Tensor) -> Tensor:
         return F.embedding(ids, self.weight)
+
+    def fused(self, x: Tensor) -> Tensor:
+        """forward as one op (slmtorch/kernels.py: float32 CPU x and weight)."""
+        return torch.ops.slm.rms_norm(x, self.weight, self.eps, self.offset)
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
@@ -99,6 +105,10 @@ class RMSNorm(nn.Module):
         if self.offset != 0.0:
             return (h * (self.offset + self.weight.float())).to(x.dtype)
         return self.weight * h.to(x.dtype)
+
+    def fused(self, x: Tensor) -> Tensor:
+        """forward as one op (slmtorch/kernels.py: float32 CPU x and weight)."""
+        return torch.ops.slm.rms_norm(x, self.weight, self.eps, self.offset)
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from slmtorch import fp16weights, lora, onednn, rope
+from slmtorch import fp16weights, kernels, lora, onednn, rope
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.gpt2 import StepPlan, plan_step, write_cache
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
@@ -200,6 +200,10 @@ class Linear(nn.Module):
         else:
             y = F.linear(x2, self.weight, self.bias if self.has_bias else None)
         return y.reshape(x.shape[:-1] + (y.shape[1],))
+
+    def forward_add(self, x: Tensor, residual: Tensor) -> Tensor:
+        """residual + forward(x) (QLinear's form fuses the add; the same signature lets layers call either)."""
+        return residual + self.forward(x)
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
@@ -539,6 +543,7 @@ class DecoderLayer(nn.Module):
         self.post_feedforward_layernorm = RMSNorm(c, eps, off)
         self.window = cfg.layer_windows[index]
         self.local = cfg.rope_local_theta > 0.0 and self.window > 0
+        self.use_kernels = True  # the fused decode ops (slmtorch/kernels.py) where they apply; set_kernels
 
     def _rest(self, x: Tensor, attn: Tensor) -> Tensor:
         """Residual around the attention output, then the MLP block."""
@@ -567,8 +572,28 @@ class DecoderLayer(nn.Module):
         b, t = x.shape[0], x.shape[1]
         a = self.self_attn
         cos, sin, wmask = self._rot(r)
+        if (self.use_kernels and wmask is None and a.softcap == 0.0 and not a.qk_norm and hasattr(a, "qkv_proj")
+                and hasattr(self.mlp, "gate_up_proj") and kernels.decode_ok(x, layer_k)):
+            return self._forward_fused(x, layer_k, layer_v, plan, cos, sin)
         q, k, v = a.heads(self.input_layernorm(x), b, t, cos, sin)
         return self._rest(x, a.o_proj(a.attend(q, k, v, layer_k, layer_v, plan, wmask)))
+
+    def _forward_fused(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan, cos: Tensor, sin: Tensor
+                       ) -> Tensor:
+        """forward_cached of one token per row through the fused ops (slmtorch/kernels.py): the norms, rotary,
+        cache write, attention and gated activation are one op each; the products are the layers' own."""
+        a = self.self_attn
+        m = self.mlp
+        scale = a.scaling if a.scaling > 0.0 else a.head_dim ** -0.5
+        y = torch.ops.slm.attend_decode(a.qkv_proj(self.input_layernorm.fused(x)), cos, sin, layer_k, layer_v,
+                                        plan.slots, plan.positions, a.n_head, a.n_kv, scale)
+        if self.sandwich:
+            x = x + self.post_attention_layernorm.fused(a.o_proj(y))
+            h = m.down_proj(torch.ops.slm.silu_mul(m.gate_up_proj(self.pre_feedforward_layernorm.fused(x)), m.gelu))
+            return x + self.post_feedforward_layernorm.fused(h)
+        x = a.o_proj.forward_add(y, x)
+        h = torch.ops.slm.silu_mul(m.gate_up_proj(self.post_attention_layernorm.fused(x)), m.gelu)
+        return m.down_proj.forward_add(h, x)
 
     def forward_mixed(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, decode: StepPlan, prompts: StepPlan,
                       rd: Rot, rp: Rot) -> Tensor:
@@ -861,6 +886,13 @@ class LlamaForCausalLM(nn.Module):
                 y = onednn.linear(h, self.model.embed_tokens.weight, None)
             return self._softcap(y.float())
         return self._softcap(linear_t(self._lm_weight(), h, None, self.row_blocks).float())
+
+    @torch.jit.export
+    def set_kernels(self, on: bool) -> None:
+        """Whether one-token steps take the fused decode ops (slmtorch/kernels.py); on unless switched off, for
+        side-by-side measurements (bench/generation's DecodeAb)."""
+        for layer in self.model.layers:
+            layer.use_kernels = on
 
     @torch.jit.export
     def set_intra_op_threads(self, threads: int) -> None:

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from slmtorch import kernels  # noqa: F401  (defines torch.ops.slm on torch 1.13)
 from slmtorch import stand_in
 from slmtorch.layers import dtype_of
 
@@ -88,16 +89,20 @@ class QLinear(nn.Module):
         self.register_buffer("out_bias", torch.zeros(0) if bias is None else bias.detach().to(torch.float32).clone())
 
     def forward(self, x: Tensor) -> Tensor:
-        x2 = x.reshape(-1, self.n_in)
-        if x2.dtype != torch.float32:
-            x2 = x2.float()
-        s = torch.linalg.vector_norm(x2, float("inf"), dim=[1], keepdim=True).clamp_min(1e-30)
-        y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(x2 / s, self.step, self.zero,
-                                                                             self.packed)
+        h = x if x.dtype == torch.float32 else x.float()
+        # each row over its max |x|, and that max: one fused op (slmtorch/kernels.py) instead of norm, clamp, div;
+        # FBGEMM's product takes [..., C] as it is, so no reshapes around it
+        xs, s = torch.ops.slm.row_scale(h)
+        y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(xs, self.step, self.zero, self.packed)
         y = torch.addcmul(self.out_bias, y, s) if self.has_bias else y * s
-        if y.dtype != x.dtype:
-            y = y.to(x.dtype)
-        return y.reshape(x.shape[:-1] + (y.shape[1],))
+        return y if y.dtype == x.dtype else y.to(x.dtype)
+
+    def forward_add(self, x: Tensor, residual: Tensor) -> Tensor:
+        """residual + forward(x), the residual added in the same op as the row scale (float32 residual)."""
+        h = x if x.dtype == torch.float32 else x.float()
+        xs, s = torch.ops.slm.row_scale(h)
+        y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(xs, self.step, self.zero, self.packed)
+        return torch.addcmul(residual + self.out_bias if self.has_bias else residual, y, s)
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:

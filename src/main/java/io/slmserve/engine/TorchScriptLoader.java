@@ -35,6 +35,7 @@ final class TorchScriptLoader {
      */
     static ZooModel<NDList, NDList> load(Path dir, String fileName, String dtype, Device device)
             throws ModelLoadException {
+        KernelLibrary.ensureLoaded();
         return ShortLivedThread.call("slm-load-archive", () -> {
             Criteria<NDList, NDList> criteria = Criteria.builder()
                     .setTypes(NDList.class, NDList.class)

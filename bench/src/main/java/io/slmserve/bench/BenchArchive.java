@@ -22,12 +22,37 @@ final class BenchArchive {
     private BenchArchive() {
     }
 
+    private static boolean kernelsLoaded;
+
+    /**
+     * The service's fused decode kernels (src/main/native; engine/KernelLibrary in the service), which archives of
+     * the current converter call: from -Dslm.kernels, else from the service build beside this jar
+     * (target/classes/native of the project root).
+     */
+    static synchronized void loadKernels() throws Exception {
+        if (kernelsLoaded) {
+            return;
+        }
+        ai.djl.engine.Engine.getEngine("PyTorch"); // the library binds to the loaded libtorch
+        String given = System.getProperty("slm.kernels");
+        Path file = given != null ? Path.of(given) : Path.of(BenchArchive.class.getProtectionDomain().getCodeSource()
+                .getLocation().toURI()).getParent().resolve("../../target/classes/native/libslm_kernels.so");
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new IllegalStateException("no fused kernels at " + file + ": build the service first (./mvnw"
+                    + " package) or pass -Dslm.kernels=PATH");
+        }
+        System.load(file.toAbsolutePath().normalize().toString());
+        kernelsLoaded = true;
+    }
+
     /**
      * Loads the archive in dir as the service's worker runs it: intra-op threads, row blocks, (unless --no-pack /
      * --no-tied-head in opt) oneDNN's layout for the linear layers and a tied LM head's own packed copy, and (unless
-     * --no-huge-pages) the process's dense memory on huge pages, as the service's slm.engine.huge-pages does.
+     * --no-huge-pages) the process's dense memory on huge pages, as the service's slm.engine.huge-pages does;
+     * --no-kernels: the TorchScript forms instead of the fused decode ops (the archive's set_kernels).
      */
     static ZooModel<NDList, NDList> load(Path dir, int threads, Map<String, String> opt) throws Exception {
+        loadKernels();
         Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
                 .optModelPath(dir).optModelName("model").optEngine("PyTorch")
                 .optTranslator(new NoopTranslator()).build();
@@ -39,6 +64,13 @@ final class BenchArchive {
         JniUtils.setGraphExecutorOptimize(opt.containsKey("graph-optimizer"));
         PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
         List<String> methods = Arrays.asList(JniUtils.getMethodNames(block));
+        if (methods.contains("set_kernels") && opt.containsKey("no-kernels")) {
+            // the TorchScript forms instead of the fused decode ops, for side-by-side runs
+            try (IValue off = IValue.from(false);
+                 IValue none = IValueUtils.runMethod(block, "set_kernels", off)) {
+                assert !none.isTensor();
+            }
+        }
         if (methods.contains("set_intra_op_threads")) {
             // as the service's TorchDecoderSession does: one-row products in row blocks only with threads > 1
             try (IValue t = IValue.from((long) threads);

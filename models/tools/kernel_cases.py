@@ -1,0 +1,100 @@
+"""Writes an archive that checks the fused decode ops (slmtorch/kernels.py) where they run in C++: its ``forward()``
+calls each slm:: op on stored inputs and returns, per case, the largest difference from the expected output
+relative to that output's largest magnitude. The expected outputs are computed here by kernels.py's written-out
+formulas under torch 1.13, so under DJL's libtorch 2.7.1 (KernelOpsTest) the C++ kernels meet an independent form.
+
+    /usr/bin/python3 models/tools/kernel_cases.py OUT_DIR     # writes OUT_DIR/model.pt and OUT_DIR/cases.txt
+"""
+import os
+import sys
+from typing import List, Tuple
+
+import torch
+from torch import Tensor, nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from slmtorch import kernels  # noqa: E402,F401  (defines torch.ops.slm: the written-out forms)
+
+
+def _rel(a: Tensor, b: Tensor) -> Tensor:
+    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-30)).reshape(1)
+
+
+class Cases(nn.Module):
+    """Inputs and expected outputs as buffers; forward returns one relative error per case (CASES names them)."""
+
+    def __init__(self):
+        super().__init__()
+        g = torch.Generator().manual_seed(7)
+        r = lambda *s: torch.randn(*s, generator=g)  # noqa: E731
+        self.register_buffer("x", r(3, 1, 96) * 3)
+        self.register_buffer("w", r(96))
+        self.register_buffer("gu", torch.cat([r(2, 1, 80) * 4, r(2, 1, 80)], -1))
+        self.gu[0, 0, :4] = torch.tensor([-30.0, 30.0, -90.0, 90.0])  # the exponential's clamped ends
+        wide = r(4, 128)
+        self.register_buffer("wide", wide)
+        zero_row = r(3, 64)
+        zero_row[1] = 0.0
+        self.register_buffer("zero_row", zero_row)
+        # attend_decode: 5 slots, 2 KV heads, 6 query heads, D 16, 32 positions; rows at slots 4, 0, 2
+        self.register_buffer("qkv", r(3, 1, (6 + 2 * 2) * 16))
+        self.register_buffer("cache_k", r(5, 2, 32, 16))
+        self.register_buffer("cache_v", r(5, 2, 32, 16))
+        self.register_buffer("slots", torch.tensor([4, 0, 2]))
+        self.register_buffer("positions", torch.tensor([[7], [0], [13]]))
+        ang = r(3, 1, 1, 8)
+        self.register_buffer("cos16", torch.cat([ang.cos(), ang.cos()], -1))
+        self.register_buffer("sin16", torch.cat([-ang.sin(), ang.sin()], -1))
+        self.register_buffer("cos8", self.cos16[..., :8].contiguous())
+        self.register_buffer("sin8", torch.cat([-ang[..., :4].sin(), ang[..., :4].sin()], -1))
+        self.register_buffer("none", torch.zeros(3, 1, 1, 0))
+        self.expected: List[Tensor] = [t.clone() for t in self.compute()]
+        self.n = len(self.expected)
+
+    def attend(self, cos: Tensor, sin: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        k, v = self.cache_k.clone(), self.cache_v.clone()
+        out = torch.ops.slm.attend_decode(self.qkv, cos, sin, k, v, self.slots, self.positions, 6, 2, 0.25)
+        return out, k, v
+
+    def compute(self) -> List[Tensor]:
+        out: List[Tensor] = []
+        out.append(torch.ops.slm.rms_norm(self.x, self.w, 1e-5, 0.0))
+        out.append(torch.ops.slm.rms_norm(self.x, self.w, 1e-6, 1.0))
+        out.append(torch.ops.slm.silu_mul(self.gu, False))
+        out.append(torch.ops.slm.silu_mul(self.gu, True))
+        for x in (self.wide.narrow(1, 10, 64), self.wide.t(), self.zero_row, self.x):
+            xs, s = torch.ops.slm.row_scale(x)
+            out.append(xs)
+            out.append(s)
+        for cos, sin in ((self.cos16, self.sin16), (self.cos8, self.sin8), (self.none, self.none)):
+            y, k, v = self.attend(cos, sin)
+            out.extend([y, k, v])
+        return out
+
+    def forward(self) -> Tensor:
+        got = self.compute()
+        errs: List[Tensor] = []
+        for i, t in enumerate(got):
+            errs.append(_rel(t, self.expected[i]))
+        return torch.cat(errs)
+
+
+CASES = (["rms_norm", "rms_norm offset 1", "silu_mul", "gelu_mul"]
+         + [f"row_scale {n} {o}" for n in ("narrowed", "transposed", "zero row", "3-d") for o in ("x/s", "s")]
+         + [f"attend_decode R={r} {o}" for r in (16, 8, 0) for o in ("out", "cache_k", "cache_v")])
+
+
+def main(out_dir: str) -> None:
+    os.makedirs(out_dir, exist_ok=True)
+    m = Cases()
+    assert m.n == len(CASES)
+    with torch.no_grad():
+        errs = m()
+    assert float(errs.max()) < 1e-6, errs  # here the ops are the written-out forms themselves
+    torch.jit.script(m).save(os.path.join(out_dir, "model.pt"))
+    with open(os.path.join(out_dir, "cases.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(CASES) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

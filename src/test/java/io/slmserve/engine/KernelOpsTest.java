@@ -1,0 +1,47 @@
+package io.slmserve.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.repository.zoo.ZooModel;
+import io.slmserve.testing.Processes;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fused decode kernels (src/main/native/slm_kernels.cpp) under DJL's libtorch against the formulas written out
+ * in models/tools/slmtorch/kernels.py: models/tools/kernel_cases.py stores inputs and the outputs those formulas
+ * give under torch 1.13, and the archive's forward returns each C++ result's largest difference from them,
+ * relative to the result's largest magnitude. Cases: RMSNorm (and Gemma's 1 + w), SiLU and tanh-GELU gates
+ * (including inputs at the exponential's clamped ends), row scaling of narrowed, transposed, all-zero and 3-d
+ * rows, and decode attention with full, partial and no rotary over GQA heads, three rows at other slots and
+ * positions (the output and both caches after the write).
+ */
+class KernelOpsTest {
+
+    @Test
+    void eachFusedOpMatchesItsWrittenOutFormula() throws Exception {
+        Path dir = Files.createTempDirectory("slm-kernel-cases-");
+        Processes.python("models/tools/kernel_cases.py", dir.toString());
+        List<String> cases = Files.readAllLines(dir.resolve("cases.txt"));
+        try (ZooModel<NDList, NDList> model = TorchScriptLoader.load(dir, "model.pt", "float32", Device.cpu());
+             NDManager manager = model.getNDManager().newSubManager();
+             IValue result = IValueUtils.runMethod((PtSymbolBlock) model.getBlock(), "forward")) {
+            float[] errors = result.toTensor((PtNDManager) manager).toFloatArray();
+            assertEquals(cases.size(), errors.length, "one error per case");
+            for (int i = 0; i < errors.length; i++) {
+                System.out.printf("%-32s relative error %.2e%n", cases.get(i), errors[i]);
+                assertTrue(errors[i] < 2e-6f, cases.get(i) + ": relative error " + errors[i]);
+            }
+        }
+    }
+}
