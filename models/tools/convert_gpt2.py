@@ -207,7 +207,8 @@ def model_from_archive(archive, model_dir: str):
     modules = dict(archive.named_modules())
     sd = {}
     for k, v in archive.state_dict().items():
-        if k.rsplit(".", 1)[-1] in ("weight_packed", "head_packed"):  # the packing slots (empty in a saved archive)
+        # the packing slots (empty in a saved archive) and the fused attention's empty rotary table
+        if k.rsplit(".", 1)[-1] in ("weight_packed", "head_packed", "no_rotary"):
             continue
         owner = modules[k.rsplit(".", 1)[0]]
         out_major = k.endswith(".weight") and hasattr(owner, "out_major") and bool(owner.out_major)

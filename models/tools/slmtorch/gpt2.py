@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from slmtorch import fp16weights, lora, onednn
+from slmtorch import fp16weights, kernels, lora, onednn
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of,  # noqa: F401
                              to_buffers)  # to_buffers: for callers
@@ -296,13 +296,22 @@ class Block(nn.Module):
         self.attn = Attention(cfg)
         self.ln_2 = LayerNorm(cfg.n_embd, cfg.layer_norm_epsilon)
         self.mlp = MLP(cfg)
+        self.use_kernels = True  # slm::attend_decode for one-token float32 CPU steps (slmtorch/kernels.py)
+        self.register_buffer("no_rotary", torch.zeros(0), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
         x = x + self.attn(self.ln_1(x))
         return x + self.mlp(self.ln_2(x))
 
     def forward_cached(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan) -> Tensor:
-        x = x + self.attn.c_proj(self.attn.attend(self.attn.c_attn(self.ln_1(x)), layer_k, layer_v, plan))
+        a = self.attn
+        if self.use_kernels and kernels.decode_ok(x, layer_k):
+            # the head split, cache writes and attention as one op (no rotary: GPT-2's positions are embedded)
+            y = torch.ops.slm.attend_decode(a.c_attn(self.ln_1(x)), self.no_rotary, self.no_rotary, layer_k, layer_v,
+                                            plan.slots, plan.positions, a.n_head, a.n_head, a.head_dim ** -0.5)
+        else:
+            y = a.attend(a.c_attn(self.ln_1(x)), layer_k, layer_v, plan)
+        x = x + a.c_proj(y)
         return x + self.mlp(self.ln_2(x))
 
     def forward_mixed(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, decode: StepPlan, prompts: StepPlan) -> Tensor:
@@ -526,6 +535,12 @@ class GPT2LMHeadModel(nn.Module):
             w = self.head_packed if self.head_packed.numel() > 0 else self.transformer.wte.weight
             return onednn.linear(h, w, None).float()
         return linear_t(self.transformer.wte.weight, h, None, self.row_blocks).float()
+
+    @torch.jit.export
+    def set_kernels(self, on: bool) -> None:
+        """Whether one-token steps take the fused attention op (slmtorch/kernels.py); for side-by-side runs."""
+        for blk in self.transformer.h:
+            blk.use_kernels = on
 
     @torch.jit.export
     def set_intra_op_threads(self, threads: int) -> None:
