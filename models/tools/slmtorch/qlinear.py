@@ -17,9 +17,11 @@ multiplied back by the row's max |x|: every row is rounded to multiples of max |
 The op that takes a fixed step is ``quantized::linear_with_input_q_dq_qweight_dq_output_fp32`` (libtorch 2.x,
 the same FBGEMM packing and GEMM as linear_dynamic); Debian's torch 1.13 lacks it, so this module defines its
 libtorch-2.7 schema with a reference implementation written out, the way slmtorch/sdpa.py does for SDPA.
-Archives written by earlier versions call linear_dynamic on two extra range-pinning columns (+1, -1) instead:
-the same rounding in 13 ops a layer where this form takes 7. Gain: the cache agrees with a full recompute as
-closely as fp32 does (test_llama_int8.py), and prefill rows are not rounded at the scale of the largest row.
+The row scaling is one fused op, ``slm::row_scale`` (slmtorch/kernels.py), and FBGEMM takes [..., C] as it is: 3
+ops a layer (4 with a bias), where the form before it took 7. Archives written by earlier versions call
+linear_dynamic on two extra range-pinning columns (+1, -1) instead, the same rounding in 13 ops. Gain: the
+cache agrees with a full recompute as closely as fp32 does (test_llama_int8.py), and prefill rows are not
+rounded at the scale of the largest row.
 
 The packed weights are saved in the archive as (int8 per-channel tensor, bias) and re-packed at load by the
 libtorch that loads it: onednn's packing here (Debian's torch 1.13 has no FBGEMM), FBGEMM's in libtorch 2.7.1.

@@ -4,9 +4,9 @@
 # -fopenmp-simd: the loops' simd pragmas only (no OpenMP runtime); the hot loops carry AVX2 clones.
 set -euo pipefail
 out="$1"
-src="$(dirname "$0")/slm_kernels.cpp"
-if [ -f "$out" ] && [ "$out" -nt "$src" ] && [ "$out" -nt "$0" ]; then
-  exit 0
+here="$(dirname "$0")"
+if [ -f "$out" ] && [ -z "$(find "$here" -newer "$out" -type f)" ]; then
+  exit 0  # nothing here changed since the last build
 fi
 mkdir -p "$(dirname "$out")"
-g++ -std=c++17 -O3 -fopenmp-simd -fno-math-errno -fPIC -shared -Wall -Wextra -Werror -o "$out" "$src" -ldl
+g++ -std=c++17 -O3 -fopenmp-simd -fno-math-errno -fPIC -shared -Wall -Wextra -Werror -o "$out" "$here/slm_kernels.cpp" -ldl

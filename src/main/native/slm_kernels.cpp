@@ -2,227 +2,22 @@
 // slm::silu_mul, slm::attend_decode, slm::row_scale), registered with libtorch through its stable C ABI
 // (the aoti_torch_* functions that libtorch 2.7's libtorch_cpu.so exports), so no libtorch headers are needed
 // to build it. Why: a one-row decode step is ~100 TorchScript ops a layer at ~3.7 us each, 2x the GEMMs' own
-// time on SmolLM2-135M int8; these four ops replace ~70 of them (bench/generation/README.md, "Fused kernels").
+// time on SmolLM2-135M int8; these four ops replace ~80 of them (bench/generation/README.md, "Fused decode
+// kernels"). stable_abi.h reaches libtorch; row_math.h holds the vectorised row loops.
 // The Python side (models/tools/slmtorch/kernels.py) defines the same schemas with reference implementations
 // written out, which torch 1.13 runs when the archive is made.
 //
 // Single-threaded: each op's work is a few microseconds at one row; libtorch's OpenMP pool is not reachable
 // through the stable ABI, and a second OpenMP runtime in the process would fight it.
-#include <dlfcn.h>
-
-#include <cmath>
-#include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <vector>
 
+#include "row_math.h"
+#include "stable_abi.h"
+
+namespace slm_kernels {
 namespace {
 
-typedef uint64_t StableIValue;
-typedef struct AtenTensorOpaque* AtenTensorHandle;
-typedef struct TorchLibraryOpaque* TorchLibraryHandle;
-typedef int32_t AOTITorchError;
-typedef void (*BoxedKernel)(StableIValue*, uint64_t, uint64_t);
-
-// the libtorch functions used, resolved from the already loaded libtorch_cpu.so (see load_api)
-struct Api {
-    AOTITorchError (*get_data_ptr)(AtenTensorHandle, void**);
-    AOTITorchError (*get_sizes)(AtenTensorHandle, int64_t**);
-    AOTITorchError (*get_strides)(AtenTensorHandle, int64_t**);
-    AOTITorchError (*get_dim)(AtenTensorHandle, int64_t*);
-    AOTITorchError (*get_dtype)(AtenTensorHandle, int32_t*);
-    AOTITorchError (*get_device_type)(AtenTensorHandle, int32_t*);
-    AOTITorchError (*empty_strided)(int64_t, const int64_t*, const int64_t*, int32_t, int32_t, int32_t,
-                                    AtenTensorHandle*);
-    AOTITorchError (*delete_tensor)(AtenTensorHandle);
-    void (*check)(bool, const char*, const char*, uint32_t, const char*);
-    int32_t (*dtype_float32)();
-    int32_t (*dtype_int64)();
-    int32_t (*device_type_cpu)();
-    AOTITorchError (*init_def)(const char*, const char*, uint32_t, TorchLibraryHandle*);
-    AOTITorchError (*init_impl)(const char*, const char*, const char*, uint32_t, TorchLibraryHandle*);
-    AOTITorchError (*def)(TorchLibraryHandle, const char*);
-    AOTITorchError (*impl)(TorchLibraryHandle, const char*, BoxedKernel);
-};
-Api api;
-
-// Throws libtorch's c10::Error (the caller sees a normal op failure) when cond is false.
-#define SLM_CHECK(cond, msg) api.check((cond), __func__, __FILE__, __LINE__, (msg))
-
-// ---- stack values --------------------------------------------------------------------------------------
-
-template <typename T>
-T from_stack(StableIValue v) {
-    T out;
-    std::memcpy(&out, &v, sizeof(T));
-    return out;
-}
-
-StableIValue to_stack(AtenTensorHandle h) {
-    StableIValue v = 0;
-    std::memcpy(&v, &h, sizeof(h));
-    return v;
-}
-
-// A tensor argument: the kernel owns the handle it was given and deletes it on return.
-struct Arg {
-    AtenTensorHandle h;
-    int64_t dim = 0;
-    int64_t* sizes = nullptr;
-    int64_t* strides = nullptr;
-    explicit Arg(StableIValue v) : h(from_stack<AtenTensorHandle>(v)) {
-        api.get_dim(h, &dim);
-        api.get_sizes(h, &sizes);
-        api.get_strides(h, &strides);
-    }
-    ~Arg() { api.delete_tensor(h); }
-    Arg(const Arg&) = delete;
-    Arg& operator=(const Arg&) = delete;
-
-    int64_t numel() const {
-        int64_t n = 1;
-        for (int64_t i = 0; i < dim; i++) n *= sizes[i];
-        return n;
-    }
-    bool contiguous() const {
-        int64_t expect = 1;
-        for (int64_t i = dim - 1; i >= 0; i--) {
-            if (sizes[i] != 1 && strides[i] != expect) return false;
-            expect *= sizes[i];
-        }
-        return true;
-    }
-    template <typename T>
-    T* data() const {
-        void* p = nullptr;
-        api.get_data_ptr(h, &p);
-        return static_cast<T*>(p);
-    }
-    void expect(int32_t dtype, const char* what) const {
-        int32_t d = -1, dev = -1;
-        api.get_dtype(h, &d);
-        api.get_device_type(h, &dev);
-        SLM_CHECK(d == dtype && dev == api.device_type_cpu(), what);
-    }
-};
-
-AtenTensorHandle new_float(int64_t ndim, const int64_t* sizes) {
-    int64_t strides[8];
-    int64_t s = 1;
-    for (int64_t i = ndim - 1; i >= 0; i--) {
-        strides[i] = s;
-        s *= sizes[i];
-    }
-    AtenTensorHandle out = nullptr;
-    api.empty_strided(ndim, sizes, strides, api.dtype_float32(), api.device_type_cpu(), 0, &out);
-    return out;
-}
-
-// ---- numerics ------------------------------------------------------------------------------------------
-
-// e^x for float32, as a macro so that each target clone compiles it for its own instruction set (an inline
-// function of the default target stops GCC vectorising the clones' loops): 2^(x log2 e) split into an integer
-// power and a degree-6 polynomial on [-ln2/2, ln2/2]; relative error below 2e-7 over [-87, 88].
-#define SLM_EXP(x_in, out)                                                                                   \
-    do {                                                                                                     \
-        float x_ = (x_in) < -87.0f ? -87.0f : (x_in);                                                        \
-        x_ = x_ > 88.0f ? 88.0f : x_;                                                                        \
-        float n_ = __builtin_rintf(x_ * 1.44269504088896341f);                                               \
-        float f_ = x_ - n_ * 0.693147180559945309f;                                                          \
-        float p_ = 1.0f + f_ * (1.0f + f_ * (0.5f + f_ * (1.0f / 6 + f_ * (1.0f / 24 + f_ * (1.0f / 120 +   \
-                   f_ * (1.0f / 720))))));                                                                   \
-        (out) = p_ * __builtin_bit_cast(float, (int32_t)(n_ + 127.0f) << 23);                               \
-    } while (0)
-
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-void rms_rows(const float* x, const float* w, float* y, int64_t rows, int64_t c, float eps, float offset) {
-    for (int64_t r = 0; r < rows; r++) {
-        const float* xr = x + r * c;
-        float* yr = y + r * c;
-        float ss = 0.0f;
-#pragma omp simd reduction(+ : ss)
-        for (int64_t i = 0; i < c; i++) ss += xr[i] * xr[i];
-        float inv = 1.0f / std::sqrt(ss / (float)c + eps);
-#pragma omp simd
-        for (int64_t i = 0; i < c; i++) yr[i] = xr[i] * inv * (w[i] + offset);
-    }
-}
-
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-void glu_rows(const float* gu, float* y, int64_t rows, int64_t f, bool gelu) {
-    for (int64_t r = 0; r < rows; r++) {
-        const float* g = gu + r * 2 * f;
-        const float* u = g + f;
-        float* yr = y + r * f;
-        if (gelu) {  // tanh form: 0.5 g (1 + tanh(a)), tanh(a) = 1 - 2 / (e^(2a) + 1)
-#pragma omp simd
-            for (int64_t i = 0; i < f; i++) {
-                float a = 0.7978845608028654f * (g[i] + 0.044715f * g[i] * g[i] * g[i]);
-                float e;
-                SLM_EXP(2.0f * a, e);
-                float th = 1.0f - 2.0f / (e + 1.0f);
-                yr[i] = 0.5f * g[i] * (1.0f + th) * u[i];
-            }
-        } else {
-#pragma omp simd
-            for (int64_t i = 0; i < f; i++) {
-                float e;
-                SLM_EXP(-g[i], e);
-                yr[i] = g[i] / (1.0f + e) * u[i];
-            }
-        }
-    }
-}
-
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-void absmax_row(const float* x, float* xs, float* s, int64_t c) {
-    float m = 0.0f;
-#pragma omp simd reduction(max : m)
-    for (int64_t i = 0; i < c; i++) {
-        float a = x[i] < 0.0f ? -x[i] : x[i];
-        m = a > m ? a : m;
-    }
-    m = m < 1e-30f ? 1e-30f : m;
-    *s = m;
-#pragma omp simd
-    for (int64_t i = 0; i < c; i++) xs[i] = x[i] / m;
-}
-
-// out[i] = x[i] cos[i] + swap(x)[i] sin[i] over the first r features (sin's first half is negative, as
-// rope.cos_sin makes it), copied beyond r
-inline void rotate(float* out, const float* x, const float* cos, const float* sin, int64_t r, int64_t d) {
-    int64_t h = r / 2;
-    for (int64_t i = 0; i < h; i++) out[i] = x[i] * cos[i] + x[i + h] * sin[i];
-    for (int64_t i = h; i < r; i++) out[i] = x[i] * cos[i] + x[i - h] * sin[i];
-    for (int64_t i = r; i < d; i++) out[i] = x[i];
-}
-
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-float dot(const float* a, const float* b, int64_t d) {
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (int64_t i = 0; i < d; i++) s += a[i] * b[i];
-    return s;
-}
-
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-void axpy(float* y, float a, const float* x, int64_t d) {
-#pragma omp simd
-    for (int64_t i = 0; i < d; i++) y[i] += a * x[i];
-}
-
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-float exp_sum(float* s, int64_t n, float m) {
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < n; j++) {
-        SLM_EXP(s[j] - m, s[j]);
-        sum += s[j];
-    }
-    return sum;
-}
-
-// ---- ops -----------------------------------------------------------------------------------------------
 
 // rms_norm(Tensor x, Tensor weight, float eps, float offset) -> Tensor: x / sqrt(mean(x^2) + eps) * (weight +
 // offset) over the last dimension, float32.
@@ -313,7 +108,8 @@ void attend_decode_kernel(StableIValue* stack, uint64_t, uint64_t) {
     cv.expect(f32, "slm::attend_decode: the value cache must be float32");
     slots.expect(i64, "slm::attend_decode: slots must be int64");
     pos.expect(i64, "slm::attend_decode: positions must be int64");
-    SLM_CHECK(qkv.contiguous() && slots.contiguous() && pos.contiguous(), "slm::attend_decode: inputs must be contiguous");
+    SLM_CHECK(qkv.contiguous() && slots.contiguous() && pos.contiguous(),
+              "slm::attend_decode: qkv, slots and positions must be contiguous");
     SLM_CHECK(ck.dim == 4 && cv.dim == 4 && ck.strides[3] == 1 && cv.strides[3] == 1,
               "slm::attend_decode: caches must be [S, KVH, M, D] with unit stride in D");
     int64_t b_rows = slots.numel();
@@ -382,40 +178,8 @@ void attend_decode_kernel(StableIValue* stack, uint64_t, uint64_t) {
     stack[0] = to_stack(out);
 }
 
+
 // ---- registration --------------------------------------------------------------------------------------
-
-template <typename F>
-bool resolve(void* lib, const char* name, F& slot) {
-    void* f = dlsym(lib, name);
-    if (f == nullptr) {
-        std::fprintf(stderr, "slm_kernels: libtorch_cpu.so has no %s; the slm:: ops are not registered\n", name);
-        return false;
-    }
-    slot = reinterpret_cast<F>(f);
-    return true;
-}
-
-bool load_api() {
-    // the libtorch that DJL loaded (by its soname; RTLD_NOLOAD: never a second copy)
-    void* lib = dlopen("libtorch_cpu.so", RTLD_LAZY | RTLD_NOLOAD);
-    if (lib == nullptr) {
-        std::fprintf(stderr, "slm_kernels: load libtorch before this library; the slm:: ops are not registered\n");
-        return false;
-    }
-    return resolve(lib, "aoti_torch_get_data_ptr", api.get_data_ptr) &&
-           resolve(lib, "aoti_torch_get_sizes", api.get_sizes) &&
-           resolve(lib, "aoti_torch_get_strides", api.get_strides) &&
-           resolve(lib, "aoti_torch_get_dim", api.get_dim) && resolve(lib, "aoti_torch_get_dtype", api.get_dtype) &&
-           resolve(lib, "aoti_torch_get_device_type", api.get_device_type) &&
-           resolve(lib, "aoti_torch_empty_strided", api.empty_strided) &&
-           resolve(lib, "aoti_torch_delete_tensor_object", api.delete_tensor) &&
-           resolve(lib, "aoti_torch_check", api.check) && resolve(lib, "aoti_torch_dtype_float32", api.dtype_float32) &&
-           resolve(lib, "aoti_torch_dtype_int64", api.dtype_int64) &&
-           resolve(lib, "aoti_torch_device_type_cpu", api.device_type_cpu) &&
-           resolve(lib, "aoti_torch_library_init_def", api.init_def) &&
-           resolve(lib, "aoti_torch_library_init_impl", api.init_impl) &&
-           resolve(lib, "aoti_torch_library_def", api.def) && resolve(lib, "aoti_torch_library_impl", api.impl);
-}
 
 // the schemas, exactly as models/tools/slmtorch/kernels.py defines them for torch 1.13
 const char* const SCHEMAS[] = {
@@ -443,3 +207,4 @@ __attribute__((constructor)) void register_ops() {
 }
 
 }  // namespace
+}  // namespace slm_kernels

@@ -107,6 +107,15 @@ public interface ServerConfig {
         boolean packTiedHead();
 
         /**
+         * Decoders whose archive records the fused CPU decode ops (src/main/native; the Llama family and GPT-2 as
+         * converted from 2026-12-07 on) run one-token float32 CPU steps through them: a SmolLM2-135M int8 step 0.69x
+         * the time of the TorchScript forms, float32 0.85x (bench/generation/README.md). false: the archive's
+         * TorchScript forms (its set_kernels method), to compare or to rule a kernel out. Other archives ignore it.
+         */
+        @WithDefault("true")
+        boolean fusedKernels();
+
+        /**
          * Once decoders or encoder-decoders on the CPU have loaded (in the background, after the last load), the
          * process's dense anonymous memory (their weights, packed copies and KV caches) is collapsed onto 2 MiB
          * transparent huge pages with madvise (Linux 6.1+): a one-row decode step streams every weight, and in one

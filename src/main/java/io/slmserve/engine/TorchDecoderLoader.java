@@ -65,6 +65,7 @@ final class TorchDecoderLoader {
             // the reorder runs on both cores: on a short-lived thread, as the load and the warm-up do
             ZooModel<NDList, NDList> loaded = model;
             int[] packed = ShortLivedThread.call("slm-pack-weights", () -> pack(loaded, target));
+            boolean kernelsOff = !settings.fusedKernels() && TorchScriptLoader.setKernels(model, false);
             DecoderInfo info = new DecoderInfo(vocab, spec.batchSize(), maxTotal, folder.eosTokenIds(),
                     folder.eosToken().textOrEmpty(), folder.bosToken().textOrEmpty(), folder.chatTemplate(), false,
                     maxTotal, bos, folder.generationDefaults());
@@ -79,6 +80,9 @@ final class TorchDecoderLoader {
                     packed[1] > 0 ? ", " + packed[1] + " linear layers" + (packed[2] > 0 ? " and a packed tied head"
                             : "") + " on oneDNN" : "",
                     (System.nanoTime() - start) / 1_000_000, info.slots(), maxTotal, info.vocabularySize());
+            if (kernelsOff) {
+                LOG.infof("model %s: fused decode ops off (slm.engine.fused-kernels=false)", spec.id());
+            }
             HugePageWeights.collapseLater(settings, target.device(), spec.id());
             ZooModel<NDList, NDList> owned = model;
             HfTextTokenizer ownedTokenizer = tokenizer;

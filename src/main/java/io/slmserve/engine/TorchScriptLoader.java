@@ -114,6 +114,24 @@ final class TorchScriptLoader {
         return packOnCpuInFloat32(model, dtype, device, PACK_TIED_HEAD);
     }
 
+    /** The archives' switch between the fused CPU decode ops (src/main/native) and their TorchScript forms. */
+    static final String SET_KERNELS = "set_kernels";
+
+    /**
+     * Switches the archive's one-token steps to the fused decode ops or back to its TorchScript forms.
+     *
+     * @return whether the archive has the switch (archives from older converters have no fused ops)
+     */
+    static boolean setKernels(ZooModel<NDList, NDList> model, boolean on) {
+        PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
+        if (!Arrays.asList(JniUtils.getMethodNames(block)).contains(SET_KERNELS)) {
+            return false;
+        }
+        try (IValue arg = IValue.from(on); IValue none = IValueUtils.runMethod(block, SET_KERNELS, arg)) {
+            return true;
+        }
+    }
+
     /** Runs the archive's packing method (returning the layers packed) on CPU in float32; 0 elsewhere or without it. */
     private static int packOnCpuInFloat32(ZooModel<NDList, NDList> model, String dtype, Device device, String method) {
         PtSymbolBlock block = (PtSymbolBlock) model.getBlock();

@@ -3,6 +3,7 @@ package io.slmserve.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slmserve.config.ServerConfig;
 import io.slmserve.core.DecoderSession;
 import io.slmserve.core.DecoderSession.DecoderRow;
 import io.slmserve.core.LoadedModel;
@@ -30,7 +31,8 @@ import org.junit.jupiter.api.Test;
  * sequences of different lengths prefilled alone, then decoded together in one call per step with their slots out
  * of order (so the rows are neither consecutive nor at one position). Each row's logits must equal those of
  * logits_all over its whole sequence (the full-sequence TorchScript pass, which never calls the fused ops), and
- * each row's greedy tokens must equal those recomputed from scratch.
+ * each row's greedy tokens must equal those recomputed from scratch. With slm.engine.fused-kernels=false the same
+ * archive runs its TorchScript forms, to the same result.
  */
 class FusedDecodeStepTest {
 
@@ -46,6 +48,20 @@ class FusedDecodeStepTest {
     }
 
     @Test
+    void withFusedKernelsOffTheSameArchiveRunsItsTorchScriptFormsAlike() throws Exception {
+        Path src = Path.of("models/nano-llama").toAbsolutePath();
+        Assumptions.assumeTrue(Files.isRegularFile(src.resolve("model.pt")), "needs models/nano-llama");
+        Path dir = copy(src, "nano-llama");
+        Processes.python("models/tools/families/llama_family.py", "upgrade", dir.toString());
+        check(dir, new HalfPrecisionEncoderTest.EngineDefaults() {
+            @Override
+            public boolean fusedKernels() {
+                return false;  // slm.engine.fused-kernels=false
+            }
+        });
+    }
+
+    @Test
     void nanoGptRowsDecodedTogetherMatchTheFullSequencePass() throws Exception {
         Assumptions.assumeTrue(GptFolder.trained(), "needs the trained nano-gpt");
         Path dir = copy(GptFolder.dir(), "nano-gpt");
@@ -54,11 +70,15 @@ class FusedDecodeStepTest {
     }
 
     private static void check(Path dir) throws Exception {
+        check(dir, new HalfPrecisionEncoderTest.EngineDefaults());
+    }
+
+    private static void check(Path dir, ServerConfig.Engine engine) throws Exception {
         assertTrue(scriptedCode(dir.resolve("model.pt")).contains("ops.slm.attend_decode"),
                 "the re-scripted archive calls the fused op");
         ModelSpec spec = new ModelSpec(dir.getFileName().toString(), dir, ModelTask.TEXT_GENERATION, 4, Duration.ZERO,
                 4096, 4, 1, 1, 64, Map.of(), 128);
-        try (LoadedModel model = new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults()).load(spec);
+        try (LoadedModel model = new TorchDecoderLoader(engine).load(spec);
              DecoderSession session = model.decoder().openSession()) {
             int vocab = model.decoder().info().vocabularySize();
             int[] slots = {2, 0, 3};

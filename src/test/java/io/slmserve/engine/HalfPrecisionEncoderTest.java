@@ -80,6 +80,11 @@ class HalfPrecisionEncoderTest {
         }
 
         @Override
+        public boolean fusedKernels() {
+            return true;
+        }
+
+        @Override
         public boolean hugePages() {
             return true;
         }

@@ -18,7 +18,7 @@ import java.util.Map;
  *
  * <pre>
  * java -cp ... io.slmserve.bench.DecodeAb --model-dir A_DIR [--b-model-dir B_DIR] [--b-options no-tied-head,no-pack]
- *     [--a-options ...] --prompts FILE --tokens 64 --threads 2 --rounds 12
+ *     [--a-options ...] --prompts FILE --tokens 64 --threads 2 --rounds 12 [--batch 16]
  * </pre>
  * Prints one JSON line per side (median decode step, median prefill, every round's median step) and the median of
  * the per-round ratios B / A.
@@ -35,17 +35,18 @@ public final class DecodeAb {
         int tokens = DecodeLoop.Args.integer(opt, "tokens", 64);
         int threads = DecodeLoop.Args.integer(opt, "threads", 2);
         int rounds = DecodeLoop.Args.integer(opt, "rounds", 12);
+        int batch = DecodeLoop.Args.integer(opt, "batch", 1); // sequences decoded in lockstep
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         List<long[]> ids = BenchArchive.prompts(dirA, Path.of(DecodeLoop.Args.required(opt, "prompts")));
         try (ZooModel<NDList, NDList> a = BenchArchive.load(dirA, threads, flags(opt.get("a-options")));
              ZooModel<NDList, NDList> b = BenchArchive.load(dirB, threads, flags(opt.get("b-options")))) {
-            DecodeLoop loopA = new DecodeLoop(a, 1, 512, false);
-            DecodeLoop loopB = new DecodeLoop(b, 1, 512, false);
+            DecodeLoop loopA = new DecodeLoop(a, batch, 512, false);
+            DecodeLoop loopB = new DecodeLoop(b, batch, 512, false);
             for (int k = 0; k < 3; k++) { // warm-up
-                loopA.generate(DecodeLoop.batchOf(ids, k, 1), tokens);
-                loopB.generate(DecodeLoop.batchOf(ids, k, 1), tokens);
+                loopA.generate(DecodeLoop.batchOf(ids, k, batch), tokens);
+                loopB.generate(DecodeLoop.batchOf(ids, k, batch), tokens);
             }
             List<Double> roundA = new ArrayList<>();
             List<Double> roundB = new ArrayList<>();
@@ -56,8 +57,8 @@ public final class DecodeAb {
                 DecodeLoop second = r % 2 == 0 ? loopB : loopA;
                 first.stepMs.clear();
                 second.stepMs.clear();
-                first.generate(DecodeLoop.batchOf(ids, r, 1), tokens);
-                second.generate(DecodeLoop.batchOf(ids, r, 1), tokens);
+                first.generate(DecodeLoop.batchOf(ids, r, batch), tokens);
+                second.generate(DecodeLoop.batchOf(ids, r, batch), tokens);
                 double ma = DecodeLoop.median(loopA.stepMs);
                 double mb = DecodeLoop.median(loopB.stepMs);
                 roundA.add(ma);
