@@ -13,8 +13,9 @@
 #   CUDA_FLAVOR    DJL's CUDA build of libtorch 2.7.1 (default cu128, the only one DJL 0.36 publishes)
 #   APP_UID        user id of the non-root user that runs the server (default 10001)
 #
-# Network at build time: Ubuntu's archive (g++), Maven Central (the wrapper, Maven 3.9.9, dependencies) and, for FLAVOR=gpu only,
-# DJL's download site for the CUDA libtorch. Nothing is downloaded at run time (the server runs DJL offline).
+# Network at build time: Ubuntu's archive (g++), Maven Central (the wrapper, Maven 3.9.9, dependencies) and,
+# for FLAVOR=gpu only, DJL's download site for the CUDA libtorch. Nothing is downloaded at run time (the
+# server runs DJL offline).
 
 ARG BUILD_IMAGE=eclipse-temurin:17-jdk-jammy
 ARG RUNTIME_IMAGE=eclipse-temurin:17-jre-jammy

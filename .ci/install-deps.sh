@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides Java and the Maven wrapper, from Debian's archive and the npm
-# registry: the model tools' packages, g++ (for src/main/native), Node.js and npm (the machine image has them; Debian's are the fallback),
-# Debian's Chromium (the playground's browser test drives it headless; npm never downloads a browser) and the JS
-# test tools pinned by src/test/js/package-lock.json (openai client, redocly, dockerfile-utils, playwright-core).
+# registry: the model tools' packages, g++ (for src/main/native), Node.js and npm (the machine image has them;
+# Debian's are the fallback), Debian's Chromium (the playground's browser test drives it headless; npm never
+# downloads a browser) and the JS test tools pinned by src/test/js/package-lock.json (openai client, redocly,
+# dockerfile-utils, playwright-core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -71,6 +71,11 @@ class Cases(nn.Module):
             out.extend([y, k, v])
         return out
 
+    @torch.jit.export
+    def wrong_dtype(self) -> Tensor:
+        """rms_norm on float64: the C++ kernel must refuse it with its message (the formula here would run)."""
+        return torch.ops.slm.rms_norm(self.x.double(), self.w, 1e-5, 0.0)
+
     def forward(self) -> Tensor:
         got = self.compute()
         errs: List[Tensor] = []

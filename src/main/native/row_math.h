@@ -11,13 +11,14 @@ namespace slm_kernels {
 
 // e^x for float32, as a macro so that each target clone compiles it for its own instruction set (an inline
 // function of the default target stops GCC vectorising the clones' loops): 2^(x log2 e) split into an integer
-// power and a degree-6 polynomial on [-ln2/2, ln2/2]; relative error below 2e-7 over [-87, 88].
+// power (ln 2 split in two, Cody and Waite) and a degree-6 polynomial on [-ln2/2, ln2/2]; checked
+// against exp over [-87, 88] in steps of 0.001: relative error at most 2.5e-7.
 #define SLM_EXP(x_in, out)                                                                                   \
     do {                                                                                                     \
         float x_ = (x_in) < -87.0f ? -87.0f : (x_in);                                                        \
         x_ = x_ > 88.0f ? 88.0f : x_;                                                                        \
         float n_ = __builtin_rintf(x_ * 1.44269504088896341f);                                               \
-        float f_ = x_ - n_ * 0.693147180559945309f;                                                          \
+        float f_ = (x_ - n_ * 0.693145751953125f) - n_ * 1.428606765330187045e-06f; /* ln 2 in two parts */   \
         float p_ = 1.0f + f_ * (1.0f + f_ * (0.5f + f_ * (1.0f / 6 + f_ * (1.0f / 24 + f_ * (1.0f / 120 +   \
                    f_ * (1.0f / 720))))));                                                                   \
         (out) = p_ * __builtin_bit_cast(float, (int32_t)(n_ + 127.0f) << 23);                               \
@@ -110,6 +111,5 @@ float exp_sum(float* s, int64_t n, float m) {
     }
     return sum;
 }
-
 
 }  // namespace slm_kernels

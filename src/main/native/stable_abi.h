@@ -13,7 +13,6 @@
 
 namespace slm_kernels {
 
-
 typedef uint64_t StableIValue;
 typedef struct AtenTensorOpaque* AtenTensorHandle;
 typedef struct TorchLibraryOpaque* TorchLibraryHandle;
@@ -48,13 +47,13 @@ inline Api api;
 // ---- stack values --------------------------------------------------------------------------------------
 
 template <typename T>
-T from_stack(StableIValue v) {
+inline T from_stack(StableIValue v) {
     T out;
     std::memcpy(&out, &v, sizeof(T));
     return out;
 }
 
-StableIValue to_stack(AtenTensorHandle h) {
+inline StableIValue to_stack(AtenTensorHandle h) {
     StableIValue v = 0;
     std::memcpy(&v, &h, sizeof(h));
     return v;
@@ -102,7 +101,7 @@ struct Arg {
     }
 };
 
-AtenTensorHandle new_float(int64_t ndim, const int64_t* sizes) {
+inline AtenTensorHandle new_float(int64_t ndim, const int64_t* sizes) {
     int64_t strides[8];
     int64_t s = 1;
     for (int64_t i = ndim - 1; i >= 0; i--) {
@@ -113,7 +112,6 @@ AtenTensorHandle new_float(int64_t ndim, const int64_t* sizes) {
     api.empty_strided(ndim, sizes, strides, api.dtype_float32(), api.device_type_cpu(), 0, &out);
     return out;
 }
-
 
 // ---- resolving the functions ---------------------------------------------------------------------------
 
@@ -149,14 +147,5 @@ inline bool load_api() {
            resolve(lib, "aoti_torch_library_init_impl", api.init_impl) &&
            resolve(lib, "aoti_torch_library_def", api.def) && resolve(lib, "aoti_torch_library_impl", api.impl);
 }
-
-// the schemas, exactly as models/tools/slmtorch/kernels.py defines them for torch 1.13
-const char* const SCHEMAS[] = {
-    "rms_norm(Tensor x, Tensor weight, float eps, float offset) -> Tensor",
-    "silu_mul(Tensor gate_up, bool gelu) -> Tensor",
-    "row_scale(Tensor x) -> (Tensor, Tensor)",
-    "attend_decode(Tensor qkv, Tensor cos, Tensor sin, Tensor(a!) cache_k, Tensor(b!) cache_v, Tensor slots, "
-    "Tensor positions, int n_head, int n_kv, float scale) -> Tensor",
-};
 
 }  // namespace slm_kernels

@@ -1,9 +1,11 @@
 package io.slmserve.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDManager;
@@ -24,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * relative to the result's largest magnitude. Cases: RMSNorm (and Gemma's 1 + w), SiLU and tanh-GELU gates
  * (including inputs at the exponential's clamped ends), row scaling of narrowed, transposed, all-zero and 3-d
  * rows, and decode attention with full, partial and no rotary over GQA heads, three rows at other slots and
- * positions (the output and both caches after the write).
+ * positions (the output and both caches after the write). A float64 input is refused with the kernel's message.
  */
 class KernelOpsTest {
 
@@ -41,6 +43,13 @@ class KernelOpsTest {
             for (int i = 0; i < errors.length; i++) {
                 System.out.printf("%-32s relative error %.2e%n", cases.get(i), errors[i]);
                 assertTrue(errors[i] < 2e-6f, cases.get(i) + ": relative error " + errors[i]);
+            }
+            // a wrong input is an op error naming the fault (libtorch's c10::Error), and the kernels keep working
+            EngineException e = assertThrows(EngineException.class,
+                    () -> IValueUtils.runMethod((PtSymbolBlock) model.getBlock(), "wrong_dtype").close());
+            assertTrue(e.getMessage().contains("slm::rms_norm: x must be a float32 CPU tensor"), e.getMessage());
+            try (IValue again = IValueUtils.runMethod((PtSymbolBlock) model.getBlock(), "forward")) {
+                assertEquals(errors.length, again.toTensor((PtNDManager) manager).toFloatArray().length);
             }
         }
     }
