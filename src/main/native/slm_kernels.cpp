@@ -18,7 +18,6 @@
 namespace slm_kernels {
 namespace {
 
-
 // rms_norm(Tensor x, Tensor weight, float eps, float offset) -> Tensor: x / sqrt(mean(x^2) + eps) * (weight +
 // offset) over the last dimension, float32.
 void rms_norm_kernel(StableIValue* stack, uint64_t, uint64_t) {
@@ -27,7 +26,8 @@ void rms_norm_kernel(StableIValue* stack, uint64_t, uint64_t) {
     float offset = (float)from_stack<double>(stack[3]);
     x.expect(api.dtype_float32(), "slm::rms_norm: x must be a float32 CPU tensor");
     w.expect(api.dtype_float32(), "slm::rms_norm: weight must be a float32 CPU tensor");
-    SLM_CHECK(x.contiguous() && w.contiguous() && x.dim >= 1, "slm::rms_norm: x and weight must be contiguous");
+    SLM_CHECK(x.contiguous() && w.contiguous() && x.dim >= 1 && x.dim <= 8,
+              "slm::rms_norm: x (1 to 8 dimensions) and weight must be contiguous");
     int64_t c = x.sizes[x.dim - 1];
     SLM_CHECK(w.numel() == c, "slm::rms_norm: weight size differs from x's last dimension");
     AtenTensorHandle out = new_float(x.dim, x.sizes);
