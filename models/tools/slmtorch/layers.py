@@ -46,10 +46,6 @@ class Embedding(nn.Module):
     def forward(self, ids: Tensor) -> Tensor:
         return F.embedding(ids, self.weight)
 
-    def fused(self, x: Tensor) -> Tensor:
-        """forward as one op (slmtorch/kernels.py: float32 CPU x and weight)."""
-        return torch.ops.slm.rms_norm(x, self.weight, self.eps, self.offset)
-
     @torch.jit.export
     def cast(self, dtype: str) -> None:
         self.weight = self.weight.to(dtype_of(dtype))

@@ -100,7 +100,7 @@ class QLinear(nn.Module):
         return y if y.dtype == x.dtype else y.to(x.dtype)
 
     def forward_add(self, x: Tensor, residual: Tensor) -> Tensor:
-        """residual + forward(x), the residual added in the same op as the row scale (float32 residual)."""
+        """residual + forward(x), the residual added by the op that multiplies the row scale back (float32 residual)."""
         h = x if x.dtype == torch.float32 else x.float()
         xs, s = torch.ops.slm.row_scale(h)
         y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(xs, self.step, self.zero, self.packed)
