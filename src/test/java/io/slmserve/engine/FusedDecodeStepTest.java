@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Assumptions;
@@ -40,20 +39,12 @@ class FusedDecodeStepTest {
 
     @Test
     void nanoLlamaRowsDecodedTogetherMatchTheFullSequencePass() throws Exception {
-        Path src = Path.of("models/nano-llama").toAbsolutePath();
-        Assumptions.assumeTrue(Files.isRegularFile(src.resolve("model.pt")), "needs models/nano-llama");
-        Path dir = copy(src, "nano-llama");
-        Processes.python("models/tools/families/llama_family.py", "upgrade", dir.toString());
-        check(dir);
+        check(upgradedNanoLlama());
     }
 
     @Test
     void withFusedKernelsOffTheSameArchiveRunsItsTorchScriptFormsAlike() throws Exception {
-        Path src = Path.of("models/nano-llama").toAbsolutePath();
-        Assumptions.assumeTrue(Files.isRegularFile(src.resolve("model.pt")), "needs models/nano-llama");
-        Path dir = copy(src, "nano-llama");
-        Processes.python("models/tools/families/llama_family.py", "upgrade", dir.toString());
-        check(dir, new HalfPrecisionEncoderTest.EngineDefaults() {
+        check(upgradedNanoLlama(), new HalfPrecisionEncoderTest.EngineDefaults() {
             @Override
             public boolean fusedKernels() {
                 return false;  // slm.engine.fused-kernels=false
@@ -64,9 +55,17 @@ class FusedDecodeStepTest {
     @Test
     void nanoGptRowsDecodedTogetherMatchTheFullSequencePass() throws Exception {
         Assumptions.assumeTrue(GptFolder.trained(), "needs the trained nano-gpt");
-        Path dir = copy(GptFolder.dir(), "nano-gpt");
+        Path dir = PackCpuWeightsTest.copy("nano-gpt");
         Processes.python("models/tools/convert_gpt2.py", "upgrade", "--dir", dir.toString());
         check(dir);
+    }
+
+    /** models/nano-llama copied and re-scripted with the current converter (its archive then calls the ops). */
+    private static Path upgradedNanoLlama() throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(Path.of("models/nano-llama/model.pt")), "needs models/nano-llama");
+        Path dir = PackCpuWeightsTest.copy("nano-llama");
+        Processes.python("models/tools/families/llama_family.py", "upgrade", dir.toString());
+        return dir;
     }
 
     private static void check(Path dir) throws Exception {
@@ -96,7 +95,7 @@ class FusedDecodeStepTest {
             for (int step = 0; step < STEPS; step++) {
                 List<DecoderRow> rows = new ArrayList<>();
                 for (int r = 0; r < 3; r++) {
-                    long next = argmax(last[r], 0, vocab);
+                    long next = TorchDecoderSessionTest.argmax(last[r], 0, vocab);
                     rows.add(new DecoderRow(slots[r], seqs.get(r).size(), new long[] {next}));
                     seqs.get(r).add(next);
                 }
@@ -106,8 +105,9 @@ class FusedDecodeStepTest {
                     long[] seq = seqs.get(r).stream().mapToLong(Long::longValue).toArray();
                     float[] all = session.logitsAll(seq);
                     float[] want = Arrays.copyOfRange(all, (seq.length - 1) * vocab, seq.length * vocab);
-                    worst = Math.max(worst, maxDiff(last[r], want));
-                    assertEquals(argmax(want, 0, vocab), argmax(last[r], 0, vocab),
+                    worst = Math.max(worst, LoraSessionTest.maxAbsDiff(last[r], want));
+                    assertEquals(TorchDecoderSessionTest.argmax(want, 0, vocab),
+                            TorchDecoderSessionTest.argmax(last[r], 0, vocab),
                             dir.getFileName() + " row " + r + " step " + step + ": greedy token vs logits_all");
                 }
             }
@@ -126,34 +126,5 @@ class FusedDecodeStepTest {
             }
         }
         return code.toString();
-    }
-
-    private static Path copy(Path src, String name) throws Exception {
-        Path dir = Files.createTempDirectory("slm-fused-").resolve(name);
-        Files.createDirectories(dir);
-        try (Stream<Path> files = Files.list(src)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                Files.copy(f, dir.resolve(f.getFileName()));
-            }
-        }
-        return dir;
-    }
-
-    private static double maxDiff(float[] a, float[] b) {
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            m = Math.max(m, Math.abs(a[i] - b[i]));
-        }
-        return m;
-    }
-
-    private static long argmax(float[] logits, int from, int vocab) {
-        int best = 0;
-        for (int v = 1; v < vocab; v++) {
-            if (logits[from + v] > logits[from + best]) {
-                best = v;
-            }
-        }
-        return best;
     }
 }
