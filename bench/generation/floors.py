@@ -40,8 +40,8 @@ def weight_params_per_token(cfg):
 
 def int8_bytes_per_token(cfg):
     """Bytes a one-row step of an int8 archive (convert_gpt2.py / convert.py --quantize int8) reads: the linear
-    layers' and the LM head's weights at 1 byte plus one fp32 scale per output channel; biases and norms stay
-    fp32 (the two zero columns QLinear appends per layer are left out: under 0.3% of a layer)."""
+    layers' and the LM head's weights at 1 byte plus, per output channel, an fp32 scale and an int32 row sum
+    (slmtorch/qlinear.py); biases and norms stay fp32 (the zero padding of int8_linear's tiles is left out)."""
     if cfg.get("model_type") == "gpt2":
         d, layers, vocab = cfg["n_embd"], cfg["n_layer"], cfg["vocab_size"]
         inner = cfg.get("n_inner") or 4 * d
@@ -51,7 +51,7 @@ def int8_bytes_per_token(cfg):
         d, layers, vocab, heads, kv, hd, inter = _llama_dims(cfg)
         weights = layers * (d * heads * hd + 2 * d * kv * hd + heads * hd * d + 3 * d * inter) + vocab * d
         channels = layers * (heads * hd + 2 * kv * hd + d + 2 * inter + d) + vocab
-    return weights + 4 * channels + 4 * (weight_params_per_token(cfg) - weights)
+    return weights + 8 * channels + 4 * (weight_params_per_token(cfg) - weights)
 
 
 def read_bandwidth(path):

@@ -5,7 +5,7 @@
         [--max-total-tokens N] [--batch-size N]
 
 ``--quantize int8``: decoders (gpt2 and the Llama family): every linear layer and the LM head become int8 per
-output channel run by FBGEMM's int8 GEMM (slmtorch/qlinear.py, QLinear), about a quarter of the fp32 bytes per
+output channel run by the server's int8 kernel (slmtorch/qlinear.py, QLinear), about a quarter of the fp32 bytes per
 decode step. Encoders (bert, roberta, xlm-roberta, distilbert): matrices int8 with a scale per 32 inputs and the
 word embeddings int8, dequantized once at load (encoder_int8.py): a quarter of the fp32 file, fp32 speed. BART
 and T5 refuse it.
@@ -70,8 +70,8 @@ def parser() -> argparse.ArgumentParser:
                          "bf16 checkpoints (values of magnitude >= 2^-17), a rounding for fp32 ones")
     ap.add_argument("--quantize", choices=("int8",), default=None,
                     help="decoders (gpt2, Llama family): linear layers and LM head int8 per output channel, "
-                         "activations rounded per row to 7 bits at run time (slmtorch/qlinear.py; CPU: FBGEMM's "
-                         "int8 GEMM); embeddings and norms stay in --dtype. Encoders (bert, roberta, xlm-roberta, "
+                         "activations rounded per row to 7 bits at run time (slmtorch/qlinear.py; CPU only: the "
+                         "server's slm::int8_linear); embeddings and norms stay in --dtype. Encoders (bert, roberta, xlm-roberta, "
                          "distilbert): int8 matrices (a scale per 32 inputs) and word embeddings, dequantized at "
                          "load (encoder_int8.py)")
     ap.add_argument("--name", default="", help="model id for messages (default: OUT_DIR's name)")

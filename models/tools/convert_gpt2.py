@@ -16,7 +16,7 @@ checks the new archive's logits against the old one)::
     /usr/bin/python3 models/tools/convert_gpt2.py upgrade --dir models/nano-gpt
 
 Write a copy of a served folder whose linear layers and LM head are int8 per output channel (CPU serving through
-FBGEMM's int8 GEMM; slmtorch/qlinear.py); `convert` and `random-gpt2-small` take `--quantize int8` too::
+the server's int8 kernel; slmtorch/qlinear.py); `convert` and `random-gpt2-small` take `--quantize int8` too::
 
     /usr/bin/python3 models/tools/convert_gpt2.py quantize --dir models/nano-gpt --out /tmp/nano-gpt-int8
 

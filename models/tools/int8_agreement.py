@@ -15,8 +15,8 @@ own greedy text fall into a loop of a few tokens, so its prefixes repeat; random
 argmaxes are compared step by step; no free-running run then.
 It also prints fp32's median top-1 / top-2 logit gap: random weights give nearly flat logits, so small int8
 errors flip choices far more often than on a trained model (nano-llama: Int8DecoderTest). Prints one JSON line.
-The archives run in torch 1.13 here (onednn's int8 GEMM); the engine's libtorch runs FBGEMM's, same rounding
-scheme (slmtorch/qlinear.py).
+The archives run in torch 1.13 here (slm::int8_linear's written-out formula, slmtorch/kernels.py); the engine
+runs the C++ kernel, the same rounding scheme (slmtorch/qlinear.py).
 """
 import argparse
 import json

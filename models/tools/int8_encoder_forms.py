@@ -1,7 +1,7 @@
 """Which int8 form keeps all-MiniLM-L6-v2's embeddings within cosine 0.999 of fp32 (the table behind the int8
 paragraphs of docs/model-format-decoder.md and docs/model-format.md). Each form is emulated in fp32 on the eager
 model (torch 1.13): weights rounded to int8 with a scale per output row or per G inputs, activations of every
-linear layer rounded per row to 7 bits (QLinear's FBGEMM form), 8 bits (reduce_range=False) or twice 7 bits
+linear layer rounded per row to 7 bits (QLinear's form), 8 bits (reduce_range=False) or twice 7 bits
 (x, then its rounding error: two int8 GEMMs), some layers kept fp32, the word embeddings int8 per row. Inputs:
 the 51 of the Java tests' ParityInputs (over-long ones cut to 256 tokens, as the server truncates) and
 verify_minilm.py's 8 sentences one by one and as a padded batch; cosine of mean-pooled, normalised embeddings.

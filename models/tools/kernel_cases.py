@@ -1,4 +1,4 @@
-"""Writes an archive that checks the fused decode ops (slmtorch/kernels.py) where they run in C++: its ``forward()``
+"""Writes an archive that checks the fused decode ops and int8_linear (slmtorch/kernels.py) where they run in C++: its ``forward()``
 calls each slm:: op on stored inputs and returns, per case, the largest difference from the expected output
 relative to that output's largest magnitude. The expected outputs are computed here by kernels.py's written-out
 formulas under torch 1.13, so under DJL's libtorch 2.7.1 (KernelOpsTest) the C++ kernels meet an independent form.
@@ -48,6 +48,23 @@ class Cases(nn.Module):
         self.register_buffer("cos8", self.cos16[..., :8].contiguous())
         self.register_buffer("sin8", torch.cat([-ang[..., :4].sin(), ang[..., :4].sin()], -1))
         self.register_buffer("none", torch.zeros(3, 1, 1, 0))
+        # int8_linear: N 13 (a partial tile of four outputs), K 96 and 50 (padded to 64)
+        for name, n, k in (("w96", 13, 96), ("w50", 13, 50), ("w64", 40, 64)):
+            w = torch.randint(-127, 128, (n, k), generator=g, dtype=torch.int8)
+            self.register_buffer(name, kernels.tile_int8(w))
+            self.register_buffer(name + "_scale", torch.rand(n, generator=g) * 0.01 + 1e-3)
+            self.register_buffer(name + "_sum", w.to(torch.int32).sum(1, dtype=torch.int32))
+        self.register_buffer("bias13", r(13))
+        self.register_buffer("res13", r(5, 13))
+        self.register_buffer("x50", r(5, 50) * 2)
+        self.register_buffer("x64t", r(64, 6))  # transposed: rows of stride 1 along x64t's columns
+        prefill = r(70, 64)  # 70 rows (past the kernel's 32-row chunks, odd), large enough for its threads
+        prefill[3] = 0.0
+        self.register_buffer("prefill", prefill)
+        self.register_buffer("bias40", r(40))
+        self.register_buffer("empty", torch.zeros(0))
+        self.register_buffer("gu2", r(2, 1, 128) * 2)  # [g | u] of K 64
+        self.register_buffer("res40", r(2, 1, 40))
         self.expected: List[Tensor] = [t.clone() for t in self.compute()]
         self.n = len(self.expected)
 
@@ -69,12 +86,38 @@ class Cases(nn.Module):
         for cos, sin in ((self.cos16, self.sin16), (self.cos8, self.sin8), (self.none, self.none)):
             y, k, v = self.attend(cos, sin)
             out.extend([y, k, v])
+        e = self.empty
+        out.append(torch.ops.slm.int8_linear(self.x, self.w96, self.w96_scale, self.w96_sum, self.bias13, e, e,
+                                             0.0, 0.0, 0))
+        out.append(torch.ops.slm.int8_linear(self.x50, self.w50, self.w50_scale, self.w50_sum, e, self.res13, e,
+                                             0.0, 0.0, 0))
+        out.append(torch.ops.slm.int8_linear(self.x64t.t(), self.w64, self.w64_scale, self.w64_sum, self.bias40, e,
+                                             e, 0.0, 0.0, 0))
+        out.append(torch.ops.slm.int8_linear(self.wide.narrow(1, 10, 64), self.w64, self.w64_scale, self.w64_sum, e,
+                                             e, e, 0.0, 0.0, 0))
+        out.append(torch.ops.slm.int8_linear(self.prefill, self.w64, self.w64_scale, self.w64_sum, self.bias40, e, e,
+                                             0.0, 0.0, 0))
+        # the layer's op before the product folded in: RMSNorm (Gemma's 1 + w too), SiLU and GELU gates
+        out.append(torch.ops.slm.int8_linear(self.x, self.w96, self.w96_scale, self.w96_sum, e, e, self.w,
+                                             1e-5, 0.0, 0))
+        out.append(torch.ops.slm.int8_linear(self.x, self.w96, self.w96_scale, self.w96_sum, e, e, self.w,
+                                             1e-6, 1.0, 0))
+        out.append(torch.ops.slm.int8_linear(self.gu2, self.w64, self.w64_scale, self.w64_sum, e, self.res40, e,
+                                             0.0, 0.0, 1))
+        out.append(torch.ops.slm.int8_linear(self.gu2, self.w64, self.w64_scale, self.w64_sum, e, self.res40, e,
+                                             0.0, 0.0, 2))
         return out
 
     @torch.jit.export
     def wrong_dtype(self) -> Tensor:
         """rms_norm on float64: the C++ kernel must refuse it with its message (the formula here would run)."""
         return torch.ops.slm.rms_norm(self.x.double(), self.w, 1e-5, 0.0)
+
+    @torch.jit.export
+    def wrong_layout(self) -> Tensor:
+        """int8_linear with a weight of another K than x's: refused by the kernel with its message."""
+        e = self.empty
+        return torch.ops.slm.int8_linear(self.x50, self.w96, self.w96_scale, self.w96_sum, e, e, e, 0.0, 0.0, 0)
 
     def forward(self) -> Tensor:
         got = self.compute()
@@ -86,7 +129,10 @@ class Cases(nn.Module):
 
 CASES = (["rms_norm", "rms_norm offset 1", "silu_mul", "gelu_mul"]
          + [f"row_scale {n} {o}" for n in ("narrowed", "transposed", "zero row", "3-d") for o in ("x/s", "s")]
-         + [f"attend_decode R={r} {o}" for r in (16, 8, 0) for o in ("out", "cache_k", "cache_v")])
+         + [f"attend_decode R={r} {o}" for r in (16, 8, 0) for o in ("out", "cache_k", "cache_v")]
+         + ["int8_linear 3-d bias", "int8_linear K 50 residual", "int8_linear transposed", "int8_linear narrowed",
+            "int8_linear 70 rows zero row", "int8_linear rms_norm", "int8_linear rms_norm offset 1",
+            "int8_linear SiLU gate residual", "int8_linear GELU gate residual"])
 
 
 def main(out_dir: str) -> None:

@@ -1,12 +1,13 @@
 """The fused CPU ops of a one-token decode step (``slm::rms_norm``, ``slm::silu_mul``, ``slm::row_scale``,
-``slm::attend_decode``). Under DJL's libtorch 2.7.1 they run the C++ kernels of src/main/native/slm_kernels.cpp,
+``slm::attend_decode``) and the int8 linear layers' product (``slm::int8_linear``, any row count). Under DJL's libtorch 2.7.1 they run the C++ kernels of src/main/native/slm_kernels.cpp,
 which the server loads next to libtorch: one op each where the TorchScript forms take 6-40 (a one-row decode step
 is bound by the count of graph ops, ~3.7 us each; bench/generation/README.md, "Fused decode kernels"). Here, under
 torch 1.13, each schema is defined with its math written out below (slmtorch/stand_in.py), so archives scripted
 here record the calls and the Python tests run the same formulas.
 
-Models call them through ``decode_ok`` guards: float32 CPU tensors, one token per row, and no feature the kernels
-lack (sliding windows, logit soft-capping, q/k norms); every other call keeps the TorchScript forms.
+Models call the first four through ``decode_ok`` guards: float32 CPU tensors, one token per row, and no feature the
+kernels lack (sliding windows, logit soft-capping, q/k norms); every other call keeps the TorchScript forms.
+int8 layers (slmtorch/qlinear.py) call ``int8_linear`` for every row count.
 """
 from typing import Tuple
 
@@ -66,6 +67,45 @@ def _attend_decode(qkv: Tensor, cos: Tensor, sin: Tensor, cache_k: Tensor, cache
     return torch.cat(out)
 
 
+def tile_int8(w: Tensor) -> Tensor:
+    """An int8 [N, K] weight in int8_linear's layout: zero-padded to [Np, Kp] (multiples of 4 and 32) and stored as
+    [Np / 4, Kp / 32, 4, 32], the 32-byte pieces of four output rows side by side (src/main/native/int8_gemm.h)."""
+    n, k = w.shape
+    np_, kp = (n + 3) // 4 * 4, (k + 31) // 32 * 32
+    padded = torch.zeros(np_, kp, dtype=torch.int8)
+    padded[:n, :k] = w
+    return padded.reshape(np_ // 4, 4, kp // 32, 32).permute(0, 2, 1, 3).contiguous()
+
+
+def untile_int8(tiles: Tensor, n: int, k: int) -> Tensor:
+    """tile_int8's inverse: the [N, K] int8 weight."""
+    t4, kb = tiles.shape[0], tiles.shape[1]
+    return tiles.permute(0, 2, 1, 3).reshape(t4 * 4, kb * 32)[:n, :k]
+
+
+def _int8_linear(x: Tensor, weight: Tensor, scale: Tensor, weight_sum: Tensor, bias: Tensor, residual: Tensor,
+                 norm: Tensor, eps: float, norm_offset: float, gate: int) -> Tensor:
+    """p(x) [..., K] rounded per row to 7 bits (q = round(p(x) / max|p(x)| * 63), the max at least 1e-30) times the
+    int8 weight (tile_int8's layout) with its per-output scale: y = max / 63 * scale * (q W^T), plus bias and
+    residual when not empty. p, the layer's op before the product: _rms_norm(x, norm, eps, norm_offset) when norm
+    is not empty, _silu_mul(x, gate == 2) when gate is 1 or 2, else none. weight_sum (each row's sum, which the C++
+    kernel needs for its unsigned form) is not read."""
+    if norm.numel() > 0:
+        x = _rms_norm(x, norm, eps, norm_offset)
+    elif gate > 0:
+        x = _silu_mul(x, gate == 2)
+    n, k = scale.shape[0], x.shape[-1]
+    w = untile_int8(weight, n, k).to(torch.float32)
+    s = x.abs().amax(-1, keepdim=True).clamp_min(1e-30)
+    q = torch.round(x / s * 63.0)
+    y = torch.matmul(q, w.t()) * (scale / 63.0) * s  # integer sums below 2^24: exact in float32
+    if bias.numel() > 0:
+        y = y + bias
+    if residual.numel() > 0:
+        y = y + residual
+    return y
+
+
 # schemas exactly as src/main/native/slm_kernels.cpp registers them
 stand_in.define("slm", "CPU", {
     "rms_norm(Tensor x, Tensor weight, float eps, float offset) -> Tensor": _rms_norm,
@@ -73,6 +113,8 @@ stand_in.define("slm", "CPU", {
     "row_scale(Tensor x) -> (Tensor, Tensor)": _row_scale,
     "attend_decode(Tensor qkv, Tensor cos, Tensor sin, Tensor(a!) cache_k, Tensor(b!) cache_v, Tensor slots, "
     "Tensor positions, int n_head, int n_kv, float scale) -> Tensor": _attend_decode,
+    "int8_linear(Tensor x, Tensor weight, Tensor scale, Tensor weight_sum, Tensor bias, Tensor residual, "
+    "Tensor norm, float eps, float norm_offset, int gate) -> Tensor": _int8_linear,
 })
 
 

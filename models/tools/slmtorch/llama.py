@@ -201,9 +201,19 @@ class Linear(nn.Module):
             y = F.linear(x2, self.weight, self.bias if self.has_bias else None)
         return y.reshape(x.shape[:-1] + (y.shape[1],))
 
+    # QLinear's fused-step forms (one op each there), here as separate ops: the same signatures let layers call either
+
     def forward_add(self, x: Tensor, residual: Tensor) -> Tensor:
-        """residual + forward(x) (QLinear's form fuses the add; the same signature lets layers call either)."""
+        """residual + forward(x)."""
         return residual + self.forward(x)
+
+    def forward_normed(self, x: Tensor, norm: Tensor, eps: float, offset: float) -> Tensor:
+        """forward(slm::rms_norm(x, norm, eps, offset))."""
+        return self.forward(torch.ops.slm.rms_norm(x, norm, eps, offset))
+
+    def forward_gated_add(self, gate_up: Tensor, gelu: bool, residual: Tensor) -> Tensor:
+        """residual + forward(slm::silu_mul(gate_up, gelu))."""
+        return residual + self.forward(torch.ops.slm.silu_mul(gate_up, gelu))
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
@@ -581,19 +591,21 @@ class DecoderLayer(nn.Module):
     def _forward_fused(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan, cos: Tensor, sin: Tensor
                        ) -> Tensor:
         """forward_cached of one token per row through the fused ops (slmtorch/kernels.py): the norms, rotary,
-        cache write, attention and gated activation are one op each; the products are the layers' own."""
+        cache write, attention and gated activation are one op each; the products are the layers' own, and int8
+        ones fold the norm before them, the gate and the residual into themselves (QLinear.forward_normed)."""
         a = self.self_attn
         m = self.mlp
         scale = a.scaling if a.scaling > 0.0 else a.head_dim ** -0.5
-        y = torch.ops.slm.attend_decode(a.qkv_proj(self.input_layernorm.fused(x)), cos, sin, layer_k, layer_v,
-                                        plan.slots, plan.positions, a.n_head, a.n_kv, scale)
+        n = self.input_layernorm
+        y = torch.ops.slm.attend_decode(a.qkv_proj.forward_normed(x, n.weight, n.eps, n.offset), cos, sin, layer_k,
+                                        layer_v, plan.slots, plan.positions, a.n_head, a.n_kv, scale)
         if self.sandwich:
             x = x + self.post_attention_layernorm.fused(a.o_proj(y))
             h = m.down_proj(torch.ops.slm.silu_mul(m.gate_up_proj(self.pre_feedforward_layernorm.fused(x)), m.gelu))
             return x + self.post_feedforward_layernorm.fused(h)
         x = a.o_proj.forward_add(y, x)
-        h = torch.ops.slm.silu_mul(m.gate_up_proj(self.post_attention_layernorm.fused(x)), m.gelu)
-        return m.down_proj.forward_add(h, x)
+        n = self.post_attention_layernorm
+        return m.down_proj.forward_gated_add(m.gate_up_proj.forward_normed(x, n.weight, n.eps, n.offset), m.gelu, x)
 
     def forward_mixed(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, decode: StepPlan, prompts: StepPlan,
                       rd: Rot, rp: Rot) -> Tensor:

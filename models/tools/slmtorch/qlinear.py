@@ -1,61 +1,37 @@
 """Weight-only int8 linear layers for CPU serving (``--quantize int8``): per-output-channel symmetric int8
-weights, packed for FBGEMM's int8 GEMM.
+weights run by ``slm::int8_linear``, the kernel of src/main/native/int8_gemm.h (slmtorch/kernels.py defines its
+schema and writes its formula out for torch 1.13).
 
-Why this GEMM and not ``aten::_weight_int8pack_mm``: libtorch 2.7.1 (DJL's) has both, but on these AVX2 cores
-(AMD EPYC Zen 3, no AVX-512) _weight_int8pack_mm runs its scalar fallback: 159 ms for the 124 MB of int8
-weights of a GPT-2-small step against 31 ms for the fp32 weights through MKL. FBGEMM's AVX2 int8 GEMM
-(``quantized::linear_dynamic``) takes 9.8 ms with 1 thread, 5.8 ms with 2 (16 rows: 29 / 18 ms against fp32's
-105 / 62 ms); bench/generation/gemm_forms.py and bench/generation/README.md. It rounds the activations to
-unsigned 8-bit values and accumulates in int32; the output is float32.
+Why our own kernel: ``aten::_weight_int8pack_mm`` (libtorch 2.7.1) runs a scalar fallback on these AVX2 cores
+(AMD EPYC Zen 3, no AVX-512): 159 ms for a GPT-2-small step's 124 MB of int8 weights. FBGEMM's int8 GEMM
+(``quantized::linear_with_input_q_dq_qweight_dq_output_fp32``, what archives of earlier versions call) takes
+5.8 ms with 2 threads, but at one to a few rows it streams the weights at about half the read bandwidth, and
+needs 3 graph ops a layer around it (row scaling, the GEMM, the scale multiplied back). int8_linear is one op a
+layer (bias and the layer's residual folded in) and stores the weights in tiles that a one-row product reads as
+one sequential stream, at the machine's read bandwidth (bench/generation/README.md, "Own int8 GEMM").
 
 Per-row activation scales: a per-tensor scale would make a row's result depend on the other rows of the call
 (a one-token decode step rounds differently from the same token inside a prefill, and a stream's tokens change
-with its batchmates under continuous batching). So each row is divided by its own max |x| (into [-1, 1], its
-largest element exactly +-1) and rounded with one fixed step, 1/63, and zero point 64: to 1..127, 7 bits, since
-FBGEMM's AVX2 kernel sums u8 x s8 pairs in int16, which 8-bit activations could saturate. The output is then
-multiplied back by the row's max |x|: every row is rounded to multiples of max |x| / 63, whatever the call holds.
-The op that takes a fixed step is ``quantized::linear_with_input_q_dq_qweight_dq_output_fp32`` (libtorch 2.x,
-the same FBGEMM packing and GEMM as linear_dynamic); Debian's torch 1.13 lacks it, so this module defines its
-libtorch-2.7 schema with a reference implementation written out, the way slmtorch/sdpa.py does for SDPA.
-The row scaling is one fused op, ``slm::row_scale`` (slmtorch/kernels.py), and FBGEMM takes [..., C] as it is: 3
-ops a layer (4 with a bias), where the form before it took 7. Archives written by earlier versions call
-linear_dynamic on two extra range-pinning columns (+1, -1) instead, the same rounding in 13 ops. Gain: the
-cache agrees with a full recompute as closely as fp32 does (test_llama_int8.py), and prefill rows are not
-rounded at the scale of the largest row.
+with its batchmates under continuous batching). So each row is divided by its own max |x| (into [-1, 1]) and
+rounded to multiples of 1/63: 7 bits, held as 1..127 (zero point 64), since the AVX2 product sums u8 x s8 pairs
+in int16, which 8-bit activations could saturate. The result is multiplied back by the row's max |x|: every row
+is rounded to multiples of max |x| / 63, whatever the call holds. Gain: the cache agrees with a full recompute as
+closely as fp32 does (test_llama_int8.py), and prefill rows are not rounded at the scale of the largest row.
 
-The packed weights are saved in the archive as (int8 per-channel tensor, bias) and re-packed at load by the
-libtorch that loads it: onednn's packing here (Debian's torch 1.13 has no FBGEMM), FBGEMM's in libtorch 2.7.1.
+The archive holds, per layer, the int8 weight in int8_linear's tiles, its float32 scale per output channel, each
+row's int32 sum (the kernel's zero-point term), and the float32 bias.
 
 Encoders use the second half of this file instead (Int8StoredLinear, quantize_encoder): int8 weights with a scale
 per 32 inputs, dequantized once by ``cast`` and run as float GEMMs; QLinear is unchanged by them.
 """
-from typing import Final, Optional, Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from slmtorch import kernels  # noqa: F401  (defines torch.ops.slm on torch 1.13)
-from slmtorch import stand_in
+from slmtorch import kernels
 from slmtorch.layers import dtype_of
-
-# the activations' fixed quantization: rows divided by their max |x| become 1..127 (module docstring)
-STEP = 1.0 / 63.0
-ZERO = 64
-QDQ = "linear_with_input_q_dq_qweight_dq_output_fp32"
-QDQ_SCHEMA = (QDQ + "(Tensor X, float X_scale, int X_zero_point, "
-              "__torch__.torch.classes.quantized.LinearPackedParamsBase W_prepack) -> Tensor Y")
-
-
-def _reference_qdq(x: Tensor, scale: float, zero_point: int, packed) -> Tensor:
-    """libtorch 2.x's op, written out: x rounded to uint8 with (scale, zero_point), times the dequantized weight,
-    plus the packed bias; float32 out."""
-    w, b = torch.ops.quantized.linear_unpack(packed)
-    q = torch.clamp(torch.round(x / scale) + zero_point, 0, 255)
-    return F.linear((q - zero_point) * scale, w.dequantize(), b)
-
-
-stand_in.define("quantized", "CPU", {QDQ_SCHEMA: _reference_qdq})
 
 
 def quantize_per_channel(w: Tensor) -> Tensor:
@@ -67,7 +43,7 @@ def quantize_per_channel(w: Tensor) -> Tensor:
 
 
 def dequantized(w: Tensor) -> Tensor:
-    """The float32 weight the int8 layer stands for (what its GEMM multiplies by)."""
+    """The float32 weight the int8 layer stands for (what its product multiplies by)."""
     return quantize_per_channel(w).dequantize()
 
 
@@ -75,40 +51,43 @@ class QLinear(nn.Module):
     """y = x @ W^T + b with W int8 per output channel and x rounded to 7 bits per row (module docstring); x any
     float dtype, y in x's dtype."""
 
-    step: Final[float]
-    zero: Final[int]
-
     def __init__(self, weight_out_in: Tensor, bias: Optional[Tensor]):
         super().__init__()
-        check_engine()
-        self.step = STEP
-        self.zero = ZERO
-        w = weight_out_in.detach().to(torch.float32)
-        self.packed = torch.ops.quantized.linear_prepack(quantize_per_channel(w), None)
-        self.n_in = int(weight_out_in.shape[1])
-        self.has_bias = bias is not None
-        # added after the row scale is multiplied back (a packed bias would be scaled with the row)
+        q = quantize_per_channel(weight_out_in)
+        w = q.int_repr()
+        self.register_buffer("weight_tiles", kernels.tile_int8(w))
+        self.register_buffer("weight_scale", q.q_per_channel_scales().to(torch.float32).contiguous())
+        self.register_buffer("weight_sum", w.to(torch.int32).sum(1, dtype=torch.int32).contiguous())
         self.register_buffer("out_bias", torch.zeros(0) if bias is None else bias.detach().to(torch.float32).clone())
+        self.register_buffer("none", torch.zeros(0))
+        self.n_in = int(weight_out_in.shape[1])
+
+    def _product(self, x: Tensor, residual: Tensor, norm: Tensor, eps: float, offset: float, gate: int) -> Tensor:
+        return torch.ops.slm.int8_linear(x, self.weight_tiles, self.weight_scale, self.weight_sum, self.out_bias,
+                                         residual, norm, eps, offset, gate)
 
     def forward(self, x: Tensor) -> Tensor:
-        h = x if x.dtype == torch.float32 else x.float()
-        # each row over its max |x|, and that max: one fused op (slmtorch/kernels.py) instead of norm, clamp, div;
-        # FBGEMM's product takes [..., C] as it is, so no reshapes around it
-        xs, s = torch.ops.slm.row_scale(h)
-        y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(xs, self.step, self.zero, self.packed)
-        y = torch.addcmul(self.out_bias, y, s) if self.has_bias else y * s
+        y = self._product(x if x.dtype == torch.float32 else x.float(), self.none, self.none, 0.0, 0.0, 0)
         return y if y.dtype == x.dtype else y.to(x.dtype)
 
+    # The fused decode step's forms (llama.DecoderLayer._forward_fused; float32 x, contiguous residual): the op
+    # before or after the product folded into int8_linear. llama.Linear has the same three as separate ops.
+
     def forward_add(self, x: Tensor, residual: Tensor) -> Tensor:
-        """residual + forward(x), the residual added by the op that multiplies the row scale back (float32 residual)."""
-        h = x if x.dtype == torch.float32 else x.float()
-        xs, s = torch.ops.slm.row_scale(h)
-        y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(xs, self.step, self.zero, self.packed)
-        return torch.addcmul(residual + self.out_bias if self.has_bias else residual, y, s)
+        """residual + forward(x)."""
+        return self._product(x, residual, self.none, 0.0, 0.0, 0)
+
+    def forward_normed(self, x: Tensor, norm: Tensor, eps: float, offset: float) -> Tensor:
+        """forward(slm::rms_norm(x, norm, eps, offset))."""
+        return self._product(x, self.none, norm, eps, offset, 0)
+
+    def forward_gated_add(self, gate_up: Tensor, gelu: bool, residual: Tensor) -> Tensor:
+        """residual + forward(slm::silu_mul(gate_up, gelu))."""
+        return self._product(gate_up, residual, self.none, 0.0, 0.0, 2 if gelu else 1)
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
-        """Nothing to set: FBGEMM already shares one row's int8 product among the threads (slmtorch/rowsplit.py)."""
+        """Nothing to set: int8_linear shares one row's product among the threads itself (int8_gemm.h)."""
         pass
 
     @torch.jit.export
@@ -117,19 +96,13 @@ class QLinear(nn.Module):
 
     @torch.jit.export
     def pack_cpu_weights(self) -> int:
-        """Nothing to pack: FBGEMM's int8 weights are packed already (slmtorch/onednn.py is for float32)."""
+        """Nothing to pack: the int8 weights are stored in the kernel's tiles (slmtorch/onednn.py is for float32)."""
         return 0
 
     @torch.jit.export
     def pack_fp16_weights(self) -> int:
         """Nothing to pack: int8 weights (slmtorch/fp16weights.py is for float32 layers holding fp16 values)."""
         return 0
-
-
-def check_engine() -> None:
-    """Quantized ops need an engine (Debian's torch 1.13: onednn or qnnpack)."""
-    if torch.backends.quantized.engine == "none":
-        torch.backends.quantized.engine = torch.backends.quantized.supported_engines[0]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -162,7 +135,7 @@ class Int8StoredLinear(nn.Module):
     archive holds the weight as int8 with a scale per ``group`` inputs of each output row; ``cast``, which the
     server calls once after load, dequantizes it into a float weight of that dtype, and forward is the float GEMM.
 
-    Why not QLinear's int8 GEMM: FBGEMM's linear_dynamic takes one weight scale per output row, and int8 weights
+    Why not QLinear's int8 product: it takes one weight scale per output row (as FBGEMM's linear_dynamic does), and int8 weights
     per output row alone (fp32 activations) leave all-MiniLM-L6-v2 embeddings at worst cosine 0.9964 against
     fp32 on the parity inputs; a scale per 32 inputs reaches 0.9992, but no fast int8 kernel here takes it. So
     an encoder gets a ~4x smaller weight file and the float model's speed (docs/model-format-decoder.md, int8

@@ -1,7 +1,7 @@
 """libtorch-2.x ops that Debian's torch 1.13 lacks, defined here as stand-ins: an archive scripted here records the
 call by name, and DJL's libtorch 2.7.1 binds it to its own kernel. Each stand-in's Python implementation is the
 plain math, for eager runs and the tests here. Users: sdpa.py (SDPA), onednn.py (oneDNN's linear and reorder),
-qlinear.py (FBGEMM's fixed-step int8 GEMM), bench/generation/gemm_forms.py (the GEMM forms it compares).
+kernels.py (the slm:: ops of src/main/native), bench/generation/gemm_forms.py (the GEMM forms it compares).
 """
 from typing import Callable, Dict
 

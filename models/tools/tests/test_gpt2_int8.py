@@ -1,5 +1,6 @@
 """int8 linear layers (slmtorch/qlinear.py, convert_gpt2.py --quantize int8) on a tiny random GPT-2, run here
-by torch 1.13's quantized engine (onednn; libtorch 2.7.1 runs the same archive with FBGEMM, Int8DecoderTest):
+by slm::int8_linear's written-out formula (slmtorch/kernels.py; libtorch 2.7.1 runs the same archive with the
+C++ kernel, Int8DecoderTest):
 the int8 layer against the formula it stands for, int8 logits near fp32's, the scripted archive equal to the
 eager int8 model, and greedy decoding with the cache equal to greedy recomputed from scratch.
 
@@ -20,7 +21,7 @@ from test_gpt2_cache import greedy_cached_batch, greedy_recompute, tiny_model  #
 
 
 def fake_quant_activation(x: torch.Tensor) -> torch.Tensor:
-    """Per-row 7-bit activation rounding as QLinear feeds FBGEMM's int8 GEMM: each row to multiples of its own
+    """Per-row 7-bit activation rounding as QLinear feeds its int8 product: each row to multiples of its own
     max |x| / 63 (rows divided by max |x|, then step 1/63)."""
     step = x.abs().amax(1, keepdim=True) / 63.0
     return torch.round(x / step) * step
@@ -29,7 +30,6 @@ def fake_quant_activation(x: torch.Tensor) -> torch.Tensor:
 class Int8Gpt2(unittest.TestCase):
     def setUp(self):
         torch.set_num_threads(1)
-        qlinear.check_engine()
         self.fp32 = tiny_model()
         self.int8 = gpt2.quantize_int8(copy.deepcopy(self.fp32))
 

@@ -33,6 +33,8 @@ struct Api {
     void (*check)(bool, const char*, const char*, uint32_t, const char*);
     int32_t (*dtype_float32)();
     int32_t (*dtype_int64)();
+    int32_t (*dtype_int32)();
+    int32_t (*dtype_int8)();
     int32_t (*device_type_cpu)();
     AOTITorchError (*init_def)(const char*, const char*, uint32_t, TorchLibraryHandle*);
     AOTITorchError (*init_impl)(const char*, const char*, const char*, uint32_t, TorchLibraryHandle*);
@@ -142,6 +144,8 @@ inline bool load_api() {
            resolve(lib, "aoti_torch_delete_tensor_object", api.delete_tensor) &&
            resolve(lib, "aoti_torch_check", api.check) && resolve(lib, "aoti_torch_dtype_float32", api.dtype_float32) &&
            resolve(lib, "aoti_torch_dtype_int64", api.dtype_int64) &&
+           resolve(lib, "aoti_torch_dtype_int32", api.dtype_int32) &&
+           resolve(lib, "aoti_torch_dtype_int8", api.dtype_int8) &&
            resolve(lib, "aoti_torch_device_type_cpu", api.device_type_cpu) &&
            resolve(lib, "aoti_torch_library_init_def", api.init_def) &&
            resolve(lib, "aoti_torch_library_init_impl", api.init_impl) &&

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * nano-gpt and nano-llama with int8 linear layers (written at test time from models/nano-gpt by
  * ``convert_gpt2.py quantize`` and from models/nano-llama by ``families/llama_family.py quantize``, the converters'
- * --quantize int8 path) through the real engine, whose libtorch runs them with FBGEMM's int8 GEMM
- * (quantized::linear_with_input_q_dq_qweight_dq_output_fp32, slmtorch/qlinear.py):
+ * --quantize int8 path) through the real engine, whose int8 products run in the C++ kernel slm::int8_linear
+ * (src/main/native/int8_gemm.h, slmtorch/qlinear.py):
  * held-out perplexity with the KV cache within 2% of the fp32 archive's, the cache agreeing with a full recompute
  * (logits_all) as closely as fp32's does (activations are rounded per row, so a row's result does not depend on
  * the rows computed beside it), greedy decoding with the cache equal to greedy recomputed from scratch, and greedy

@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Test;
  * relative to the result's largest magnitude. Cases: RMSNorm (and Gemma's 1 + w), SiLU and tanh-GELU gates
  * (including inputs at the exponential's clamped ends), row scaling of narrowed, transposed, all-zero and 3-d
  * rows, and decode attention with full, partial and no rotary over GQA heads, three rows at other slots and
- * positions (the output and both caches after the write). A float64 input is refused with the kernel's message.
+ * positions (the output and both caches after the write), and the int8 product (int8_gemm.h) on a partial tile of
+ * outputs, a K padded to 32, transposed and narrowed rows, a residual, and 70 rows with a zero row (split among the
+ * threads). A float64 input and an int8 weight of the wrong K are refused with the kernel's messages.
  */
 class KernelOpsTest {
 
@@ -48,6 +50,10 @@ class KernelOpsTest {
             EngineException e = assertThrows(EngineException.class,
                     () -> IValueUtils.runMethod((PtSymbolBlock) model.getBlock(), "wrong_dtype").close());
             assertTrue(e.getMessage().contains("slm::rms_norm: x must be a float32 CPU tensor"), e.getMessage());
+            EngineException layout = assertThrows(EngineException.class,
+                    () -> IValueUtils.runMethod((PtSymbolBlock) model.getBlock(), "wrong_layout").close());
+            assertTrue(layout.getMessage().contains("slm::int8_linear: weight must be [ceil(N / 4), ceil(K / 32), 4, 32]"),
+                    layout.getMessage());
             try (IValue again = IValueUtils.runMethod((PtSymbolBlock) model.getBlock(), "forward")) {
                 assertEquals(errors.length, again.toTensor((PtNDManager) manager).toFloatArray().length);
             }

@@ -1,0 +1,234 @@
+// The int8 product of slm::int8_linear (slm_kernels.cpp): y = x W^T for int8 weights W [N, K] with a float scale
+// per output channel, x rounded per row to 7 bits (u = rint(x / max|x| * 63) + 64, 1..127, as QLinear has
+// always rounded; slmtorch/qlinear.py), int32 sums, float32 out.
+// Why our own and not FBGEMM's (quantized::linear_with_input_q_dq_qweight_dq_output_fp32): at one to a few
+// rows FBGEMM streams the weights at about half the machine's read bandwidth and adds packing and dispatch
+// around each call; a one-row decode step is these products, so their speed is the step's
+// (bench/generation/README.md, "Own int8 GEMM").
+// The rows are split among libtorch's own OpenMP threads (GOMP_parallel from the libgomp libtorch loaded), so no
+// second thread pool competes for the two cores.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "row_math.h"
+
+namespace slm_kernels {
+
+constexpr float ACT_LEVELS = 63.0f;  // a row divided by its max |x| is rounded to multiples of 1/63
+constexpr int32_t ACT_ZERO = 64;     // and shifted to 1..127: 7 bits, so u8 x s8 pair sums fit int16
+
+// libgomp's entry points as libtorch's OpenMP build uses them (resolved at load; null: run serially)
+struct Omp {
+    void (*parallel)(void (*)(void*), void*, unsigned, unsigned) = nullptr;
+    void (*barrier)() = nullptr;
+    int (*thread_num)() = nullptr;
+    int (*num_threads)() = nullptr;
+    int (*max_threads)() = nullptr;
+};
+inline Omp omp;
+
+// One call's operands. y[r, o] = s_r / 63 * ws[o] * (sum_k u[r, k] w[o, k] - 64 wsum[o]) + bias[o] + res[r, o].
+struct Int8Gemm {
+    const float* x;        // [m, k] rows (2k with a gate), row r at x + r * x_row (unit stride within a row)
+    int64_t x_row;
+    // the prologue each row passes before it is rounded (the layer's op before the product, folded in):
+    const float* norm;     // RMSNorm weight [k] (rms_rows with eps and offset), or null
+    float eps, offset;
+    int gate;              // 1: SiLU(g) u, 2: tanh-GELU(g) u of the row [g | u] (glu_rows); 0: none
+    const int8_t* w;       // [n, k] in tiles (w_at)
+    const float* ws;       // [n] the weight's per-channel scale
+    const int32_t* wsum;   // [n] sum over k of w[o, k]
+    const float* bias;     // [n] or null
+    const float* res;      // [m, n] or null: added to y (the residual a layer adds)
+    float* y;              // [m, n]
+    int64_t m, n, k;
+    uint8_t* u;            // [m, Kp] scratch: the rounded rows
+    float* s;              // [m] scratch: each row's max |x|
+};
+
+// u = rint(x / max|x| * 63) + 64; returns max|x| (at least 1e-30, as slm::row_scale)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+inline float round_row(const float* x, uint8_t* u, int64_t k) {
+    float m = 0.0f;
+#pragma omp simd reduction(max : m)
+    for (int64_t i = 0; i < k; i++) {
+        float a = x[i] < 0.0f ? -x[i] : x[i];
+        m = a > m ? a : m;
+    }
+    m = m < 1e-30f ? 1e-30f : m;
+#pragma omp simd
+    for (int64_t i = 0; i < k; i++) u[i] = (uint8_t)((int32_t)__builtin_rintf(x[i] / m * ACT_LEVELS) + ACT_ZERO);
+    return m;
+}
+
+// The weight layout: W [N, K] padded with zeros to [Np, Kp] (Np a multiple of 4, Kp of 32) and stored as
+// [Np / 4, Kp / 32, 4, 32]: the 32-byte pieces of four output rows side by side, so a tile of four outputs
+// reads one sequential stream. Four rows read as four separate streams reached 60% of the read bandwidth here;
+// one stream reaches 95% (bench/generation/README.md, "Own int8 GEMM").
+inline int64_t w_at(int64_t o, int64_t i, int64_t kp) { return (o / 4) * kp * 4 + (i / 32) * 128 + (o % 4) * 32 + i % 32; }
+
+inline void store(const Int8Gemm& g, int64_t r, int64_t o, int32_t sum) {
+    if (o >= g.n) return;  // a padding row
+    float v = (float)(sum - ACT_ZERO * g.wsum[o]) * (g.ws[o] * (1.0f / ACT_LEVELS)) * g.s[r];
+    if (g.bias) v += g.bias[o];
+    if (g.res) v += g.res[r * g.n + o];
+    g.y[r * g.n + o] = v;
+}
+
+__attribute__((target("avx2"))) inline __m256i mac(__m256i acc, __m256i a, const int8_t* b, __m256i ones) {
+    __m256i w = _mm256_loadu_si256((const __m256i*)b);
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, w), ones));
+}
+
+// The weights 1 KB ahead of the tile being read: a thread's tiles are one contiguous run, and a product of a
+// few hundred KB ends before the hardware prefetcher has ramped up (8% off a SmolLM2-135M step's products here).
+__attribute__((target("avx2"))) inline void prefetch(const int8_t* p) {
+    _mm_prefetch((const char*)(p + 1024), _MM_HINT_T0);
+    _mm_prefetch((const char*)(p + 1024 + 64), _MM_HINT_T0);
+}
+
+// the four lane sums of c0..c3, in order
+__attribute__((target("avx2"))) inline __m128i sum4(__m256i c0, __m256i c1, __m256i c2, __m256i c3) {
+    __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(c0, c1), _mm256_hadd_epi32(c2, c3));
+    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+}
+
+// store() for the four outputs o..o+3 of row r at once (a tile wholly inside n); scale: ws[o..o+3] / 63,
+// zero: 64 wsum[o..o+3]
+__attribute__((target("avx2"))) inline void store4(const Int8Gemm& g, int64_t r, int64_t o, __m128i sum,
+                                                   __m128 scale, __m128i zero) {
+    __m128 v = _mm_mul_ps(_mm_mul_ps(_mm_cvtepi32_ps(_mm_sub_epi32(sum, zero)), scale), _mm_set1_ps(g.s[r]));
+    if (g.bias) v = _mm_add_ps(v, _mm_loadu_ps(g.bias + o));
+    if (g.res) v = _mm_add_ps(v, _mm_loadu_ps(g.res + r * g.n + o));
+    _mm_storeu_ps(g.y + r * g.n + o, v);
+}
+
+__attribute__((target("avx2"))) inline void store4_any(const Int8Gemm& g, int64_t r, int64_t o, __m128i sum,
+                                                       __m128 scale, __m128i zero) {
+    if (o + 4 <= g.n) {
+        store4(g, r, o, sum, scale, zero);
+        return;
+    }
+    alignas(16) int32_t t[4];
+    _mm_store_si128((__m128i*)t, sum);
+    for (int j = 0; j < 4; j++) store(g, r, o + j, t[j]);
+}
+
+// rows [r0, r1) by output tiles [t0, t1): 2 rows by 4 outputs at a time, 32 products per instruction pair
+__attribute__((target("avx2"))) inline void tiles_avx2(const Int8Gemm& g, int64_t kp, int64_t r0, int64_t r1,
+                                                       int64_t t0, int64_t t1) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t t = t0; t < t1; t++) {
+        const int8_t* wt = g.w + t * kp * 4;
+        int64_t o = t * 4, r = r0;
+        __m128 scale = _mm_setzero_ps();
+        __m128i zero = _mm_setzero_si128();
+        if (o + 4 <= g.n) {
+            scale = _mm_mul_ps(_mm_loadu_ps(g.ws + o), _mm_set1_ps(1.0f / ACT_LEVELS));
+            zero = _mm_mullo_epi32(_mm_loadu_si128((const __m128i*)(g.wsum + o)), _mm_set1_epi32(ACT_ZERO));
+        }
+        for (; r + 2 <= r1; r += 2) {
+            const uint8_t* a0 = g.u + r * kp;
+            const uint8_t* a1 = a0 + kp;
+            __m256i c00 = _mm256_setzero_si256(), c01 = c00, c02 = c00, c03 = c00;
+            __m256i c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            const int8_t* p = wt;
+            for (int64_t i = 0; i < kp; i += 32, p += 128) {
+                prefetch(p);
+                __m256i x0 = _mm256_loadu_si256((const __m256i*)(a0 + i));
+                __m256i x1 = _mm256_loadu_si256((const __m256i*)(a1 + i));
+                c00 = mac(c00, x0, p, ones);
+                c10 = mac(c10, x1, p, ones);
+                c01 = mac(c01, x0, p + 32, ones);
+                c11 = mac(c11, x1, p + 32, ones);
+                c02 = mac(c02, x0, p + 64, ones);
+                c12 = mac(c12, x1, p + 64, ones);
+                c03 = mac(c03, x0, p + 96, ones);
+                c13 = mac(c13, x1, p + 96, ones);
+            }
+            store4_any(g, r, o, sum4(c00, c01, c02, c03), scale, zero);
+            store4_any(g, r + 1, o, sum4(c10, c11, c12, c13), scale, zero);
+        }
+        if (r < r1) {  // the last odd row (a decode step's only one)
+            const uint8_t* a0 = g.u + r * kp;
+            __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0;
+            const int8_t* p = wt;
+            for (int64_t i = 0; i < kp; i += 32, p += 128) {
+                prefetch(p);
+                __m256i x0 = _mm256_loadu_si256((const __m256i*)(a0 + i));
+                c0 = mac(c0, x0, p, ones);
+                c1 = mac(c1, x0, p + 32, ones);
+                c2 = mac(c2, x0, p + 64, ones);
+                c3 = mac(c3, x0, p + 96, ones);
+            }
+            store4_any(g, r, o, sum4(c0, c1, c2, c3), scale, zero);
+        }
+    }
+}
+
+// the same sums one product at a time, for CPUs without AVX2
+inline void tiles_scalar(const Int8Gemm& g, int64_t kp, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    for (int64_t o = t0 * 4; o < t1 * 4; o++) {
+        for (int64_t r = r0; r < r1; r++) {
+            int32_t sum = 0;
+            for (int64_t i = 0; i < kp; i++) sum += (int32_t)g.u[r * kp + i] * (int32_t)g.w[w_at(o, i, kp)];
+            store(g, r, o, sum);
+        }
+    }
+}
+
+// One thread's share: its rows rounded, then (after a barrier) its outputs for all rows, in row chunks that stay
+// in the cache while the thread's weights pass.
+inline void int8_gemm_part(const Int8Gemm& g, int t, int nt) {
+    const int64_t kp = (g.k + 31) / 32 * 32;
+    // a few rows: each thread rounds all of them into its own buffer, so the threads never wait for each other;
+    // more: each rounds its share into the shared one, then all wait at a barrier
+    const bool own = nt > 1 && g.m <= 8;
+    thread_local std::vector<uint8_t> mine;
+    thread_local std::vector<float> mine_s;
+    Int8Gemm h = g;
+    if (own) {
+        if ((int64_t)mine.size() < g.m * kp) mine.resize(g.m * kp);
+        if ((int64_t)mine_s.size() < g.m) mine_s.resize(g.m);
+        h.u = mine.data();
+        h.s = mine_s.data();
+    }
+    int64_t r0 = own ? 0 : g.m * t / nt, r1 = own ? g.m : g.m * (t + 1) / nt;
+    thread_local std::vector<float> row;
+    if ((g.norm || g.gate) && (int64_t)row.size() < g.k) row.resize(g.k);
+    for (int64_t r = r0; r < r1; r++) {
+        const float* x = g.x + r * g.x_row;
+        if (g.norm) rms_rows(x, g.norm, row.data(), 1, g.k, g.eps, g.offset);
+        else if (g.gate) glu_rows(x, row.data(), 1, g.k, g.gate == 2);
+        uint8_t* u = h.u + r * kp;
+        h.s[r] = round_row(g.norm || g.gate ? row.data() : x, u, g.k);
+        for (int64_t i = g.k; i < kp; i++) u[i] = 0;  // against zero weights
+    }
+    if (nt > 1 && !own) omp.barrier();
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    int64_t tiles = (g.n + 3) / 4;
+    int64_t t0 = tiles * t / nt, t1 = tiles * (t + 1) / nt;
+    const int64_t chunk = 32;
+    for (int64_t r = 0; r < g.m; r += chunk) {
+        int64_t r1 = r + chunk < g.m ? r + chunk : g.m;
+        if (avx2) tiles_avx2(h, kp, r, r1, t0, t1);
+        else tiles_scalar(h, kp, r, r1, t0, t1);
+    }
+}
+
+inline void int8_gemm_thread(void* p) {
+    int8_gemm_part(*static_cast<const Int8Gemm*>(p), omp.thread_num(), omp.num_threads());
+}
+
+// Runs g on libtorch's OpenMP threads when the product is large enough to pay for waking them (~2 us).
+inline void int8_gemm(const Int8Gemm& g) {
+    int threads = omp.parallel ? omp.max_threads() : 1;
+    if (threads > 1 && g.m * g.n * g.k >= (int64_t(1) << 16)) omp.parallel(int8_gemm_thread, (void*)&g, threads, 0);
+    else int8_gemm_part(g, 0, 1);
+}
+
+}  // namespace slm_kernels
