@@ -1,12 +1,11 @@
-// The int8 product of slm::int8_linear (slm_kernels.cpp): y = x W^T for int8 weights W [N, K] with a float scale
+// The int8 product of slm::int8_linear (linear_ops.h): y = x W^T for int8 weights W [N, K] with a float scale
 // per output channel, x rounded per row to 7 bits (u = rint(x / max|x| * 63) + 64, 1..127, as QLinear has
 // always rounded; slmtorch/qlinear.py), int32 sums, float32 out.
 // Why our own and not FBGEMM's (quantized::linear_with_input_q_dq_qweight_dq_output_fp32): at one to a few
 // rows FBGEMM streams the weights at about half the machine's read bandwidth and adds packing and dispatch
 // around each call; a one-row decode step is these products, so their speed is the step's
 // (bench/generation/README.md, "Own int8 GEMM").
-// The rows are split among libtorch's own OpenMP threads (GOMP_parallel from the libgomp libtorch loaded), so no
-// second thread pool competes for the two cores.
+// The output tiles are split among libtorch's own OpenMP threads (omp_pool.h).
 #pragma once
 
 #include <immintrin.h>
@@ -14,22 +13,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "omp_pool.h"
 #include "row_math.h"
 
 namespace slm_kernels {
 
 constexpr float ACT_LEVELS = 63.0f;  // a row divided by its max |x| is rounded to multiples of 1/63
 constexpr int32_t ACT_ZERO = 64;     // and shifted to 1..127: 7 bits, so u8 x s8 pair sums fit int16
-
-// libgomp's entry points as libtorch's OpenMP build uses them (resolved at load; null: run serially)
-struct Omp {
-    void (*parallel)(void (*)(void*), void*, unsigned, unsigned) = nullptr;
-    void (*barrier)() = nullptr;
-    int (*thread_num)() = nullptr;
-    int (*num_threads)() = nullptr;
-    int (*max_threads)() = nullptr;
-};
-inline Omp omp;
 
 // One call's operands. y[r, o] = s_r / 63 * ws[o] * (sum_k u[r, k] w[o, k] - 64 wsum[o]) + bias[o] + res[r, o].
 struct Int8Gemm {
@@ -224,11 +214,6 @@ inline void int8_gemm_thread(void* p) {
     int8_gemm_part(*static_cast<const Int8Gemm*>(p), omp.thread_num(), omp.num_threads());
 }
 
-// Runs g on libtorch's OpenMP threads when the product is large enough to pay for waking them (~2 us).
-inline void int8_gemm(const Int8Gemm& g) {
-    int threads = omp.parallel ? omp.max_threads() : 1;
-    if (threads > 1 && g.m * g.n * g.k >= (int64_t(1) << 16)) omp.parallel(int8_gemm_thread, (void*)&g, threads, 0);
-    else int8_gemm_part(g, 0, 1);
-}
+inline void int8_gemm(const Int8Gemm& g) { run_parallel(int8_gemm_thread, (void*)&g, g.m * g.n * g.k, int8_gemm_part, g); }
 
 }  // namespace slm_kernels

@@ -7,12 +7,12 @@
 // The Python side (models/tools/slmtorch/kernels.py) defines the same schemas with reference implementations
 // written out, which torch 1.13 runs when the archive is made.
 //
-// Single-threaded but for int8_linear: each other op's work is a few microseconds at one row. int8_linear's
-// product runs on libtorch's own OpenMP threads (int8_gemm.h), never a second pool.
+// Single-threaded but for int8_linear (linear_ops.h): each other op's work is a few microseconds at one row.
+// Its product runs on libtorch's own OpenMP threads (omp_pool.h), never a second pool.
 #include <cstring>
 #include <vector>
 
-#include "int8_gemm.h"
+#include "linear_ops.h"
 #include "row_math.h"
 #include "stable_abi.h"
 
@@ -176,86 +176,6 @@ void attend_decode_kernel(StableIValue* stack, uint64_t, uint64_t) {
             for (int64_t j = 0; j <= p; j++) axpy(oh, scores[j] * inv, vbase + j * cv.strides[2], d);
         }
     }
-    stack[0] = to_stack(out);
-}
-
-// int8_linear(Tensor x, Tensor weight, Tensor scale, Tensor weight_sum, Tensor bias, Tensor residual, Tensor norm,
-//             float eps, float norm_offset, int gate) -> Tensor
-// y = p(x) W^T (+ bias) (+ residual) for x float32 [..., K] (rows of any strides), W int8 [N, K] in int8_gemm.h's
-// tiles [Np / 4, Kp / 32, 4, 32] with scale [N] (float32) and weight_sum [N] (int32, sum of each row); bias [N]
-// and residual [..., N] float32, or empty. p: the layer's op before the product, folded in: rms_norm(x, norm,
-// eps, norm_offset) when norm is not empty; silu_mul(x, gate == 2) when gate is 1 or 2 (x then [..., 2K]); else
-// none. p(x) is rounded per row to 7 bits (int8_gemm.h). Out: [..., N].
-void int8_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
-    Arg x(stack[0]), w(stack[1]), ws(stack[2]), wsum(stack[3]), bias(stack[4]), res(stack[5]), norm(stack[6]);
-    float eps = (float)from_stack<double>(stack[7]);
-    float offset = (float)from_stack<double>(stack[8]);
-    int64_t gate = from_stack<int64_t>(stack[9]);
-    int32_t f32 = api.dtype_float32();
-    x.expect(f32, "slm::int8_linear: x must be a float32 CPU tensor");
-    w.expect(api.dtype_int8(), "slm::int8_linear: weight must be an int8 CPU tensor");
-    ws.expect(f32, "slm::int8_linear: scale must be float32");
-    wsum.expect(api.dtype_int32(), "slm::int8_linear: weight_sum must be int32");
-    SLM_CHECK(x.dim >= 1 && x.dim <= 8, "slm::int8_linear: x must have 1 to 8 dimensions");
-    SLM_CHECK(gate >= 0 && gate <= 2 && !(gate > 0 && norm.numel() > 0),
-              "slm::int8_linear: gate must be 0, 1 (SiLU) or 2 (GELU), and not with a norm");
-    int64_t xk = x.sizes[x.dim - 1];
-    SLM_CHECK(xk > 0 && (gate == 0 || xk % 2 == 0),
-              "slm::int8_linear: x's last dimension must be positive, and even for a gated x");
-    int64_t k = gate ? xk / 2 : xk, n = ws.numel(), kp = (k + 31) / 32 * 32;
-    SLM_CHECK(w.contiguous() && w.dim == 4 && w.sizes[1] * 32 == kp && w.sizes[2] == 4 && w.sizes[3] == 32 &&
-                  w.sizes[0] == (n + 3) / 4 && ws.contiguous() && wsum.contiguous() && wsum.numel() == n,
-              "slm::int8_linear: weight must be [ceil(N / 4), ceil(K / 32), 4, 32] for x's K and scale's N, "
-              "with weight_sum [N]");
-    if (norm.numel() > 0) {
-        norm.expect(f32, "slm::int8_linear: norm must be float32");
-        SLM_CHECK(norm.contiguous() && norm.numel() == k, "slm::int8_linear: norm must be [K]");
-    }
-    int64_t m = x.numel() / xk;
-    int64_t sizes[8];
-    for (int64_t i = 0; i < x.dim; i++) sizes[i] = x.sizes[i];
-    sizes[x.dim - 1] = n;
-    if (bias.numel() > 0) {
-        bias.expect(f32, "slm::int8_linear: bias must be float32");
-        SLM_CHECK(bias.contiguous() && bias.numel() == n, "slm::int8_linear: bias must be [N]");
-    }
-    if (res.numel() > 0) {
-        res.expect(f32, "slm::int8_linear: residual must be float32");
-        SLM_CHECK(res.contiguous() && res.numel() == m * n, "slm::int8_linear: residual must be [..., N], contiguous");
-    }
-    // rows r at x + r * row: one stride for all rows, else a contiguous copy
-    bool uniform = x.strides[x.dim - 1] == 1 || xk == 1;
-    int64_t row = xk;
-    for (int64_t i = x.dim - 2, expect = -1; uniform && i >= 0; i--) {
-        if (x.sizes[i] == 1) continue;
-        if (expect < 0) row = x.strides[i];
-        else uniform = x.strides[i] == expect;
-        expect = x.strides[i] * x.sizes[i];
-    }
-    std::vector<float> copy;
-    const float* xp = x.data<float>();
-    if (!uniform) {
-        copy.resize(m * xk);
-        int64_t index[8] = {0};
-        for (int64_t r = 0; r < m; r++) {
-            int64_t offset_r = 0;
-            for (int64_t i = 0; i < x.dim - 1; i++) offset_r += index[i] * x.strides[i];
-            for (int64_t i = 0; i < xk; i++) copy[r * xk + i] = xp[offset_r + i * x.strides[x.dim - 1]];
-            for (int64_t i = x.dim - 2; i >= 0 && ++index[i] == x.sizes[i]; i--) index[i] = 0;
-        }
-        xp = copy.data();
-        row = xk;
-    }
-    AtenTensorHandle out = new_float(x.dim, sizes);
-    void* yp = nullptr;
-    api.get_data_ptr(out, &yp);
-    std::vector<uint8_t> u(m * kp);
-    std::vector<float> s(m);
-    Int8Gemm g{xp, row, norm.numel() > 0 ? norm.data<float>() : nullptr, eps, offset, (int)gate,
-               w.data<int8_t>(), ws.data<float>(), wsum.data<int32_t>(),
-               bias.numel() > 0 ? bias.data<float>() : nullptr, res.numel() > 0 ? res.data<float>() : nullptr,
-               static_cast<float*>(yp), m, n, k, u.data(), s.data()};
-    int8_gemm(g);
     stack[0] = to_stack(out);
 }
 

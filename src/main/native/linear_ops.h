@@ -1,0 +1,122 @@
+// slm::int8_linear (int8_gemm.h): its argument checks and the rows of x. It computes y = p(x) W^T (+ bias)
+// (+ residual) for x float32 [..., K] (rows of any strides; [..., 2K] with a gate), where p is the layer's op
+// before the product, folded in: rms_norm(x, norm, eps, norm_offset) when norm is not empty, silu_mul(x,
+// gate == 2) when gate is 1 or 2, else none; bias [N] and residual [..., N] float32, or empty. Out: [..., N].
+#pragma once
+
+#include <vector>
+
+#include "int8_gemm.h"
+#include "stable_abi.h"
+
+namespace slm_kernels {
+
+// x, its prologue, bias and residual, checked; rows at x + r * row (a contiguous copy when one stride cannot
+// reach them all); allocate() makes the output
+struct LinearArgs {
+    const char* op;
+    int64_t k = 0, m = 0, row = 0;
+    const float* x = nullptr;
+    const float *bias = nullptr, *res = nullptr, *norm = nullptr;
+    float eps = 0.0f, offset = 0.0f;
+    int gate = 0;
+    std::vector<float> copy;
+    AtenTensorHandle out = nullptr;
+    float* y = nullptr;
+
+    LinearArgs(const char* name, const Arg& xa, int64_t n, const Arg& b, const Arg& r, const Arg& nw, double e,
+               double off, int64_t g)
+        : op(name) {
+        int32_t f32 = api.dtype_float32();
+        xa.expect(f32, op);
+        SLM_CHECK(xa.dim >= 1 && xa.dim <= 8, op);
+        SLM_CHECK(g >= 0 && g <= 2 && !(g > 0 && nw.numel() > 0), op);
+        int64_t xk = xa.sizes[xa.dim - 1];
+        SLM_CHECK(xk > 0 && (g == 0 || xk % 2 == 0), op);
+        gate = (int)g;
+        k = gate ? xk / 2 : xk;
+        m = xa.numel() / xk;
+        eps = (float)e;
+        offset = (float)off;
+        if (nw.numel() > 0) {
+            nw.expect(f32, op);
+            SLM_CHECK(nw.contiguous() && nw.numel() == k, op);
+            norm = nw.data<float>();
+        }
+        if (b.numel() > 0) {
+            b.expect(f32, op);
+            SLM_CHECK(b.contiguous() && b.numel() == n, op);
+            bias = b.data<float>();
+        }
+        if (r.numel() > 0) {
+            r.expect(f32, op);
+            SLM_CHECK(r.contiguous() && r.numel() == m * n, op);
+            res = r.data<float>();
+        }
+        rows(xa, xk);
+    }
+
+    // the output [..., n], once every check has passed
+    void allocate(const Arg& xa, int64_t n) {
+        int64_t sizes[8];
+        for (int64_t i = 0; i < xa.dim; i++) sizes[i] = xa.sizes[i];
+        sizes[xa.dim - 1] = n;
+        out = new_float(xa.dim, sizes);
+        void* yp = nullptr;
+        api.get_data_ptr(out, &yp);
+        y = static_cast<float*>(yp);
+    }
+
+    void rows(const Arg& xa, int64_t xk) {
+        bool uniform = xa.strides[xa.dim - 1] == 1 || xk == 1;
+        row = xk;
+        for (int64_t i = xa.dim - 2, expect = -1; uniform && i >= 0; i--) {
+            if (xa.sizes[i] == 1) continue;
+            if (expect < 0) row = xa.strides[i];
+            else uniform = xa.strides[i] == expect;
+            expect = xa.strides[i] * xa.sizes[i];
+        }
+        x = xa.data<float>();
+        if (uniform) return;
+        copy.resize(m * xk);
+        int64_t index[8] = {0};
+        for (int64_t r = 0; r < m; r++) {
+            int64_t at = 0;
+            for (int64_t i = 0; i < xa.dim - 1; i++) at += index[i] * xa.strides[i];
+            for (int64_t i = 0; i < xk; i++) copy[r * xk + i] = x[at + i * xa.strides[xa.dim - 1]];
+            for (int64_t i = xa.dim - 2; i >= 0 && ++index[i] == xa.sizes[i]; i--) index[i] = 0;
+        }
+        x = copy.data();
+        row = xk;
+    }
+};
+
+// int8_linear(Tensor x, Tensor weight, Tensor scale, Tensor weight_sum, Tensor bias, Tensor residual, Tensor norm,
+//             float eps, float norm_offset, int gate) -> Tensor
+// W int8 [N, K] in int8_gemm.h's tiles [Np / 4, Kp / 32, 4, 32] with scale [N] (float32) and weight_sum [N]
+// (int32, each row's sum); p(x) is rounded per row to 7 bits.
+inline void int8_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
+    Arg x(stack[0]), w(stack[1]), ws(stack[2]), wsum(stack[3]), bias(stack[4]), res(stack[5]), norm(stack[6]);
+    w.expect(api.dtype_int8(), "slm::int8_linear: weight must be an int8 CPU tensor");
+    ws.expect(api.dtype_float32(), "slm::int8_linear: scale must be float32");
+    wsum.expect(api.dtype_int32(), "slm::int8_linear: weight_sum must be int32");
+    int64_t n = ws.numel();
+    LinearArgs a("slm::int8_linear: x, bias, residual (contiguous) and norm must be float32 CPU tensors of "
+                 "[..., K] (2K with a gate), [N], [..., N] and [K]; gate 0, 1 (SiLU) or 2 (GELU), not with a norm",
+                 x, n, bias, res, norm, from_stack<double>(stack[7]), from_stack<double>(stack[8]),
+                 from_stack<int64_t>(stack[9]));
+    int64_t kp = (a.k + 31) / 32 * 32;
+    SLM_CHECK(w.contiguous() && w.dim == 4 && w.sizes[1] * 32 == kp && w.sizes[2] == 4 && w.sizes[3] == 32 &&
+                  w.sizes[0] == (n + 3) / 4 && ws.contiguous() && wsum.contiguous() && wsum.numel() == n,
+              "slm::int8_linear: weight must be [ceil(N / 4), ceil(K / 32), 4, 32] for x's K and scale's N, "
+              "with weight_sum [N]");
+    a.allocate(x, n);
+    std::vector<uint8_t> u(a.m * kp);
+    std::vector<float> s(a.m);
+    Int8Gemm g{a.x, a.row, a.norm, a.eps, a.offset, a.gate, w.data<int8_t>(), ws.data<float>(),
+               wsum.data<int32_t>(), a.bias, a.res, a.y, a.m, n, a.k, u.data(), s.data()};
+    int8_gemm(g);
+    stack[0] = to_stack(a.out);
+}
+
+}  // namespace slm_kernels
