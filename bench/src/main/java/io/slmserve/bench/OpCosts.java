@@ -39,6 +39,7 @@ public final class OpCosts {
         int repeats = DecodeLoop.Args.integer(opt, "repeats", 3);
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        BenchArchive.loadKernels(); // the int8 layer's slm::int8_linear
         Criteria<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
                 .optModelPath(dir).optModelName("op_costs").optEngine("PyTorch")
                 .optTranslator(new NoopTranslator()).build();
