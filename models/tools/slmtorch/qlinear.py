@@ -59,8 +59,7 @@ class QLinear(nn.Module):
         self.register_buffer("weight_scale", q.q_per_channel_scales().to(torch.float32).contiguous())
         self.register_buffer("weight_sum", w.to(torch.int32).sum(1, dtype=torch.int32).contiguous())
         self.register_buffer("out_bias", torch.zeros(0) if bias is None else bias.detach().to(torch.float32).clone())
-        self.register_buffer("none", torch.zeros(0))
-        self.n_in = int(weight_out_in.shape[1])
+        self.register_buffer("none", torch.zeros(0), persistent=False)  # an empty residual or norm
 
     def _product(self, x: Tensor, residual: Tensor, norm: Tensor, eps: float, offset: float, gate: int) -> Tensor:
         return torch.ops.slm.int8_linear(x, self.weight_tiles, self.weight_scale, self.weight_sum, self.out_bias,
