@@ -1,6 +1,6 @@
-"""Writes an archive that checks the fused decode ops and int8_linear (slmtorch/kernels.py) where they run in C++: its ``forward()``
-calls each slm:: op on stored inputs and returns, per case, the largest difference from the expected output
-relative to that output's largest magnitude. The expected outputs are computed here by kernels.py's written-out
+"""Writes an archive that checks the fused decode ops and int8_linear (slmtorch/kernels.py) where they run in C++:
+its ``forward()`` calls each slm:: op on stored inputs and returns, per case, the largest difference from the
+expected output relative to that output's largest magnitude. The expected outputs are computed here by kernels.py's written-out
 formulas under torch 1.13, so under DJL's libtorch 2.7.1 (KernelOpsTest) the C++ kernels meet an independent form.
 
     /usr/bin/python3 models/tools/kernel_cases.py OUT_DIR     # writes OUT_DIR/model.pt and OUT_DIR/cases.txt

@@ -1,5 +1,6 @@
 """The fused CPU ops of a one-token decode step (``slm::rms_norm``, ``slm::silu_mul``, ``slm::row_scale``,
-``slm::attend_decode``) and the int8 linear layers' product (``slm::int8_linear``, any row count). Under DJL's libtorch 2.7.1 they run the C++ kernels of src/main/native/slm_kernels.cpp,
+``slm::attend_decode``) and the int8 linear layers' product (``slm::int8_linear``, any row count). Under DJL's
+libtorch 2.7.1 they run the C++ kernels of src/main/native (slm_kernels.cpp, linear_ops.h, int8_gemm.h),
 which the server loads next to libtorch: one op each where the TorchScript forms take 6-40 (a one-row decode step
 is bound by the count of graph ops, ~3.7 us each; bench/generation/README.md, "Fused decode kernels"). Here, under
 torch 1.13, each schema is defined with its math written out below (slmtorch/stand_in.py), so archives scripted

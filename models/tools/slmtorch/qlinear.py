@@ -134,9 +134,9 @@ class Int8StoredLinear(nn.Module):
     archive holds the weight as int8 with a scale per ``group`` inputs of each output row; ``cast``, which the
     server calls once after load, dequantizes it into a float weight of that dtype, and forward is the float GEMM.
 
-    Why not QLinear's int8 product: it takes one weight scale per output row (as FBGEMM's linear_dynamic does), and int8 weights
-    per output row alone (fp32 activations) leave all-MiniLM-L6-v2 embeddings at worst cosine 0.9964 against
-    fp32 on the parity inputs; a scale per 32 inputs reaches 0.9992, but no fast int8 kernel here takes it. So
+    Why not QLinear's int8 product: it takes one weight scale per output row (as FBGEMM's linear_dynamic does), and
+    int8 weights per output row alone (fp32 activations) leave all-MiniLM-L6-v2 embeddings at worst cosine 0.9964
+    against fp32 on the parity inputs; a scale per 32 inputs reaches 0.9992, but no fast int8 kernel here takes it. So
     an encoder gets a ~4x smaller weight file and the float model's speed (docs/model-format-decoder.md, int8
     paragraph, for the measurements)."""
 

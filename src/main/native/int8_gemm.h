@@ -59,7 +59,9 @@ inline float round_row(const float* x, uint8_t* u, int64_t k) {
 // [Np / 4, Kp / 32, 4, 32]: the 32-byte pieces of four output rows side by side, so a tile of four outputs
 // reads one sequential stream. Four rows read as four separate streams reached 60% of the read bandwidth here;
 // one stream reaches 95% (bench/generation/README.md, "Own int8 GEMM").
-inline int64_t w_at(int64_t o, int64_t i, int64_t kp) { return (o / 4) * kp * 4 + (i / 32) * 128 + (o % 4) * 32 + i % 32; }
+inline int64_t w_at(int64_t o, int64_t i, int64_t kp) {
+    return (o / 4) * kp * 4 + (i / 32) * 128 + (o % 4) * 32 + i % 32;
+}
 
 inline void store(const Int8Gemm& g, int64_t r, int64_t o, int32_t sum) {
     if (o >= g.n) return;  // a padding row
@@ -214,6 +216,8 @@ inline void int8_gemm_thread(void* p) {
     int8_gemm_part(*static_cast<const Int8Gemm*>(p), omp.thread_num(), omp.num_threads());
 }
 
-inline void int8_gemm(const Int8Gemm& g) { run_parallel(int8_gemm_thread, (void*)&g, g.m * g.n * g.k, int8_gemm_part, g); }
+inline void int8_gemm(const Int8Gemm& g) {
+    run_parallel(int8_gemm_thread, (void*)&g, g.m * g.n * g.k, int8_gemm_part, g);
+}
 
 }  // namespace slm_kernels

@@ -1,9 +1,10 @@
 // Fused CPU kernels for the one-token decode step of the Llama-family and GPT-2 archives (ops slm::rms_norm,
-// slm::silu_mul, slm::attend_decode, slm::row_scale, slm::int8_linear), registered with libtorch through its stable C ABI
-// (the aoti_torch_* functions that libtorch 2.7's libtorch_cpu.so exports), so no libtorch headers are needed
-// to build it. Why: a one-row decode step is ~100 TorchScript ops a layer at ~3.7 us each, 2x the GEMMs' own
-// time on SmolLM2-135M int8; these four ops replace ~80 of them (bench/generation/README.md, "Fused decode
-// kernels"). stable_abi.h reaches libtorch; row_math.h holds the vectorised row loops.
+// slm::silu_mul, slm::attend_decode, slm::row_scale, slm::int8_linear), registered with libtorch through its
+// stable C ABI (the aoti_torch_* functions that libtorch 2.7's libtorch_cpu.so exports), so no libtorch headers
+// are needed to build it. Why: a one-row decode step was ~100 TorchScript ops a layer at ~3.7 us each, 2x the
+// GEMMs' own time on SmolLM2-135M int8; these ops leave 9 (bench/generation/README.md, "Fused decode kernels",
+// "Own int8 GEMM"). stable_abi.h reaches libtorch; row_math.h holds the vectorised row loops; linear_ops.h the
+// int8 product's op.
 // The Python side (models/tools/slmtorch/kernels.py) defines the same schemas with reference implementations
 // written out, which torch 1.13 runs when the archive is made.
 //
