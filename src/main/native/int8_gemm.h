@@ -20,6 +20,7 @@ namespace slm_kernels {
 
 constexpr float ACT_LEVELS = 63.0f;  // a row divided by its max |x| is rounded to multiples of 1/63
 constexpr int32_t ACT_ZERO = 64;     // and shifted to 1..127: 7 bits, so u8 x s8 pair sums fit int16
+constexpr int64_t OWN_ROWS = 8;      // up to this many rows, each thread rounds them into its own buffer
 
 // One call's operands. y[r, o] = s_r / 63 * ws[o] * (sum_k u[r, k] w[o, k] - 64 wsum[o]) + bias[o] + res[r, o].
 struct Int8Gemm {
@@ -36,20 +37,14 @@ struct Int8Gemm {
     const float* res;      // [m, n] or null: added to y (the residual a layer adds)
     float* y;              // [m, n]
     int64_t m, n, k;
-    uint8_t* u;            // [m, Kp] scratch: the rounded rows
-    float* s;              // [m] scratch: each row's max |x|
+    uint8_t* u;            // [m, Kp] scratch: the rounded rows (more than OWN_ROWS rows; else unused)
+    float* s;              // [m] scratch: each row's max |x| (likewise)
 };
 
-// u = rint(x / max|x| * 63) + 64; returns max|x| (at least 1e-30, as slm::row_scale)
+// u = rint(x / max|x| * 63) + 64; returns max|x| (row_math.h's max_abs)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 inline float round_row(const float* x, uint8_t* u, int64_t k) {
-    float m = 0.0f;
-#pragma omp simd reduction(max : m)
-    for (int64_t i = 0; i < k; i++) {
-        float a = x[i] < 0.0f ? -x[i] : x[i];
-        m = a > m ? a : m;
-    }
-    m = m < 1e-30f ? 1e-30f : m;
+    float m = max_abs(x, k);
 #pragma omp simd
     for (int64_t i = 0; i < k; i++) u[i] = (uint8_t)((int32_t)__builtin_rintf(x[i] / m * ACT_LEVELS) + ACT_ZERO);
     return m;
@@ -177,9 +172,10 @@ inline void tiles_scalar(const Int8Gemm& g, int64_t kp, int64_t r0, int64_t r1, 
 // in the cache while the thread's weights pass.
 inline void int8_gemm_part(const Int8Gemm& g, int t, int nt) {
     const int64_t kp = (g.k + 31) / 32 * 32;
-    // a few rows: each thread rounds all of them into its own buffer, so the threads never wait for each other;
-    // more: each rounds its share into the shared one, then all wait at a barrier
-    const bool own = nt > 1 && g.m <= 8;
+    // a few rows: each thread rounds all of them into its own buffer, so the threads never wait for each other
+    // (and the op allocates nothing per call); more: each rounds its share into the shared one, then all wait at
+    // a barrier
+    const bool own = g.m <= OWN_ROWS;
     thread_local std::vector<uint8_t> mine;
     thread_local std::vector<float> mine_s;
     Int8Gemm h = g;

@@ -79,13 +79,10 @@ struct LinearArgs {
         x = xa.data<float>();
         if (uniform) return;
         copy.resize(m * xk);
-        int64_t index[8] = {0};
-        for (int64_t r = 0; r < m; r++) {
-            int64_t at = 0;
-            for (int64_t i = 0; i < xa.dim - 1; i++) at += index[i] * xa.strides[i];
-            for (int64_t i = 0; i < xk; i++) copy[r * xk + i] = x[at + i * xa.strides[xa.dim - 1]];
-            for (int64_t i = xa.dim - 2; i >= 0 && ++index[i] == xa.sizes[i]; i--) index[i] = 0;
-        }
+        int64_t step = xa.strides[xa.dim - 1];
+        xa.row_starts([&](int64_t r, int64_t start) {
+            for (int64_t i = 0; i < xk; i++) copy[r * xk + i] = x[start + i * step];
+        });
         x = copy.data();
         row = xk;
     }
@@ -111,8 +108,9 @@ inline void int8_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
               "slm::int8_linear: weight must be [ceil(N / 4), ceil(K / 32), 4, 32] for x's K and scale's N, "
               "with weight_sum [N]");
     a.allocate(x, n);
-    std::vector<uint8_t> u(a.m * kp);
-    std::vector<float> s(a.m);
+    bool shared = a.m > OWN_ROWS;  // fewer rows: the threads' own buffers (int8_gemm_part)
+    std::vector<uint8_t> u(shared ? a.m * kp : 0);
+    std::vector<float> s(shared ? a.m : 0);
     Int8Gemm g{a.x, a.row, a.norm, a.eps, a.offset, a.gate, w.data<int8_t>(), ws.data<float>(),
                wsum.data<int32_t>(), a.bias, a.res, a.y, a.m, n, a.k, u.data(), s.data()};
     int8_gemm(g);

@@ -64,15 +64,22 @@ void glu_rows(const float* gu, float* y, int64_t rows, int64_t f, bool gelu) {
     }
 }
 
+// a row's max |x|, at least 1e-30 (a row of zeros is divided by that, not by 0): slm::row_scale's and
+// slm::int8_linear's per-row scale
 __attribute__((target_clones("arch=x86-64-v3", "default")))
-void absmax_row(const float* x, float* xs, float* s, int64_t c) {
+float max_abs(const float* x, int64_t c) {
     float m = 0.0f;
 #pragma omp simd reduction(max : m)
     for (int64_t i = 0; i < c; i++) {
         float a = x[i] < 0.0f ? -x[i] : x[i];
         m = a > m ? a : m;
     }
-    m = m < 1e-30f ? 1e-30f : m;
+    return m < 1e-30f ? 1e-30f : m;
+}
+
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+void absmax_row(const float* x, float* xs, float* s, int64_t c) {
+    float m = max_abs(x, c);
     *s = m;
 #pragma omp simd
     for (int64_t i = 0; i < c; i++) xs[i] = x[i] / m;

@@ -66,7 +66,7 @@ void row_scale_kernel(StableIValue* stack, uint64_t, uint64_t) {
     x.expect(api.dtype_float32(), "slm::row_scale: x must be a float32 CPU tensor");
     SLM_CHECK(x.dim >= 1 && x.dim <= 8, "slm::row_scale: x must have 1 to 8 dimensions");
     int64_t c = x.sizes[x.dim - 1], step = x.strides[x.dim - 1];
-    int64_t sizes[8], index[8] = {0};
+    int64_t sizes[8];
     for (int64_t i = 0; i < x.dim; i++) sizes[i] = x.sizes[i];
     sizes[x.dim - 1] = 1;
     AtenTensorHandle xs = new_float(x.dim, x.sizes);
@@ -75,19 +75,15 @@ void row_scale_kernel(StableIValue* stack, uint64_t, uint64_t) {
     api.get_data_ptr(xs, &xp);
     api.get_data_ptr(s, &sp);
     const float* in = x.data<float>();
-    int64_t rows = c ? x.numel() / c : 0;
     std::vector<float> row(step == 1 ? 0 : c);
-    for (int64_t r = 0; r < rows; r++) {
-        int64_t offset = 0;  // the row's start, from its index over the leading dimensions
-        for (int64_t i = 0; i < x.dim - 1; i++) offset += index[i] * x.strides[i];
-        const float* src = in + offset;
+    x.row_starts([&](int64_t r, int64_t start) {
+        const float* src = in + start;
         if (step != 1) {
             for (int64_t i = 0; i < c; i++) row[i] = src[i * step];
             src = row.data();
         }
         absmax_row(src, static_cast<float*>(xp) + r * c, static_cast<float*>(sp) + r, c);
-        for (int64_t i = x.dim - 2; i >= 0 && ++index[i] == x.sizes[i]; i--) index[i] = 0;
-    }
+    });
     stack[0] = to_stack(xs);
     stack[1] = to_stack(s);
 }

@@ -89,6 +89,18 @@ struct Arg {
         }
         return true;
     }
+    // f(r, start) for each row r (the last dimension) in order, start its first element's offset from the
+    // leading dimensions' strides
+    template <typename F>
+    void row_starts(F f) const {
+        int64_t rows = sizes[dim - 1] ? numel() / sizes[dim - 1] : 0, index[8] = {0};
+        for (int64_t r = 0; r < rows; r++) {
+            int64_t start = 0;
+            for (int64_t i = 0; i < dim - 1; i++) start += index[i] * strides[i];
+            f(r, start);
+            for (int64_t i = dim - 2; i >= 0 && ++index[i] == sizes[i]; i--) index[i] = 0;
+        }
+    }
     template <typename T>
     T* data() const {
         void* p = nullptr;
