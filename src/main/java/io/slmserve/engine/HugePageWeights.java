@@ -94,6 +94,11 @@ final class HugePageWeights {
         scheduled = SCHEDULER.schedule(HugePageWeights::collapseAndLog, QUIET.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Whether a load of this model waits for the next scheduled collapse. */
+    static synchronized boolean waitingFor(String modelId) {
+        return waiting.contains(modelId);
+    }
+
     /** Whether a scheduled collapse has yet to finish. */
     static synchronized boolean pending() {
         return scheduled != null && !scheduled.isDone();
