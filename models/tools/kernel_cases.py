@@ -49,7 +49,7 @@ class Cases(nn.Module):
         self.register_buffer("sin8", torch.cat([-ang[..., :4].sin(), ang[..., :4].sin()], -1))
         self.register_buffer("none", torch.zeros(3, 1, 1, 0))
         # int8_linear: N 13 (a partial tile of four outputs), K 96 and 50 (padded to 64)
-        for name, n, k in (("w96", 13, 96), ("w50", 13, 50), ("w64", 40, 64)):
+        for name, n, k in (("w96", 13, 96), ("w50", 13, 50), ("w64", 40, 64), ("w128", 13, 128)):
             w = torch.randint(-127, 128, (n, k), generator=g, dtype=torch.int8)
             self.register_buffer(name, kernels.tile_int8(w))
             self.register_buffer(name + "_scale", torch.rand(n, generator=g) * 0.01 + 1e-3)
@@ -65,6 +65,9 @@ class Cases(nn.Module):
         self.register_buffer("empty", torch.zeros(0))
         self.register_buffer("gu2", r(2, 1, 128) * 2)  # [g | u] of K 64
         self.register_buffer("res40", r(2, 1, 40))
+        self.register_buffer("res2x13", r(2, 1, 13))
+        self.register_buffer("ln96", torch.stack([r(96), r(96)]))  # LayerNorm weight and bias
+        self.register_buffer("xm", self.x + 5.0)  # rows whose mean LayerNorm takes out
         self.expected: List[Tensor] = [t.clone() for t in self.compute()]
         self.n = len(self.expected)
 
@@ -106,6 +109,11 @@ class Cases(nn.Module):
                                              0.0, 0.0, 1))
         out.append(torch.ops.slm.int8_linear(self.gu2, self.w64, self.w64_scale, self.w64_sum, e, self.res40, e,
                                              0.0, 0.0, 2))
+        # GPT-2's: LayerNorm (weight and bias as [2, K]) and the plain tanh-GELU
+        out.append(torch.ops.slm.int8_linear(self.xm, self.w96, self.w96_scale, self.w96_sum, self.bias13, e,
+                                             self.ln96, 1e-5, 0.0, 0))
+        out.append(torch.ops.slm.int8_linear(self.gu2, self.w128, self.w128_scale, self.w128_sum, e, self.res2x13, e,
+                                             0.0, 0.0, 3))
         return out
 
     @torch.jit.export
@@ -132,7 +140,8 @@ CASES = (["rms_norm", "rms_norm offset 1", "silu_mul", "gelu_mul"]
          + [f"attend_decode R={r} {o}" for r in (16, 8, 0) for o in ("out", "cache_k", "cache_v")]
          + ["int8_linear 3-d bias", "int8_linear K 50 residual", "int8_linear transposed", "int8_linear narrowed",
             "int8_linear 70 rows zero row", "int8_linear rms_norm", "int8_linear rms_norm offset 1",
-            "int8_linear SiLU gate residual", "int8_linear GELU gate residual"])
+            "int8_linear SiLU gate residual", "int8_linear GELU gate residual", "int8_linear layer_norm bias",
+            "int8_linear GELU residual"])
 
 
 def main(out_dir: str) -> None:

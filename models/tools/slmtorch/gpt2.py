@@ -34,9 +34,9 @@ from torch import Tensor, nn
 
 from slmtorch import fp16weights, kernels, lora, onednn
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
-from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of,  # noqa: F401
+from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of, last_tokens,  # noqa: F401
                              to_buffers)  # to_buffers: for callers
-from slmtorch.qlinear import QLinear
+from slmtorch.qlinear import NoHead, QLinear
 from slmtorch.rowsplit import blocks_for, linear_t
 
 
@@ -140,6 +140,18 @@ class Conv1D(nn.Module):
         else:
             y = torch.addmm(self.bias, x2, self.weight)
         return y.reshape(x.shape[:-1] + (y.shape[1],))
+
+    # QLinear's fused forms as separate ops, so that Block._forward_fused compiles for float32 archives too (it
+    # runs only in int8 ones, whose blocks hold the stacked LayerNorms)
+
+    def forward_add(self, x: Tensor, residual: Tensor) -> Tensor:
+        return residual + self.forward(x)
+
+    def forward_normed(self, x: Tensor, norm: Tensor, eps: float, offset: float) -> Tensor:
+        return self.forward(F.layer_norm(x, [x.shape[-1]], norm[0], norm[1], eps))
+
+    def forward_gelu_add(self, x: Tensor, residual: Tensor) -> Tensor:
+        return residual + self.forward(F.gelu(x, approximate="tanh"))
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
@@ -298,6 +310,10 @@ class Block(nn.Module):
         self.mlp = MLP(cfg)
         self.use_kernels = True  # slm::attend_decode for one-token float32 CPU steps (slmtorch/kernels.py)
         self.register_buffer("no_rotary", torch.zeros(0), persistent=False)
+        # int8 archives (quantize_int8): ln_1's and ln_2's weight and bias stacked [2, C] for int8_linear's
+        # LayerNorm prologue; empty otherwise
+        self.register_buffer("ln_1_wb", torch.zeros(0), persistent=False)
+        self.register_buffer("ln_2_wb", torch.zeros(0), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
         x = x + self.attn(self.ln_1(x))
@@ -305,6 +321,8 @@ class Block(nn.Module):
 
     def forward_cached(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan) -> Tensor:
         a = self.attn
+        if self.use_kernels and kernels.decode_ok(x, layer_k) and self.ln_1_wb.numel() > 0:
+            return self._forward_fused(x, layer_k, layer_v, plan)
         if self.use_kernels and kernels.decode_ok(x, layer_k):
             # the head split, cache writes and attention as one op (no rotary: GPT-2's positions are embedded)
             y = torch.ops.slm.attend_decode(a.c_attn(self.ln_1(x)), self.no_rotary, self.no_rotary, layer_k, layer_v,
@@ -313,6 +331,17 @@ class Block(nn.Module):
             y = a.attend(a.c_attn(self.ln_1(x)), layer_k, layer_v, plan)
         x = x + a.c_proj(y)
         return x + self.mlp(self.ln_2(x))
+
+    def _forward_fused(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan) -> Tensor:
+        """forward_cached's one-token step of an int8 block in 5 ops: each LayerNorm, the GELU and both residual adds
+        folded into the int8 products (QLinear's fused forms), the head split, cache writes and attention in one."""
+        a = self.attn
+        m = self.mlp
+        qkv = a.c_attn.forward_normed(x, self.ln_1_wb, self.ln_1.eps, 0.0)
+        y = torch.ops.slm.attend_decode(qkv, self.no_rotary, self.no_rotary, layer_k, layer_v, plan.slots,
+                                        plan.positions, a.n_head, a.n_head, a.head_dim ** -0.5)
+        x = a.c_proj.forward_add(y, x)
+        return m.c_proj.forward_gelu_add(m.c_fc.forward_normed(x, self.ln_2_wb, self.ln_2.eps, 0.0), x)
 
     def forward_mixed(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, decode: StepPlan, prompts: StepPlan) -> Tensor:
         """x: [Bd + Bp*T, C], the decode rows' tokens first. The linear layers run on every token at once
@@ -395,10 +424,11 @@ class GPT2LMHeadModel(nn.Module):
         # LoRA targets (slmtorch/lora.py) in the order of the lora argument, [in, out] each
         self.lora_names: List[str] = list(LORA_TARGETS)
         self.lora_shapes: Dict[str, List[int]] = lora_shapes(cfg)
-        # int8 serving (script_for_serving(quantize="int8")): the LM head's own int8 copy of wte; Identity
-        # (unused) otherwise, so both branches of _head compile
+        # int8 serving (script_for_serving(quantize="int8")): the LM head's own int8 copy of wte, and ln_f's weight
+        # and bias stacked [2, C] for its LayerNorm prologue; NoHead (unused) and empty otherwise
         self.quantized_head = False
-        self.head_q: nn.Module = nn.Identity()
+        self.head_q: nn.Module = NoHead()
+        self.register_buffer("ln_f_wb", torch.zeros(0), persistent=False)
         self.row_blocks = 8  # the LM head's (set_intra_op_threads)
         self.packed_head = False  # the tied LM head runs through oneDNN (pack_cpu_weights)
         # the head's own copy in oneDNN's layout (pack_tied_head); the embedding keeps the plain weight
@@ -428,15 +458,13 @@ class GPT2LMHeadModel(nn.Module):
 
     def forward(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
                 cache_k: Tensor, cache_v: Tensor) -> Tensor:
-        b = input_ids.shape[0]
         plan = plan_step(positions, slots)
         x = self.transformer.wte(input_ids) + self.transformer.wpe(positions)
         i = 0
         for blk in self.transformer.h:
             x = blk.forward_cached(x, cache_k[i], cache_v[i], plan)
             i += 1
-        rows = torch.arange(b, dtype=torch.long, device=x.device)
-        return self._lm_head(x[rows, logits_index])
+        return self._lm_head(last_tokens(x, logits_index))
 
     @torch.jit.export
     def forward_mixed(self, decode_ids: Tensor, decode_positions: Tensor, decode_slots: Tensor, input_ids: Tensor,
@@ -498,8 +526,7 @@ class GPT2LMHeadModel(nn.Module):
         for blk in self.transformer.h:
             x = blk.forward_cached_lora(x, cache_k[i], cache_v[i], plan, lora.for_layer(r, i))
             i += 1
-        rows = torch.arange(b, dtype=torch.long, device=x.device)
-        return self._lm_head(x[rows, logits_index])
+        return self._lm_head(last_tokens(x, logits_index))
 
     @torch.jit.export
     def forward_mixed_lora(self, decode_ids: Tensor, decode_positions: Tensor, decode_slots: Tensor,
@@ -525,6 +552,8 @@ class GPT2LMHeadModel(nn.Module):
     def _lm_head(self, h: Tensor) -> Tensor:
         """[B, C] final hidden states -> [B, V] float32 logits, as (wte @ h^T)^T: the faster GEMM form for few
         rows, as in Conv1D."""
+        if self.quantized_head and h.dtype == torch.float32 and not h.is_cuda and self.ln_f_wb.numel() > 0:
+            return self.head_q.forward_normed(h, self.ln_f_wb, self.transformer.ln_f.eps, 0.0)
         h = self.transformer.ln_f(h)
         if self.quantized_head:
             return self.head_q(h).float()
@@ -661,7 +690,17 @@ def quantize_int8(model: GPT2LMHeadModel) -> GPT2LMHeadModel:
                 setattr(parent, name, QLinear(w, child.bias))
     model.head_q = QLinear(model.transformer.wte.weight, None)
     model.quantized_head = True
+    # the LayerNorms before int8 products, stacked for int8_linear's prologue (Block._forward_fused, _lm_head)
+    for blk in model.transformer.h:
+        blk.ln_1_wb = stacked_norm(blk.ln_1)
+        blk.ln_2_wb = stacked_norm(blk.ln_2)
+    model.ln_f_wb = stacked_norm(model.transformer.ln_f)
     return model
+
+
+def stacked_norm(ln: LayerNorm) -> Tensor:
+    """A LayerNorm's weight and bias as one float32 [2, C] tensor: int8_linear's LayerNorm prologue."""
+    return torch.stack([ln.weight.detach(), ln.bias.detach()]).to(torch.float32).contiguous()
 
 
 def script_for_serving(model: GPT2LMHeadModel, quantize: Optional[str] = None) -> torch.jit.ScriptModule:

@@ -89,10 +89,15 @@ def _int8_linear(x: Tensor, weight: Tensor, scale: Tensor, weight_sum: Tensor, b
     """p(x) [..., K] rounded per row to 7 bits (q = round(p(x) / max|p(x)| * 63), the max at least 1e-30) times the
     int8 weight (tile_int8's layout) with its per-output scale: y = max / 63 * scale * (q W^T), plus bias and
     residual when not empty. p, the layer's op before the product: _rms_norm(x, norm, eps, norm_offset) when norm
-    is not empty, _silu_mul(x, gate == 2) when gate is 1 or 2, else none. weight_sum (each row's sum, which the C++
-    kernel needs for its unsigned form) is not read."""
-    if norm.numel() > 0:
+    is [K], F.layer_norm(x, [K], norm[0], norm[1], eps) when norm is [2, K] (GPT-2's LayerNorm: weight and bias
+    stacked), _silu_mul(x, gate == 2) when gate is 1 or 2, tanh-GELU(x) when gate is 3, else none. weight_sum (each
+    row's sum, which the C++ kernel needs for its unsigned form) is not read."""
+    if norm.dim() == 2:
+        x = F.layer_norm(x, [x.shape[-1]], norm[0], norm[1], eps)
+    elif norm.numel() > 0:
         x = _rms_norm(x, norm, eps, norm_offset)
+    elif gate == 3:
+        x = F.gelu(x, approximate="tanh")
     elif gate > 0:
         x = _silu_mul(x, gate == 2)
     n, k = scale.shape[0], x.shape[-1]

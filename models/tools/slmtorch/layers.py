@@ -63,6 +63,15 @@ def to_buffers(model: nn.Module) -> nn.Module:
     return model
 
 
+def last_tokens(x: Tensor, logits_index: Tensor) -> Tensor:
+    """x [B, T, C] -> [B, C]: row b's token logits_index[b]. A one-token step (T 1, so every index is 0) takes a
+    view: arange and a gather cost a decode step about 0.15 ms of its ~9 (libtorch profiler, GPT-2 small int8)."""
+    if x.shape[1] == 1:
+        return x.select(1, 0)
+    rows = torch.arange(x.shape[0], dtype=torch.long, device=x.device)
+    return x[rows, logits_index]
+
+
 def causal_cache_mask(positions: Tensor) -> Tuple[int, bool, Optional[Tensor]]:
     """For new tokens at positions [B, T] attending over a slot cache: (mu, fresh, mask). mu = max position + 1
     (the visible prefix); fresh when every row starts at 0 (attend over the new keys only, causal); mask

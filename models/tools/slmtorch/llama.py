@@ -34,8 +34,8 @@ from torch import Tensor, nn
 from slmtorch import fp16weights, kernels, lora, onednn, rope
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.gpt2 import StepPlan, plan_step, write_cache
-from slmtorch.layers import Embedding, RMSNorm, dtype_of, to_buffers
-from slmtorch.qlinear import QLinear
+from slmtorch.layers import Embedding, RMSNorm, dtype_of, last_tokens, to_buffers
+from slmtorch.qlinear import NoHead, QLinear
 from slmtorch.rowsplit import block_view, blocks_for, linear_blocked, linear_t
 
 MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text")
@@ -713,9 +713,9 @@ class LlamaForCausalLM(nn.Module):
         self.lora_shapes: Dict[str, List[int]] = lora_shapes(cfg)
         # tied: an empty lm_head (TorchScript needs the attribute; hf_state_dict leaves it out)
         self.lm_head = Linear(cfg.hidden_size, 0 if self.tied else cfg.vocab_size, False)
-        # int8 serving (quantize_int8): the LM head's int8 copy; Identity (unused) otherwise
+        # int8 serving (quantize_int8): the LM head's int8 copy; NoHead (unused) otherwise
         self.quantized_head = False
-        self.head_q: nn.Module = nn.Identity()
+        self.head_q: nn.Module = NoHead()
         self.row_blocks = 8  # the LM head's (set_intra_op_threads)
         self.packed_head = False  # the LM head runs through oneDNN (pack_cpu_weights)
         # a tied head's own copy in oneDNN's layout (pack_tied_head); the embedding keeps the plain weight
@@ -779,7 +779,6 @@ class LlamaForCausalLM(nn.Module):
 
     def forward(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
                 cache_k: Tensor, cache_v: Tensor) -> Tensor:
-        b = input_ids.shape[0]
         plan = plan_step(positions, slots)
         x = self._embed(input_ids)
         r = self._rot(positions, x, plan.fresh, plan.mu)
@@ -787,8 +786,7 @@ class LlamaForCausalLM(nn.Module):
         for layer in self.model.layers:
             x = layer.forward_cached(x, cache_k[i], cache_v[i], plan, r)
             i += 1
-        rows = torch.arange(b, dtype=torch.long, device=x.device)
-        return self._lm_head(x[rows, logits_index])
+        return self._lm_head(last_tokens(x, logits_index))
 
     @torch.jit.export
     def forward_mixed(self, decode_ids: Tensor, decode_positions: Tensor, decode_slots: Tensor, input_ids: Tensor,
@@ -851,8 +849,7 @@ class LlamaForCausalLM(nn.Module):
         for layer in self.model.layers:
             x = layer.forward_cached_lora(x, cache_k[i], cache_v[i], plan, r, lora.for_layer(lr, i))
             i += 1
-        rows = torch.arange(b, dtype=torch.long, device=x.device)
-        return self._lm_head(x[rows, logits_index])
+        return self._lm_head(last_tokens(x, logits_index))
 
     @torch.jit.export
     def forward_mixed_lora(self, decode_ids: Tensor, decode_positions: Tensor, decode_slots: Tensor,
@@ -881,7 +878,11 @@ class LlamaForCausalLM(nn.Module):
 
     def _lm_head(self, h: Tensor) -> Tensor:
         """[B, C] -> [B, V] float32 logits as (W @ h^T)^T (the faster GEMM form for few rows)."""
-        h = self.model.norm(h)
+        n = self.model.norm
+        if self.quantized_head and h.dtype == torch.float32 and not h.is_cuda:
+            # the final norm folded into the int8 head (int8_linear's prologue)
+            return self._softcap(self.head_q.forward_normed(h, n.weight, n.eps, n.offset))
+        h = n(h)
         if self.quantized_head:
             return self._softcap(self.head_q(h).float())
         head16 = self.head16

@@ -69,20 +69,26 @@ class QLinear(nn.Module):
         y = self._product(x if x.dtype == torch.float32 else x.float(), self.none, self.none, 0.0, 0.0, 0)
         return y if y.dtype == x.dtype else y.to(x.dtype)
 
-    # The fused decode step's forms (llama.DecoderLayer._forward_fused; float32 x, contiguous residual): the op
-    # before or after the product folded into int8_linear. llama.Linear has the same three as separate ops.
+    # The fused decode step's forms (llama.DecoderLayer._forward_fused, gpt2.Block._forward_fused; float32 x,
+    # contiguous residual): the op before or after the product folded into int8_linear. llama.Linear and
+    # gpt2.Conv1D have the same forms as separate ops.
 
     def forward_add(self, x: Tensor, residual: Tensor) -> Tensor:
         """residual + forward(x)."""
         return self._product(x, residual, self.none, 0.0, 0.0, 0)
 
     def forward_normed(self, x: Tensor, norm: Tensor, eps: float, offset: float) -> Tensor:
-        """forward(slm::rms_norm(x, norm, eps, offset))."""
+        """forward(slm::rms_norm(x, norm, eps, offset)) for norm [K]; forward(layer_norm(x, norm[0], norm[1], eps))
+        for norm [2, K] (GPT-2's LayerNorm, weight and bias stacked; offset 0)."""
         return self._product(x, self.none, norm, eps, offset, 0)
 
     def forward_gated_add(self, gate_up: Tensor, gelu: bool, residual: Tensor) -> Tensor:
         """residual + forward(slm::silu_mul(gate_up, gelu))."""
         return self._product(gate_up, residual, self.none, 0.0, 0.0, 2 if gelu else 1)
+
+    def forward_gelu_add(self, x: Tensor, residual: Tensor) -> Tensor:
+        """residual + forward(tanh-GELU(x)) (GPT-2's MLP)."""
+        return self._product(x, residual, self.none, 0.0, 0.0, 3)
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
@@ -102,6 +108,17 @@ class QLinear(nn.Module):
     def pack_fp16_weights(self) -> int:
         """Nothing to pack: int8 weights (slmtorch/fp16weights.py is for float32 layers holding fp16 values)."""
         return 0
+
+
+class NoHead(nn.Module):
+    """A decoder's head_q in a float archive: never called (its quantized_head is False); it has QLinear's forms so
+    that both branches of the model's _lm_head compile."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+    def forward_normed(self, x: Tensor, norm: Tensor, eps: float, offset: float) -> Tensor:
+        return x
 
 
 # ---------------------------------------------------------------------------------------------------

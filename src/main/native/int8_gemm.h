@@ -24,12 +24,14 @@ constexpr int64_t OWN_ROWS = 8;      // up to this many rows, each thread rounds
 
 // One call's operands. y[r, o] = s_r / 63 * ws[o] * (sum_k u[r, k] w[o, k] - 64 wsum[o]) + bias[o] + res[r, o].
 struct Int8Gemm {
-    const float* x;        // [m, k] rows (2k with a gate), row r at x + r * x_row (unit stride within a row)
+    const float* x;        // [m, k] rows (2k with gate 1 or 2), row r at x + r * x_row (unit stride within a row)
     int64_t x_row;
     // the prologue each row passes before it is rounded (the layer's op before the product, folded in):
-    const float* norm;     // RMSNorm weight [k] (rms_rows with eps and offset), or null
+    const float* norm;     // RMSNorm weight [k] (rms_rows with eps and offset), LayerNorm's with norm_bias, or null
+    const float* norm_bias;  // LayerNorm bias [k] (ln_rows with eps), or null: RMSNorm
     float eps, offset;
-    int gate;              // 1: SiLU(g) u, 2: tanh-GELU(g) u of the row [g | u] (glu_rows); 0: none
+    int gate;              // 1: SiLU(g) u, 2: tanh-GELU(g) u of the row [g | u] (glu_rows); 3: tanh-GELU(x)
+                           // (gelu_rows); 0: none
     const int8_t* w;       // [n, k] in tiles (w_at)
     const float* ws;       // [n] the weight's per-channel scale
     const int32_t* wsum;   // [n] sum over k of w[o, k]
@@ -190,7 +192,9 @@ inline void int8_gemm_part(const Int8Gemm& g, int t, int nt) {
     if ((g.norm || g.gate) && (int64_t)row.size() < g.k) row.resize(g.k);
     for (int64_t r = r0; r < r1; r++) {
         const float* x = g.x + r * g.x_row;
-        if (g.norm) rms_rows(x, g.norm, row.data(), 1, g.k, g.eps, g.offset);
+        if (g.norm_bias) ln_rows(x, g.norm, g.norm_bias, row.data(), 1, g.k, g.eps);
+        else if (g.norm) rms_rows(x, g.norm, row.data(), 1, g.k, g.eps, g.offset);
+        else if (g.gate == 3) gelu_rows(x, row.data(), g.k);
         else if (g.gate) glu_rows(x, row.data(), 1, g.k, g.gate == 2);
         uint8_t* u = h.u + r * kp;
         h.s[r] = round_row(g.norm || g.gate ? row.data() : x, u, g.k);

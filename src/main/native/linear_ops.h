@@ -1,7 +1,8 @@
 // slm::int8_linear (int8_gemm.h): its argument checks and the rows of x. It computes y = p(x) W^T (+ bias)
-// (+ residual) for x float32 [..., K] (rows of any strides; [..., 2K] with a gate), where p is the layer's op
-// before the product, folded in: rms_norm(x, norm, eps, norm_offset) when norm is not empty, silu_mul(x,
-// gate == 2) when gate is 1 or 2, else none; bias [N] and residual [..., N] float32, or empty. Out: [..., N].
+// (+ residual) for x float32 [..., K] (rows of any strides; [..., 2K] with gate 1 or 2), where p is the layer's
+// op before the product, folded in: rms_norm(x, norm, eps, norm_offset) when norm is [K], layer_norm(x, [K],
+// norm[0], norm[1], eps) when norm is [2, K], silu_mul(x, gate == 2) when gate is 1 or 2, tanh-GELU(x) when gate
+// is 3, else none; bias [N] and residual [..., N] float32, or empty. Out: [..., N].
 #pragma once
 
 #include <vector>
@@ -17,7 +18,7 @@ struct LinearArgs {
     const char* op;
     int64_t k = 0, m = 0, row = 0;
     const float* x = nullptr;
-    const float *bias = nullptr, *res = nullptr, *norm = nullptr;
+    const float *bias = nullptr, *res = nullptr, *norm = nullptr, *norm_bias = nullptr;
     float eps = 0.0f, offset = 0.0f;
     int gate = 0;
     std::vector<float> copy;
@@ -30,18 +31,21 @@ struct LinearArgs {
         int32_t f32 = api.dtype_float32();
         xa.expect(f32, op);
         SLM_CHECK(xa.dim >= 1 && xa.dim <= 8, op);
-        SLM_CHECK(g >= 0 && g <= 2 && !(g > 0 && nw.numel() > 0), op);
+        SLM_CHECK(g >= 0 && g <= 3 && !(g > 0 && nw.numel() > 0), op);
         int64_t xk = xa.sizes[xa.dim - 1];
-        SLM_CHECK(xk > 0 && (g == 0 || xk % 2 == 0), op);
+        bool split = g == 1 || g == 2;  // [g | u]
+        SLM_CHECK(xk > 0 && (!split || xk % 2 == 0), op);
         gate = (int)g;
-        k = gate ? xk / 2 : xk;
+        k = split ? xk / 2 : xk;
         m = xa.numel() / xk;
         eps = (float)e;
         offset = (float)off;
         if (nw.numel() > 0) {
             nw.expect(f32, op);
-            SLM_CHECK(nw.contiguous() && nw.numel() == k, op);
+            bool layer_norm = nw.dim == 2 && nw.sizes[0] == 2;  // [weight; bias]
+            SLM_CHECK(nw.contiguous() && nw.numel() == (layer_norm ? 2 * k : k) && (!layer_norm || off == 0.0), op);
             norm = nw.data<float>();
+            if (layer_norm) norm_bias = norm + k;
         }
         if (b.numel() > 0) {
             b.expect(f32, op);
@@ -99,7 +103,8 @@ inline void int8_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
     wsum.expect(api.dtype_int32(), "slm::int8_linear: weight_sum must be int32");
     int64_t n = ws.numel();
     LinearArgs a("slm::int8_linear: x, bias, residual (contiguous) and norm must be float32 CPU tensors of "
-                 "[..., K] (2K with a gate), [N], [..., N] and [K]; gate 0, 1 (SiLU) or 2 (GELU), not with a norm",
+                 "[..., K] (2K with gate 1 or 2), [N], [..., N] and [K] (RMSNorm) or [2, K] (LayerNorm, offset 0); "
+                 "gate 0, 1 (SiLU gate), 2 (GELU gate) or 3 (GELU), not with a norm",
                  x, n, bias, res, norm, from_stack<double>(stack[7]), from_stack<double>(stack[8]),
                  from_stack<int64_t>(stack[9]));
     int64_t kp = (a.k + 31) / 32 * 32;
@@ -111,7 +116,7 @@ inline void int8_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
     bool shared = a.m > OWN_ROWS;  // fewer rows: the threads' own buffers (int8_gemm_part)
     std::vector<uint8_t> u(shared ? a.m * kp : 0);
     std::vector<float> s(shared ? a.m : 0);
-    Int8Gemm g{a.x, a.row, a.norm, a.eps, a.offset, a.gate, w.data<int8_t>(), ws.data<float>(),
+    Int8Gemm g{a.x, a.row, a.norm, a.norm_bias, a.eps, a.offset, a.gate, w.data<int8_t>(), ws.data<float>(),
                wsum.data<int32_t>(), a.bias, a.res, a.y, a.m, n, a.k, u.data(), s.data()};
     int8_gemm(g);
     stack[0] = to_stack(a.out);

@@ -64,6 +64,37 @@ void glu_rows(const float* gu, float* y, int64_t rows, int64_t f, bool gelu) {
     }
 }
 
+// LayerNorm of rows as F.layer_norm: (x - mean) / sqrt(biased variance + eps) * w + b; two passes over the row
+// (mean, then the squared deviations), the order libtorch's CPU kernel sums in
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+void ln_rows(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t c, float eps) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float* xr = x + r * c;
+        float* yr = y + r * c;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t i = 0; i < c; i++) sum += xr[i];
+        float mean = sum / (float)c, ss = 0.0f;
+#pragma omp simd reduction(+ : ss)
+        for (int64_t i = 0; i < c; i++) ss += (xr[i] - mean) * (xr[i] - mean);
+        float inv = 1.0f / std::sqrt(ss / (float)c + eps);
+#pragma omp simd
+        for (int64_t i = 0; i < c; i++) yr[i] = (xr[i] - mean) * inv * w[i] + b[i];
+    }
+}
+
+// tanh-GELU (GPT-2's gelu_new), glu_rows' form without the up half
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+void gelu_rows(const float* x, float* y, int64_t n) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) {
+        float a = 0.7978845608028654f * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
+        float e;
+        SLM_EXP(2.0f * a, e);
+        y[i] = 0.5f * x[i] * (2.0f - 2.0f / (e + 1.0f));
+    }
+}
+
 // a row's max |x|, at least 1e-30 (a row of zeros is divided by that, not by 0): slm::row_scale's and
 // slm::int8_linear's per-row scale
 __attribute__((target_clones("arch=x86-64-v3", "default")))
