@@ -213,7 +213,9 @@ def plan_step(positions: Tensor, slots: Tensor) -> StepPlan:
     b, t = positions.shape[0], positions.shape[1]
     mu, fresh, mask = causal_cache_mask(positions)
     first_slot = -1  # the server lists rows in slot order, so a full batch holds consecutive slots
-    if b == 1 or bool(((slots[1:] - slots[:-1]) == 1).all()):
+    if b == 1:
+        first_slot = int(slots)
+    elif bool(((slots[1:] - slots[:-1]) == 1).all()):
         first_slot = int(slots[0])
     write_at = -1
     if t == 1 and first_slot >= 0 and mask is None:  # no mask at t == 1: every row at mu - 1

@@ -77,6 +77,9 @@ def causal_cache_mask(positions: Tensor) -> Tuple[int, bool, Optional[Tensor]]:
     (the visible prefix); fresh when every row starts at 0 (attend over the new keys only, causal); mask
     [B, 1, T, mu] bool with key j visible to the query at position p iff j <= p, or None when not needed."""
     b, t = positions.shape[0], positions.shape[1]
+    if b == 1 and t == 1:  # one stream's decode step: one read of its position instead of three reductions
+        p = int(positions)
+        return p + 1, p == 0, None
     mu = int(positions.max()) + 1
     fresh = int(positions[:, 0].max()) == 0
     # One new token per row, all rows at the same position: every cached key up to it is visible, so no
