@@ -48,6 +48,15 @@ class Cases(nn.Module):
         self.register_buffer("cos8", self.cos16[..., :8].contiguous())
         self.register_buffer("sin8", torch.cat([-ang[..., :4].sin(), ang[..., :4].sin()], -1))
         self.register_buffer("none", torch.zeros(3, 1, 1, 0))
+        # attend_decode with enough work for the threads (16 rows at positions 60..127 of 128): split by head
+        self.register_buffer("qkv16", r(16, 1, (6 + 2 * 2) * 16))
+        self.register_buffer("cache_k16", r(16, 2, 128, 16))
+        self.register_buffer("cache_v16", r(16, 2, 128, 16))
+        self.register_buffer("slots16", torch.randperm(16, generator=g))
+        self.register_buffer("positions16", torch.randint(60, 128, (16, 1), generator=g))
+        ang16 = r(16, 1, 1, 8)
+        self.register_buffer("cos16r", torch.cat([ang16.cos(), ang16.cos()], -1))
+        self.register_buffer("sin16r", torch.cat([-ang16.sin(), ang16.sin()], -1))
         # int8_linear: N 13 (a partial tile of four outputs), K 96 and 50 (padded to 64)
         for name, n, k in (("w96", 13, 96), ("w50", 13, 50), ("w64", 40, 64), ("w128", 13, 128)):
             w = torch.randint(-127, 128, (n, k), generator=g, dtype=torch.int8)
@@ -89,6 +98,10 @@ class Cases(nn.Module):
         for cos, sin in ((self.cos16, self.sin16), (self.cos8, self.sin8), (self.none, self.none)):
             y, k, v = self.attend(cos, sin)
             out.extend([y, k, v])
+        k16, v16 = self.cache_k16.clone(), self.cache_v16.clone()
+        out.append(torch.ops.slm.attend_decode(self.qkv16, self.cos16r, self.sin16r, k16, v16, self.slots16,
+                                               self.positions16, 6, 2, 0.25))
+        out.extend([k16, v16])
         e = self.empty
         out.append(torch.ops.slm.int8_linear(self.x, self.w96, self.w96_scale, self.w96_sum, self.bias13, e, e,
                                              0.0, 0.0, 0))
@@ -138,6 +151,7 @@ class Cases(nn.Module):
 CASES = (["rms_norm", "rms_norm offset 1", "silu_mul", "gelu_mul"]
          + [f"row_scale {n} {o}" for n in ("narrowed", "transposed", "zero row", "3-d") for o in ("x/s", "s")]
          + [f"attend_decode R={r} {o}" for r in (16, 8, 0) for o in ("out", "cache_k", "cache_v")]
+         + [f"attend_decode 16 rows threads {o}" for o in ("out", "cache_k", "cache_v")]
          + ["int8_linear 3-d bias", "int8_linear K 50 residual", "int8_linear transposed", "int8_linear narrowed",
             "int8_linear 70 rows zero row", "int8_linear rms_norm", "int8_linear rms_norm offset 1",
             "int8_linear SiLU gate residual", "int8_linear GELU gate residual", "int8_linear layer_norm bias",

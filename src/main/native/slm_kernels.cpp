@@ -8,8 +8,8 @@
 // The Python side (models/tools/slmtorch/kernels.py) defines the same schemas with reference implementations
 // written out, which torch 1.13 runs when the archive is made.
 //
-// Single-threaded but for int8_linear (linear_ops.h): each other op's work is a few microseconds at one row.
-// Its product runs on libtorch's own OpenMP threads (omp_pool.h), never a second pool.
+// Single-threaded but for int8_linear (linear_ops.h) and attend_decode's heads: each other op's work is a few
+// microseconds at one row. Those two run on libtorch's own OpenMP threads (omp_pool.h), never a second pool.
 #include <cstring>
 #include <vector>
 
@@ -88,6 +88,48 @@ void row_scale_kernel(StableIValue* stack, uint64_t, uint64_t) {
     stack[1] = to_stack(s);
 }
 
+// attend_decode's heads, once the new keys and values are in the cache: the (row, query head) pairs split among
+// libtorch's OpenMP threads (omp_pool.h) when the sums pay for waking them (16 rows, or long prefixes); each pair
+// writes its own slice of the output.
+struct Attend {
+    const float* in;
+    const float *cos, *sin;
+    const float *kc, *vc;
+    const int64_t *ks, *vs;  // the caches' strides
+    const int64_t *slots, *pos;
+    float* o;
+    int64_t rows, nh, nkv, d, r;
+    float scale;
+};
+
+void attend_part(const Attend& a, int t, int nt) {
+    thread_local std::vector<float> q, scores;
+    q.resize(a.d);
+    int64_t pairs = a.rows * a.nh, width = (a.nh + 2 * a.nkv) * a.d, group = a.nh / a.nkv;
+    for (int64_t u = pairs * t / nt; u < pairs * (t + 1) / nt; u++) {
+        int64_t b = u / a.nh, h = u % a.nh, slot = a.slots[b], p = a.pos[b];
+        const float* row = a.in + b * width;
+        if (a.r) rotate(q.data(), row + h * a.d, a.cos + b * a.r, a.sin + b * a.r, a.r, a.d);
+        else std::memcpy(q.data(), row + h * a.d, sizeof(float) * a.d);
+        int64_t g = h / group;
+        const float* kbase = a.kc + slot * a.ks[0] + g * a.ks[1];
+        const float* vbase = a.vc + slot * a.vs[0] + g * a.vs[1];
+        if ((int64_t)scores.size() < p + 1) scores.resize(p + 1);
+        float mx = -INFINITY;
+        for (int64_t j = 0; j <= p; j++) {
+            scores[j] = dot(q.data(), kbase + j * a.ks[2], a.d) * a.scale;
+            mx = scores[j] > mx ? scores[j] : mx;
+        }
+        float inv = 1.0f / exp_sum(scores.data(), p + 1, mx);
+        float* oh = a.o + (b * a.nh + h) * a.d;
+        for (int64_t j = 0; j <= p; j++) axpy(oh, scores[j] * inv, vbase + j * a.vs[2], a.d);
+    }
+}
+
+void attend_thread(void* p) {
+    attend_part(*static_cast<const Attend*>(p), omp.thread_num(), omp.num_threads());
+}
+
 // attend_decode(Tensor qkv, Tensor cos, Tensor sin, Tensor(a!) cache_k, Tensor(b!) cache_v, Tensor slots,
 //               Tensor positions, int n_head, int n_kv, float scale) -> Tensor
 // One new token per row b: qkv [B, ..., (H + 2 KVH) D] is the stacked projection's output (q heads, k heads,
@@ -141,38 +183,23 @@ void attend_decode_kernel(StableIValue* stack, uint64_t, uint64_t) {
     api.get_data_ptr(out, &op);
     float* o = static_cast<float*>(op);
     std::memset(o, 0, sizeof(float) * b_rows * nh * d);
-    std::vector<float> q(d), scores;
-    int64_t width = (nh + 2 * nkv) * d, group = nh / nkv;
-    for (int64_t b = 0; b < b_rows; b++) {
+    int64_t width = (nh + 2 * nkv) * d;
+    for (int64_t b = 0; b < b_rows; b++) {  // the new keys and values first: every head of the row reads them
         int64_t slot = sl[b], p = ps[b];
         const float* row = in + b * width;
-        const float* cb = r ? cosp + b * r : nullptr;
-        const float* sb = r ? sinp + b * r : nullptr;
         for (int64_t h = 0; h < nkv; h++) {
             float* kdst = kc + slot * ck.strides[0] + h * ck.strides[1] + p * ck.strides[2];
             float* vdst = vc + slot * cv.strides[0] + h * cv.strides[1] + p * cv.strides[2];
             const float* ksrc = row + (nh + h) * d;
-            if (r) rotate(kdst, ksrc, cb, sb, r, d);
+            if (r) rotate(kdst, ksrc, cosp + b * r, sinp + b * r, r, d);
             else std::memcpy(kdst, ksrc, sizeof(float) * d);
             std::memcpy(vdst, row + (nh + nkv + h) * d, sizeof(float) * d);
         }
-        scores.resize(p + 1);
-        for (int64_t h = 0; h < nh; h++) {
-            if (r) rotate(q.data(), row + h * d, cb, sb, r, d);
-            else std::memcpy(q.data(), row + h * d, sizeof(float) * d);
-            int64_t g = h / group;
-            const float* kbase = kc + slot * ck.strides[0] + g * ck.strides[1];
-            const float* vbase = vc + slot * cv.strides[0] + g * cv.strides[1];
-            float mx = -INFINITY;
-            for (int64_t j = 0; j <= p; j++) {
-                scores[j] = dot(q.data(), kbase + j * ck.strides[2], d) * scale;
-                mx = scores[j] > mx ? scores[j] : mx;
-            }
-            float inv = 1.0f / exp_sum(scores.data(), p + 1, mx);
-            float* oh = o + (b * nh + h) * d;
-            for (int64_t j = 0; j <= p; j++) axpy(oh, scores[j] * inv, vbase + j * cv.strides[2], d);
-        }
     }
+    Attend job{in, cosp, sinp, kc, vc, ck.strides, cv.strides, sl, ps, o, b_rows, nh, nkv, d, r, scale};
+    int64_t macs = 0;
+    for (int64_t b = 0; b < b_rows; b++) macs += 2 * nh * (ps[b] + 1) * d;
+    run_parallel(attend_thread, &job, macs, attend_part, job);
     stack[0] = to_stack(out);
 }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -26,9 +27,11 @@ import org.junit.jupiter.api.Test;
  * relative to the result's largest magnitude. Cases: RMSNorm (and Gemma's 1 + w), SiLU and tanh-GELU gates
  * (including inputs at the exponential's clamped ends), row scaling of narrowed, transposed, all-zero and 3-d
  * rows, and decode attention with full, partial and no rotary over GQA heads, three rows at other slots and
- * positions (the output and both caches after the write), and the int8 product (int8_gemm.h) on a partial tile of
- * outputs, a K padded to 32, transposed and narrowed rows, a residual, and 70 rows with a zero row (split among the
- * threads). A float64 input and an int8 weight of the wrong K are refused with the kernel's messages.
+ * positions (the output and both caches after the write) and 16 rows at positions 60-127 (their heads split among
+ * the threads), and the int8 product (int8_gemm.h) on a partial tile of outputs, a K padded to 32, transposed and
+ * narrowed rows, a residual, 70 rows with a zero row (split among the threads), and each prologue: RMSNorm (w and
+ * 1 + w), GPT-2's LayerNorm (weight and bias), SiLU and GELU gates, and the plain GELU. A float64 input and an
+ * int8 weight of the wrong K are refused with the kernel's messages.
  */
 class KernelOpsTest {
 
@@ -36,6 +39,10 @@ class KernelOpsTest {
     void eachFusedOpMatchesItsWrittenOutFormula() throws Exception {
         Path dir = Files.createTempDirectory("slm-kernel-cases-");
         Processes.python("models/tools/kernel_cases.py", dir.toString());
+        // two threads on this one (OpenMP's count is per thread; an earlier test may have left one), so the cases
+        // meant for the threads take the split path
+        Engine.getEngine("PyTorch");
+        DjlRuntime.setIntraOpThreads(2);
         List<String> cases = Files.readAllLines(dir.resolve("cases.txt"));
         try (ZooModel<NDList, NDList> model = TorchScriptLoader.load(dir, "model.pt", "float32", Device.cpu());
              NDManager manager = model.getNDManager().newSubManager();
