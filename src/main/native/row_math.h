@@ -65,7 +65,7 @@ void glu_rows(const float* gu, float* y, int64_t rows, int64_t f, bool gelu) {
 }
 
 // LayerNorm of rows as F.layer_norm: (x - mean) / sqrt(biased variance + eps) * w + b; two passes over the row
-// (mean, then the squared deviations), the order libtorch's CPU kernel sums in
+// (the mean, then the squared deviations from it)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 void ln_rows(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t c, float eps) {
     for (int64_t r = 0; r < rows; r++) {
