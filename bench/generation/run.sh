@@ -3,7 +3,7 @@
 #
 #   bash bench/generation/run.sh [--seconds S] [--tokens N] [--threads T] [--skip-build] [--peers]
 #                                [--models nano-gpt,gpt2-small,smollm2-135m,qwen2.5-0.5b,gemma-3-270m]
-#                                [--prepare] [--no-batching-off]
+#                                [--prepare] [--no-batching-off] [--jit-warmup S]
 #
 # For each model (models/nano-gpt; random-weight folders written at bench time under bench/target/, never
 # committed: gpt2-small by models/tools/convert_gpt2.py, smollm2-135m, qwen2.5-0.5b and gemma-3-270m (not in
@@ -23,6 +23,8 @@
 # prerequisites (snapshots, Jlama jar, node-llama-cpp, GGUF files), then exits without measuring anything.
 # --skip-build keeps target/quarkus-app unless a file under src/main or pom.xml is newer (bench/service-build.sh).
 # --no-batching-off skips the service with batch_size=1 (its c=16 point waits for 16 queued requests).
+# --jit-warmup S (default 20; 0: none) loads each service unmeasured for S seconds, half at concurrency 1 and half
+# at 16, before its measured points, so that they time the compiled serving path rather than the JVM compiling it.
 # A name with the suffix -mkl (e.g. smollm2-135m-mkl) runs that model's folder with its linear layers left on MKL
 # (DecodeLoop --no-pack, the service with slm.engine.pack-cpu-weights=false; no peers): list it beside the
 # plain name to compare the oneDNN layers side by side in one run. The suffix -plainhead likewise leaves a tied LM
@@ -40,6 +42,7 @@ SKIP_BUILD=0
 PEERS=0
 PREPARE=0
 SLOTS_LIST="16 1"
+JIT_WARMUP=20
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_PER_POINT=$2; shift 2 ;;
@@ -50,7 +53,8 @@ while [ $# -gt 0 ]; do
     --peers) PEERS=1; shift ;;
     --prepare) PREPARE=1; shift ;;
     --no-batching-off) SLOTS_LIST=16; shift ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    --jit-warmup) JIT_WARMUP=$2; shift 2 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -197,6 +201,14 @@ for NAME in "${MODELS[@]}"; do
       grep -q 'collapsed onto huge pages' "$RUN_DIR/server-$NAME-$SLOTS.log" && break
       sleep 1
     done
+    # the JVM compiles the serving path during its first seconds under load (C1/C2 threads took 2.5% of the cores
+    # 6-14 s after start, and a c=1 token 13.9 -> 12.3 -> 10.6 ms over the first 45 s; bench/generation/README.md):
+    # load it unmeasured first, at one stream and at 16, as the embedding bench's --jit-warmup does
+    if [ "$JIT_WARMUP" -gt 0 ]; then
+      say "$NAME: JIT warm-up, ${JIT_WARMUP} s at concurrency 1 and 16 (not measured)"
+      /usr/bin/python3 bench/generation/load.py --url "http://localhost:$PORT" --model "$NAME" \
+        --concurrency 1 16 --tokens "$TOKENS" --seconds "$(( (JIT_WARMUP + 1) / 2 ))" > /dev/null
+    fi
     say "$NAME: service with batch_size=$SLOTS, load at concurrency 1, 4, 16"
     /usr/bin/python3 bench/generation/load.py --url "http://localhost:$PORT" --model "$NAME" \
       --concurrency 1 4 16 --tokens "$TOKENS" --seconds "$SECONDS_PER_POINT" --server-pid "$SERVER_PID" \
