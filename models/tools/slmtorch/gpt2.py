@@ -323,9 +323,9 @@ class Block(nn.Module):
 
     def forward_cached(self, x: Tensor, layer_k: Tensor, layer_v: Tensor, plan: StepPlan) -> Tensor:
         a = self.attn
-        if self.use_kernels and kernels.decode_ok(x, layer_k) and self.ln_1_wb.numel() > 0:
-            return self._forward_fused(x, layer_k, layer_v, plan)
         if self.use_kernels and kernels.decode_ok(x, layer_k):
+            if self.ln_1_wb.numel() > 0:  # an int8 block: its norms, GELU and adds fold into the products too
+                return self._forward_fused(x, layer_k, layer_v, plan)
             # the head split, cache writes and attention as one op (no rotary: GPT-2's positions are embedded)
             y = torch.ops.slm.attend_decode(a.c_attn(self.ln_1(x)), self.no_rotary, self.no_rotary, layer_k, layer_v,
                                             plan.slots, plan.positions, a.n_head, a.n_head, a.head_dim ** -0.5)

@@ -38,20 +38,29 @@ void rms_rows(const float* x, const float* w, float* y, int64_t rows, int64_t c,
     }
 }
 
+// tanh-GELU of g: 0.5 g (1 + tanh(a)), a = sqrt(2 / pi) (g + 0.044715 g^3), tanh(a) = 1 - 2 / (e^(2a) + 1); a macro
+// for the same reason as SLM_EXP (glu_rows' gate and gelu_rows share it)
+#define SLM_TANH_GELU(g_in, out)                                                                             \
+    do {                                                                                                     \
+        float g_ = (g_in);                                                                                   \
+        float a_ = 0.7978845608028654f * (g_ + 0.044715f * g_ * g_ * g_);                                     \
+        float e_;                                                                                            \
+        SLM_EXP(2.0f * a_, e_);                                                                              \
+        (out) = 0.5f * g_ * (1.0f + (1.0f - 2.0f / (e_ + 1.0f)));                                            \
+    } while (0)
+
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 void glu_rows(const float* gu, float* y, int64_t rows, int64_t f, bool gelu) {
     for (int64_t r = 0; r < rows; r++) {
         const float* g = gu + r * 2 * f;
         const float* u = g + f;
         float* yr = y + r * f;
-        if (gelu) {  // tanh form: 0.5 g (1 + tanh(a)), tanh(a) = 1 - 2 / (e^(2a) + 1)
+        if (gelu) {
 #pragma omp simd
             for (int64_t i = 0; i < f; i++) {
-                float a = 0.7978845608028654f * (g[i] + 0.044715f * g[i] * g[i] * g[i]);
-                float e;
-                SLM_EXP(2.0f * a, e);
-                float th = 1.0f - 2.0f / (e + 1.0f);
-                yr[i] = 0.5f * g[i] * (1.0f + th) * u[i];
+                float t;
+                SLM_TANH_GELU(g[i], t);
+                yr[i] = t * u[i];
             }
         } else {
 #pragma omp simd
@@ -83,16 +92,11 @@ void ln_rows(const float* x, const float* w, const float* b, float* y, int64_t r
     }
 }
 
-// tanh-GELU (GPT-2's gelu_new), glu_rows' form without the up half
+// tanh-GELU (GPT-2's gelu_new): glu_rows' gate without the up half
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 void gelu_rows(const float* x, float* y, int64_t n) {
 #pragma omp simd
-    for (int64_t i = 0; i < n; i++) {
-        float a = 0.7978845608028654f * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
-        float e;
-        SLM_EXP(2.0f * a, e);
-        y[i] = 0.5f * x[i] * (2.0f - 2.0f / (e + 1.0f));
-    }
+    for (int64_t i = 0; i < n; i++) SLM_TANH_GELU(x[i], y[i]);
 }
 
 // a row's max |x|, at least 1e-30 (a row of zeros is divided by that, not by 0): slm::row_scale's and
