@@ -14,7 +14,8 @@
 # Jlama runs --jlama-streams (default 1 only: its 16 streams would be 16 sequences one after another, the same
 # rate; report.py shows its one-stream rate as its aggregate, marked). An int8 archive NAME-int8 (the same seed-0
 # weights as NAME) gets only the 8-bit and 4-bit rows, llama.cpp Q8_0 and Jlama Q4, from NAME's snapshot, and
-# nothing at all when NAME's peers ran in this run already (report.py reads NAME's rows then).
+# nothing at all when NAME's peers ran in this run already (report.py reads NAME's rows then); a bf16 or fp16
+# archive (NAME-bf16, NAME-fp16) likewise the 16-bit rows, llama.cpp F16 and Jlama BF16.
 # --prepare builds and writes everything (snapshot, Jlama jar, node-llama-cpp, GGUF files) and measures nothing.
 # Each engine gets the same prompt token ids (load.py's first prompt, tokenized from the snapshot's
 # tokenizer.json), generates TOKENS greedy tokens per sequence for SECONDS, with T threads. One JSON line per
@@ -46,13 +47,17 @@ RESULTS=$OUT/$NAME.peers.jsonl
 SNAPSHOT=$ROOT/bench/target/$NAME-snapshot
 JLAMA_WEIGHTS="F32 BF16 Q4" GGUF_TYPES="f32 f16 q8_0"
 case "$NAME" in
-  *-int8)
-    BASE=${NAME%-int8}
+  *-int8|*-bf16|*-fp16)
+    BASE=${NAME%-*}
     if [ -f "$OUT/$BASE.peers.jsonl" ] && [ "$PREPARE" != 1 ]; then
-      say "$NAME: the peers of $BASE (same weights) ran in this run already; their Q8_0 and Q4 rows are reused"
+      say "$NAME: the peers of $BASE (same weights) ran in this run already; their rows are reused"
       exit 0
     fi
-    SNAPSHOT=$ROOT/bench/target/$BASE-snapshot JLAMA_WEIGHTS="Q4" GGUF_TYPES="q8_0" NAME=$BASE
+    case "$NAME" in
+      *-int8) JLAMA_WEIGHTS="Q4" GGUF_TYPES="q8_0" ;;
+      *) JLAMA_WEIGHTS="BF16" GGUF_TYPES="f16" ;;
+    esac
+    SNAPSHOT=$ROOT/bench/target/$BASE-snapshot NAME=$BASE
     DIR=$ROOT/bench/target/$BASE-random
     [ -f "$DIR/model.pt" ] || [ -f "$SNAPSHOT/model.safetensors" ] || \
       /usr/bin/python3 models/tools/convert_gpt2.py --random-gpt2-small "$DIR" >&2 ;;

@@ -2,7 +2,8 @@
 llama.cpp on the same weights (peers.sh writes RUN_DIR/NAME.peers.jsonl, one JSON line per engine, weight format
 and stream count), all from the same run, side by side at one stream and at 16. An int8 archive (NAME-int8) is
 set against its own int8 floor and against the peers' 8-bit (llama.cpp Q8_0) and 4-bit (Jlama Q4) rows of its
-fp32 twin (NAME's file: the same weights). Standard library only."""
+fp32 twin (NAME's file: the same weights); a bf16 or fp16 archive (NAME-bf16, NAME-fp16: slm::half_linear) likewise
+against its 16-bit floor and the peers' 16-bit rows (llama.cpp F16, Jlama BF16). Standard library only."""
 import json
 import os
 
@@ -13,16 +14,23 @@ import floors
 BYTES = {"F32": 4.0, "F16": 2.0, "BF16": 2.0, "Q8_0": 34 / 32, "Q4": 20 / 32}
 LABELS = {"Q4": "Q4 (4-bit: Jlama 0.8.4 has no 8-bit kernel)"}
 NAN = float("nan")
+# a variant NAME-KIND of NAME's weights: the peers' rows it is set against (from NAME's file)
+VARIANT_ROWS = {"-int8": ("Q8_0", "Q4"), "-bf16": ("F16", "BF16"), "-fp16": ("F16", "BF16")}
+
+
+def variant(name):
+    """The suffix of a quantized twin (-int8, -bf16, -fp16), or None."""
+    return next((v for v in VARIANT_ROWS if name.endswith(v)), None)
 
 
 def _rows(run_dir, name):
-    int8 = name.endswith("-int8")
-    for n in ([name, name[:-len("-int8")]] if int8 else [name]):
+    v = variant(name)
+    for n in ([name, name[:-len(v)]] if v else [name]):
         path = os.path.join(run_dir, f"{n}.peers.jsonl")
         if os.path.exists(path):
             with open(path) as f:
                 rows = [json.loads(line) for line in f if line.strip().startswith("{")]
-            return [r for r in rows if not int8 or r["weights"] in ("Q8_0", "Q4")]
+            return [r for r in rows if not v or r["weights"] in VARIANT_ROWS[v]]
     return []
 
 
@@ -46,11 +54,11 @@ def section(run_dir, name, bare, on, lines):
     with open(cfg_path) as f:
         cfg = json.load(f)
     params = floors.weight_params_per_token(cfg)
-    int8 = name.endswith("-int8")
+    v = variant(name)
     bw = floors.read_bandwidth(bw_path)
     threads = (bare or {}).get("threads", 1)
     gbs = bw.get(threads) or max(bw.values())
-    ours_bytes = floors.int8_bytes_per_token(cfg) if int8 else params * 4
+    ours_bytes = floors.int8_bytes_per_token(cfg) if v == "-int8" else params * (2 if v else 4)
     ours_floor = ours_bytes / 1e6 / gbs
     service = 1000 / on[1]["tokens_per_s"] if on and on.get(1) else None
     service_agg = on.get(16, {}).get("tokens_per_s") if on else None
@@ -61,11 +69,11 @@ def section(run_dir, name, bare, on, lines):
     _row(lines, ["engine", "weights", "ms/token, 1 stream", "decode step ms", "step / its own floor",
                  "slm-serve service c=1 / its ms/token", "tokens/s, 16 streams", "slm-serve c=16 / it"])
     _row(lines, ["---"] * 8)
-    ours = "int8 (per channel)" if int8 else "F32"
+    ours = {"-int8": "int8 (per channel)", "-bf16": "bf16", "-fp16": "fp16"}.get(v, "F32")
     _row(lines, ["memory floor", f"F32, {params * 4 / 1e6:.1f} MB", _ms(params * 4 / 1e6 / gbs), "", "",
                  _x(service, params * 4 / 1e6 / gbs), "", ""])
-    if int8:
-        _row(lines, ["memory floor", f"int8, {ours_bytes / 1e6:.1f} MB", _ms(ours_floor), "", "",
+    if v:
+        _row(lines, ["memory floor", f"{ours.split()[0]}, {ours_bytes / 1e6:.1f} MB", _ms(ours_floor), "", "",
                      _x(service, ours_floor), "", ""])
     _row(lines, ["**slm-serve service**", ours, _ms(service), "", "", "1.00x" if service else "",
                  f"{service_agg:.1f}" if service_agg else "", "1.00x" if service_agg else ""])

@@ -134,13 +134,14 @@ def floor_lines(run_dir, name, bare, on1, lines):
     with open(cfg_path) as f:
         cfg = json.load(f)
     int8 = name.endswith("-int8")  # convert_gpt2.py --quantize int8: linear layers and LM head int8
-    half = name.endswith("-fp16w")  # fp16 weights (convert.py --fp16-weights): two bytes per weight
+    # fp16 weights (convert.py --fp16-weights), or bf16 / fp16 weights (--quantize bf16 / fp16): two bytes a weight
+    half = name.endswith(("-fp16w", "-bf16", "-fp16"))
     mb = (floors.int8_bytes_per_token(cfg) if int8 else floors.weight_params_per_token(cfg) * (2 if half else 4)) / 1e6
     bw = floors.read_bandwidth(bw_path)
     threads = bare.get("threads", 1) if bare else 1
     gbs = bw.get(threads) or max(bw.values())
     floor = mb / gbs  # MB / (GB/s) = ms
-    lines.append(f"- weight bytes read per token ({'int8' if int8 else 'fp16' if half else 'fp32'}): **{mb:.1f} MB**; read bandwidth "
+    lines.append(f"- weight bytes read per token ({'int8' if int8 else '16-bit' if half else 'fp32'}): **{mb:.1f} MB**; read bandwidth "
                  "measured in this run (the faster of 4 KiB and 2 MiB pages): "
                  + ", ".join(f"{t} thread(s) {v:.1f} GB/s" for t, v in sorted(bw.items()))
                  + f"; floor with {threads} thread(s): **{floor:.2f} ms per token**")

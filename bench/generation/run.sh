@@ -8,7 +8,8 @@
 # For each model (models/nano-gpt; random-weight folders written at bench time under bench/target/, never
 # committed: gpt2-small by models/tools/convert_gpt2.py, smollm2-135m, qwen2.5-0.5b and gemma-3-270m (not in
 # the default list) as Hugging Face snapshots by slmtorch.random_snapshot then models/tools/convert.py;
-# gpt2-small-int8, smollm2-135m-int8 and qwen2.5-0.5b-int8, not in the default list: the same weights with --quantize int8):
+# gpt2-small-int8, smollm2-135m-int8 and qwen2.5-0.5b-int8, not in the default list: the same weights with --quantize int8;
+# likewise -bf16 and -fp16 with --quantize bf16 / fp16, the 16-bit weights of slm::half_linear):
 #   1. the bare TorchScript decode loop through DJL, no server (io.slmserve.bench.DecodeLoop): prefill, then
 #      greedy one-token steps with the KV cache, batch 1, the prompts and token count the clients use; then the
 #      same with 16 sequences in lockstep (what the engine alone gains from batching);
@@ -84,7 +85,7 @@ variant() {
 # names that run peers of their own: a variant, or an int8 folder, shares its fp32 shape's (whose run measures
 # llama.cpp's Q8_0 too)
 own_peers() {
-  ! variant "$1" && case "$1" in *-int8) return 1 ;; *) return 0 ;; esac
+  ! variant "$1" && case "$1" in *-int8|*-bf16|*-fp16) return 1 ;; *) return 0 ;; esac
 }
 
 model_dir() {
@@ -93,7 +94,7 @@ model_dir() {
     *-plainhead) model_dir "${1%-plainhead}" ;;
     nano-gpt) echo "$ROOT/models/nano-gpt" ;;
     gpt2-small|smollm2-135m|qwen2.5-0.5b|gemma-3-270m) echo "$ROOT/bench/target/$1-random" ;;
-    gpt2-small-int8|smollm2-135m-int8|qwen2.5-0.5b-int8) echo "$ROOT/bench/target/$1" ;;
+    *-int8|*-bf16|*-fp16) echo "$ROOT/bench/target/$1" ;;
     *-fp16w) echo "$ROOT/bench/target/$1" ;;
     *) echo "$ROOT/models/$1" ;;
   esac
@@ -105,19 +106,21 @@ write_model() {
   local name=$1 dir=$2 snapshot=$ROOT/bench/target/$1-snapshot
   case "$name" in
     gpt2-small) /usr/bin/python3 models/tools/convert_gpt2.py --random-gpt2-small "$dir" >&2 ;;
-    gpt2-small-int8)  # the same weights (seed 0), linear layers and LM head int8 per output channel
-      /usr/bin/python3 models/tools/convert_gpt2.py random-gpt2-small --out "$dir" --quantize int8 >&2 ;;
+    gpt2-small-int8|gpt2-small-bf16|gpt2-small-fp16)  # the same weights (seed 0), linear layers and LM head
+      # int8 per output channel, or bf16 / fp16
+      /usr/bin/python3 models/tools/convert_gpt2.py random-gpt2-small --out "$dir" --quantize "${name##*-}" >&2 ;;
     smollm2-135m|qwen2.5-0.5b|gemma-3-270m)
       [ -f "$snapshot/model.safetensors" ] || \
         (cd models/tools && /usr/bin/python3 -m slmtorch.random_snapshot --shape "$name" --out "$snapshot" >&2)
       /usr/bin/python3 models/tools/convert.py "$snapshot" "$dir" --max-total-tokens 512 --name "$name-random" >&2 ;;
-    smollm2-135m-int8|qwen2.5-0.5b-int8)  # the fp32 shape's snapshot (same seed-0 weights), linear layers and LM
-      # head int8 per output channel
-      snapshot=$ROOT/bench/target/${name%-int8}-snapshot
+    smollm2-135m-int8|qwen2.5-0.5b-int8|smollm2-135m-bf16|qwen2.5-0.5b-bf16|smollm2-135m-fp16|qwen2.5-0.5b-fp16)
+      # the fp32 shape's snapshot (same seed-0 weights), linear layers and LM head int8 per output channel, or
+      # bf16 / fp16
+      snapshot=$ROOT/bench/target/${name%-*}-snapshot
       [ -f "$snapshot/model.safetensors" ] || \
-        (cd models/tools && /usr/bin/python3 -m slmtorch.random_snapshot --shape "${name%-int8}" --out "$snapshot" >&2)
+        (cd models/tools && /usr/bin/python3 -m slmtorch.random_snapshot --shape "${name%-*}" --out "$snapshot" >&2)
       /usr/bin/python3 models/tools/convert.py "$snapshot" "$dir" --max-total-tokens 512 --name "$name" \
-        --quantize int8 >&2 ;;
+        --quantize "${name##*-}" >&2 ;;
     *-fp16w)  # the fp32 shape's folder (same seed-0 weights) rounded to fp16, served in float32 (FBGEMM)
       local src; src=$(model_dir "${name%-fp16w}")
       [ -f "$src/model.pt" ] || write_model "${name%-fp16w}" "$src"

@@ -1,7 +1,7 @@
 """One converter for every family: a Hugging Face snapshot folder -> a served slm-serve model folder.
 
     /usr/bin/python3 models/tools/convert.py SNAPSHOT_DIR OUT_DIR [--dtype float32|float16|bfloat16] [--name ID]
-        [--quantize int8 | --fp16-weights]
+        [--quantize int8|bf16|fp16 | --fp16-weights]
         [--max-total-tokens N] [--batch-size N]
 
 ``--quantize int8``: decoders (gpt2 and the Llama family): every linear layer and the LM head become int8 per
@@ -9,6 +9,12 @@ output channel run by the server's int8 kernel (slmtorch/qlinear.py, QLinear), a
 decode step. Encoders (bert, roberta, xlm-roberta, distilbert): matrices int8 with a scale per 32 inputs and the
 word embeddings int8, dequantized once at load (encoder_int8.py): a quarter of the fp32 file, fp32 speed. BART
 and T5 refuse it.
+
+``--quantize bf16`` / ``--quantize fp16``: decoders: every linear layer and the LM head hold 16-bit weights run by
+the server's slm::half_linear (slmtorch/halflinear.py), which widens them to float32 in registers: half the fp32
+bytes per decode step, activations and sums in float32, and the norm, gate, bias and residual around each product
+folded into it as the int8 kernel does. bf16 keeps a bf16 checkpoint exactly; fp16 suits an fp32 one (GPT-2).
+Encoders, BART and T5 refuse it (their half-precision archives: ``--dtype``).
 
 ``--fp16-weights``: decoders store their weights in fp16 and are served in float32 (option.dtype=float32); on the
 CPU the engine packs every linear layer and a tied LM head for FBGEMM's fp16-weight GEMM, which widens the weights
@@ -68,10 +74,11 @@ def parser() -> argparse.ArgumentParser:
                          "on the CPU the server then runs the linear layers and a tied LM head through FBGEMM's "
                          "fp16-weight GEMM (half the bytes per decode step; slmtorch/fp16weights.py). Exact for "
                          "bf16 checkpoints (values of magnitude >= 2^-17), a rounding for fp32 ones")
-    ap.add_argument("--quantize", choices=("int8",), default=None,
+    ap.add_argument("--quantize", choices=("int8", "bf16", "fp16"), default=None,
                     help="decoders (gpt2, Llama family): linear layers and LM head int8 per output channel, "
                          "activations rounded per row to 7 bits at run time (slmtorch/qlinear.py; CPU only: the "
-                         "server's slm::int8_linear); embeddings and norms stay in --dtype. Encoders (bert, roberta, xlm-roberta, "
+                         "server's slm::int8_linear), or bf16 / fp16 weights with float32 activations "
+                         "(slmtorch/halflinear.py; CPU only: slm::half_linear); embeddings and norms stay in --dtype. Encoders (bert, roberta, xlm-roberta, "
                          "distilbert): int8 matrices (a scale per 32 inputs) and word embeddings, dequantized at "
                          "load (encoder_int8.py)")
     ap.add_argument("--name", default="", help="model id for messages (default: OUT_DIR's name)")
@@ -94,6 +101,10 @@ def convert(snapshot_dir: str, out_dir: str, args) -> None:
             raise ValueError(f"--fp16-weights is for decoders (gpt2 and the Llama family), not {model_type}")
         if getattr(args, "quantize", None) or args.dtype != "float32":
             raise ValueError("--fp16-weights serves in float32: it takes neither --quantize nor --dtype")
+    if getattr(args, "quantize", None) in ("bf16", "fp16") and family not in ("families.gpt2_family",
+                                                                          "families.llama_family"):
+        raise ValueError(f"--quantize {args.quantize} is for decoders (gpt2 and the Llama family), not {model_type}; "
+                         "an encoder's bf16 or fp16 archive: --dtype")
     if getattr(args, "quantize", None) and family in ("families.bart_family", "families.t5_family"):
         raise ValueError(f"--quantize {args.quantize} is for decoders (gpt2 and the Llama family) and encoders "
                          f"(bert, roberta, xlm-roberta, distilbert), not {model_type}")

@@ -156,15 +156,16 @@ def check_scripted(scripted, model: gpt2.GPT2LMHeadModel, cfg: gpt2.GPT2Config) 
 def write_served_folder(model: gpt2.GPT2LMHeadModel, cfg: gpt2.GPT2Config, tokenizer_json: str, out_dir: str,
                         model_name: str = "gpt2", readme: Optional[str] = None, batch_size: int = 16,
                         quantize: Optional[str] = None, archive_dtype: str = "float32"):
-    """model.pt (TorchScript, fp32 weights, or int8 linear layers with quantize="int8"; archive_dtype float16: the
+    """model.pt (TorchScript, fp32 weights, or int8 / bf16 / fp16 linear layers and LM head with quantize="int8" /
+    "bf16" / "fp16", slmtorch/halflinear.py; archive_dtype float16: the
     weights stored in fp16, still served in float32, slmtorch/fp16weights.py), tokenizer.json,
     tokenizer_config.json, config.json, serving.properties; README.md only if given. Returns the in-memory
     scripted module."""
     os.makedirs(out_dir, exist_ok=True)
     model = model.eval()
     scripted = gpt2.script_for_serving(copy.deepcopy(model), quantize)
-    # the scripted graph against the eager model it stands for (int8: the same int8 layers, run eagerly)
-    reference = model if quantize is None else gpt2.quantize_int8(copy.deepcopy(model))
+    # the scripted graph against the eager model it stands for (int8, bf16, fp16: the same layers, run eagerly)
+    reference = model if quantize is None else gpt2.quantize_weights(copy.deepcopy(model), quantize)
     err = check_scripted(scripted, reference, cfg)
     if err > 1e-4:
         raise AssertionError(f"scripted model differs from eager by {err}")
@@ -188,17 +189,18 @@ def write_served_folder(model: gpt2.GPT2LMHeadModel, cfg: gpt2.GPT2Config, token
     return scripted
 
 
-def quantize_served_folder(src: str, out: str) -> None:
-    """A served folder's weights -> a served folder whose linear layers and LM head are int8 (README: the
-    source's, with a line saying so)."""
+def quantize_served_folder(src: str, out: str, kind: str = "int8") -> None:
+    """A served folder's weights -> a served folder whose linear layers and LM head are int8 (or bf16 / fp16:
+    slmtorch/halflinear.py) (README: the source's, with a line saying so)."""
     model, cfg = model_from_archive(torch.jit.load(os.path.join(src, "model.pt")), src)
     readme = None
     if os.path.exists(os.path.join(src, "README.md")):
         with open(os.path.join(src, "README.md"), encoding="utf-8") as f:
-            readme = f.read() + ("\nThis copy's linear layers and LM head are int8 per output channel, written by "
-                                 "`models/tools/convert_gpt2.py quantize`.\n")
+            what = "int8 per output channel" if kind == "int8" else kind
+            readme = f.read() + (f"\nThis copy's linear layers and LM head are {what}, written by "
+                                 f"`models/tools/convert_gpt2.py quantize --kind {kind}`.\n")
     write_served_folder(model, cfg, os.path.join(src, "tokenizer.json"), out,
-                        model_name=os.path.basename(os.path.normpath(out)), readme=readme, quantize="int8")
+                        model_name=os.path.basename(os.path.normpath(out)), readme=readme, quantize=kind)
 
 
 def model_from_archive(archive, model_dir: str):
@@ -293,7 +295,8 @@ def main() -> None:
     c.add_argument("--hf-dir", required=True)
     c.add_argument("--out", required=True)
     c.add_argument("--batch-size", type=int, default=16)
-    c.add_argument("--quantize", choices=["int8"], help="int8 weights per output channel (CPU serving)")
+    c.add_argument("--quantize", choices=["int8", "bf16", "fp16"],
+                   help="int8 weights per output channel, or bf16 / fp16 weights (CPU serving, slmtorch/halflinear.py)")
     e = sub.add_parser("export-hf", help="nano-gpt checkpoint -> HF snapshot layout")
     e.add_argument("--ckpt", required=True, help="state dict saved by train_nano_gpt.py (HF names)")
     e.add_argument("--config", required=True, help="config.json (HF GPT2Config fields)")
@@ -301,13 +304,15 @@ def main() -> None:
     e.add_argument("--out", required=True)
     u = sub.add_parser("upgrade", help="re-script a served folder's model.pt with the current graph, same weights")
     u.add_argument("--dir", required=True)
-    q = sub.add_parser("quantize", help="served folder -> served folder with int8 linear layers (CPU)")
+    q = sub.add_parser("quantize", help="served folder -> served folder with int8 (or bf16 / fp16) linear layers (CPU)")
     q.add_argument("--dir", required=True)
     q.add_argument("--out", required=True)
+    q.add_argument("--kind", choices=["int8", "bf16", "fp16"], default="int8")
     r = sub.add_parser("random-gpt2-small", help="GPT-2-small-shaped served folder with random weights")
     r.add_argument("--out", required=True)
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--quantize", choices=["int8"], help="int8 weights per output channel (CPU serving)")
+    r.add_argument("--quantize", choices=["int8", "bf16", "fp16"],
+                   help="int8 weights per output channel, or bf16 / fp16 weights (CPU serving, slmtorch/halflinear.py)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     if args.cmd == "convert":
@@ -326,7 +331,7 @@ def main() -> None:
         diff = upgrade_served_folder(args.dir)
         print(f"upgraded {args.dir}/model.pt (logits vs the old archive: max |diff| {diff:.2e})", file=sys.stderr)
     elif args.cmd == "quantize":
-        quantize_served_folder(args.dir, args.out)
+        quantize_served_folder(args.dir, args.out, args.kind)
     else:
         random_gpt2_small(args.out, args.seed, args.quantize)
 

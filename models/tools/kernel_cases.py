@@ -1,4 +1,5 @@
-"""Writes an archive that checks the fused decode ops and int8_linear (slmtorch/kernels.py) where they run in C++:
+"""Writes an archive that checks the fused decode ops, int8_linear and half_linear (slmtorch/kernels.py) where they
+run in C++:
 its ``forward()`` calls each slm:: op on stored inputs and returns, per case, the largest difference from the
 expected output relative to that output's largest magnitude. The expected outputs are computed here by kernels.py's written-out
 formulas under torch 1.13, so under DJL's libtorch 2.7.1 (KernelOpsTest) the C++ kernels meet an independent form.
@@ -77,6 +78,12 @@ class Cases(nn.Module):
         self.register_buffer("res2x13", r(2, 1, 13))
         self.register_buffer("ln96", torch.stack([r(96), r(96)]))  # LayerNorm weight and bias
         self.register_buffer("xm", self.x + 5.0)  # rows whose mean LayerNorm takes out
+        # half_linear: the same shapes with bf16 (b) and fp16 (h) weights; K 50 padded to 64 (the kernel's 16s)
+        for name, n, k in (("w96", 13, 96), ("w50", 13, 50), ("w64", 40, 64), ("w128", 13, 128)):
+            w = r(n, k) * 0.2
+            self.register_buffer(name + "b", kernels.tile_half(w, torch.bfloat16))
+            self.register_buffer(name + "h", kernels.tile_half(w, torch.float16))
+        self.register_buffer("norm64", r(64))
         self.expected: List[Tensor] = [t.clone() for t in self.compute()]
         self.n = len(self.expected)
 
@@ -127,7 +134,25 @@ class Cases(nn.Module):
                                              self.ln96, 1e-5, 0.0, 0))
         out.append(torch.ops.slm.int8_linear(self.gu2, self.w128, self.w128_scale, self.w128_sum, e, self.res2x13, e,
                                              0.0, 0.0, 3))
+        # half_linear, each form once, bf16 and fp16 alternating; 70 rows: the threads (x read in place, and with a
+        # prologue the shared buffer and its barrier)
+        out.append(torch.ops.slm.half_linear(self.x, self.w96b, 13, self.bias13, e, e, 0.0, 0.0, 0))
+        out.append(torch.ops.slm.half_linear(self.x50, self.w50h, 13, e, self.res13, e, 0.0, 0.0, 0))
+        out.append(torch.ops.slm.half_linear(self.x64t.t(), self.w64b, 40, self.bias40, e, e, 0.0, 0.0, 0))
+        out.append(torch.ops.slm.half_linear(self.prefill, self.w64h, 40, self.bias40, e, e, 0.0, 0.0, 0))
+        out.append(torch.ops.slm.half_linear(self.prefill, self.w64b, 40, e, e, self.norm64, 1e-5, 0.0, 0))
+        out.append(torch.ops.slm.half_linear(self.x, self.w96h, 13, e, e, self.w, 1e-6, 1.0, 0))
+        out.append(torch.ops.slm.half_linear(self.gu2, self.w64b, 40, e, self.res40, e, 0.0, 0.0, 1))
+        out.append(torch.ops.slm.half_linear(self.gu2, self.w64h, 40, e, self.res40, e, 0.0, 0.0, 2))
+        out.append(torch.ops.slm.half_linear(self.xm, self.w96b, 13, self.bias13, e, self.ln96, 1e-5, 0.0, 0))
+        out.append(torch.ops.slm.half_linear(self.gu2, self.w128h, 13, e, self.res2x13, e, 0.0, 0.0, 3))
         return out
+
+    @torch.jit.export
+    def wrong_half_layout(self) -> Tensor:
+        """half_linear with a weight of another K than x's: refused by the kernel with its message."""
+        e = self.empty
+        return torch.ops.slm.half_linear(self.x50, self.w96b, 13, e, e, e, 0.0, 0.0, 0)
 
     @torch.jit.export
     def wrong_dtype(self) -> Tensor:
@@ -155,7 +180,11 @@ CASES = (["rms_norm", "rms_norm offset 1", "silu_mul", "gelu_mul"]
          + ["int8_linear 3-d bias", "int8_linear K 50 residual", "int8_linear transposed", "int8_linear narrowed",
             "int8_linear 70 rows zero row", "int8_linear rms_norm", "int8_linear rms_norm offset 1",
             "int8_linear SiLU gate residual", "int8_linear GELU gate residual", "int8_linear layer_norm bias",
-            "int8_linear GELU residual"])
+            "int8_linear GELU residual"]
+         + ["half_linear bf16 3-d bias", "half_linear fp16 K 50 residual", "half_linear bf16 transposed",
+            "half_linear fp16 70 rows", "half_linear bf16 70 rows rms_norm", "half_linear fp16 rms_norm offset 1",
+            "half_linear bf16 SiLU gate residual", "half_linear fp16 GELU gate residual",
+            "half_linear bf16 layer_norm bias", "half_linear fp16 GELU residual"])
 
 
 def main(out_dir: str) -> None:

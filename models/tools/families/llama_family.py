@@ -29,8 +29,8 @@ def write_archive(model: llama.LlamaForCausalLM, cfg: llama.LlamaConfig, path: s
     int8 linear layers and LM head, checked against the same int8 layers run eagerly). Returns the
     scripted-vs-eager max |logit diff| on a probe step in fp32 (a failed check raises)."""
     llama.fuse_for_serving(model)  # before int8: the stacked layers are quantized as one (fewer row-scale ops)
-    if quantize == "int8":
-        llama.quantize_int8(model)
+    if quantize is not None:
+        llama.quantize_weights(model, quantize)
     g = torch.Generator().manual_seed(1)
     ids = torch.randint(0, cfg.vocab_size, (2, 5), generator=g)
     want = model.logits_all(ids)[:, -1]
@@ -117,19 +117,20 @@ def served_to_snapshot(served_dir: str, out_dir: str) -> None:
 
 
 @torch.no_grad()
-def quantize_served_folder(src: str, out: str) -> None:
-    """An fp32 served folder -> a served folder with int8 linear layers (as convert.py --quantize int8 writes
-    from a snapshot), the same tokenizer files and a short card naming its source."""
+def quantize_served_folder(src: str, out: str, kind: str = "int8") -> None:
+    """An fp32 served folder -> a served folder with int8 (or bf16 / fp16) linear layers (as convert.py --quantize
+    KIND writes from a snapshot), the same tokenizer files and a short card naming its source."""
     archive = torch.jit.load(os.path.join(src, "model.pt"), map_location="cpu")
     model, cfg, dtype = model_from_archive(archive, src)
     if dtype != "float32":
         raise ValueError(f"{src}: quantize an fp32 archive (this one is {dtype})")
     name = os.path.basename(os.path.normpath(out))
     write_served_folder(model, cfg, src, out, model_name=name, max_total_tokens=cfg.max_total_tokens(),
-                        quantize="int8")
+                        quantize=kind)
+    what = "int8 linear layers and LM head (per output channel)" if kind == "int8" else f"{kind} linear layers and LM head"
     with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
-        f.write(f"# {name}\n\nThe weights of `{src}` with int8 linear layers and LM head (per output channel), "
-                "written by `models/tools/families/llama_family.py quantize`. Licence and data: the source's card.\n")
+        f.write(f"# {name}\n\nThe weights of `{src}` with {what}, written by "
+                f"`models/tools/families/llama_family.py quantize --kind {kind}`. Licence and data: the source's card.\n")
 
 
 def convert(snapshot_dir: str, out_dir: str, args) -> None:
@@ -142,7 +143,7 @@ def convert(snapshot_dir: str, out_dir: str, args) -> None:
 if __name__ == "__main__":
     # python3 models/tools/families/llama_family.py export-hf SERVED_DIR OUT_DIR
     # python3 models/tools/families/llama_family.py upgrade SERVED_DIR   (re-script model.pt, same weights)
-    # python3 models/tools/families/llama_family.py quantize SERVED_DIR OUT_DIR   (int8 linear layers)
+    # python3 models/tools/families/llama_family.py quantize SERVED_DIR OUT_DIR [--kind int8|bf16|fp16]
     import argparse
     ap = argparse.ArgumentParser(description="served Llama-family folder -> Hugging Face snapshot layout (export-hf), "
                                              "its model.pt re-scripted with the current graph (upgrade), or a copy "
@@ -150,6 +151,7 @@ if __name__ == "__main__":
     ap.add_argument("cmd", choices=["export-hf", "upgrade", "quantize"])
     ap.add_argument("served_dir")
     ap.add_argument("out_dir", nargs="?")
+    ap.add_argument("--kind", choices=["int8", "bf16", "fp16"], default="int8", help="quantize: the weights' kind")
     a = ap.parse_args()
     torch.set_num_threads(1)
     if a.cmd == "upgrade":
@@ -159,6 +161,6 @@ if __name__ == "__main__":
         if not a.out_dir:
             ap.error(f"{a.cmd} needs OUT_DIR")
         if a.cmd == "quantize":
-            quantize_served_folder(a.served_dir, a.out_dir)
+            quantize_served_folder(a.served_dir, a.out_dir, a.kind)
         else:
             served_to_snapshot(a.served_dir, a.out_dir)

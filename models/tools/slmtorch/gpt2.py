@@ -36,7 +36,8 @@ from slmtorch import fp16weights, kernels, lora, onednn
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of, last_tokens,  # noqa: F401
                              to_buffers)  # to_buffers: for callers
-from slmtorch.qlinear import NoHead, QLinear
+from slmtorch.halflinear import served_linear
+from slmtorch.qlinear import NoHead
 from slmtorch.rowsplit import blocks_for, linear_t
 
 
@@ -683,16 +684,22 @@ def load_hf_state_dict(model: GPT2LMHeadModel, sd: Dict[str, Tensor]) -> None:
 
 
 def quantize_int8(model: GPT2LMHeadModel) -> GPT2LMHeadModel:
-    """Replaces every Conv1D by an int8 QLinear (per-output-channel scales) and gives the LM head an int8 copy
-    of wte (the embedding lookup keeps the float table). In place; returns the model (eager, runnable here)."""
+    """quantize_weights(model, "int8")."""
+    return quantize_weights(model, "int8")
+
+
+def quantize_weights(model: GPT2LMHeadModel, kind: str) -> GPT2LMHeadModel:
+    """Replaces every Conv1D by the served layer of ``kind`` (halflinear.served_linear: int8 QLinear per output
+    channel, or a bf16/fp16 HalfLinear) and gives the LM head such a copy of wte (the embedding lookup keeps the
+    float table). In place; returns the model (eager, runnable here)."""
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, Conv1D):
                 w = child.weight if child.out_major else child.weight.t()
-                setattr(parent, name, QLinear(w, child.bias))
-    model.head_q = QLinear(model.transformer.wte.weight, None)
+                setattr(parent, name, served_linear(kind, w, child.bias))
+    model.head_q = served_linear(kind, model.transformer.wte.weight, None)
     model.quantized_head = True
-    # the LayerNorms before int8 products, stacked for int8_linear's prologue (Block._forward_fused, _lm_head)
+    # the LayerNorms before the products, stacked for the kernels' prologue (Block._forward_fused, _lm_head)
     for blk in model.transformer.h:
         blk.ln_1_wb = stacked_norm(blk.ln_1)
         blk.ln_2_wb = stacked_norm(blk.ln_2)
@@ -713,8 +720,6 @@ def script_for_serving(model: GPT2LMHeadModel, quantize: Optional[str] = None) -
     for m in model.modules():
         if isinstance(m, Conv1D):
             m.make_out_major()
-    if quantize == "int8":
-        quantize_int8(model)
-    elif quantize is not None:
-        raise ValueError(f"unsupported quantization {quantize!r}; supported: int8")
+    if quantize is not None:
+        quantize_weights(model, quantize)
     return torch.jit.script(model)

@@ -1,6 +1,7 @@
 """The fused CPU ops of a one-token decode step (``slm::rms_norm``, ``slm::silu_mul``, ``slm::row_scale``,
-``slm::attend_decode``) and the int8 linear layers' product (``slm::int8_linear``, any row count). Under DJL's
-libtorch 2.7.1 they run the C++ kernels of src/main/native (slm_kernels.cpp, linear_ops.h, int8_gemm.h),
+``slm::attend_decode``) and the int8 and bf16/fp16 linear layers' products (``slm::int8_linear``,
+``slm::half_linear``, any row count). Under DJL's libtorch 2.7.1 they run the C++ kernels of src/main/native
+(slm_kernels.cpp, linear_ops.h, int8_gemm.h, half_gemm.h),
 which the server loads next to libtorch: one op each where the TorchScript forms take 6-40 (a one-row decode step
 is bound by the count of graph ops, ~3.7 us each; bench/generation/README.md, "Fused decode kernels"). Here, under
 torch 1.13, each schema is defined with its math written out below (slmtorch/stand_in.py), so archives scripted
@@ -8,7 +9,8 @@ here record the calls and the Python tests run the same formulas.
 
 Models call the first four through ``decode_ok`` guards: float32 CPU tensors, one token per row, and no feature the
 kernels lack (sliding windows, logit soft-capping, q/k norms); every other call keeps the TorchScript forms.
-int8 layers (slmtorch/qlinear.py) call ``int8_linear`` for every row count.
+int8 layers (slmtorch/qlinear.py) call ``int8_linear`` for every row count, bf16/fp16 layers
+(slmtorch/halflinear.py) ``half_linear``.
 """
 from typing import Tuple
 
@@ -92,19 +94,55 @@ def _int8_linear(x: Tensor, weight: Tensor, scale: Tensor, weight_sum: Tensor, b
     is [K], F.layer_norm(x, [K], norm[0], norm[1], eps) when norm is [2, K] (GPT-2's LayerNorm: weight and bias
     stacked), _silu_mul(x, gate == 2) when gate is 1 or 2, tanh-GELU(x) when gate is 3, else none. weight_sum (each
     row's sum, which the C++ kernel needs for its unsigned form) is not read."""
-    if norm.dim() == 2:
-        x = F.layer_norm(x, [x.shape[-1]], norm[0], norm[1], eps)
-    elif norm.numel() > 0:
-        x = _rms_norm(x, norm, eps, norm_offset)
-    elif gate == 3:
-        x = F.gelu(x, approximate="tanh")
-    elif gate > 0:
-        x = _silu_mul(x, gate == 2)
+    x = _prologue(x, norm, eps, norm_offset, gate)
     n, k = scale.shape[0], x.shape[-1]
     w = untile_int8(weight, n, k).to(torch.float32)
     s = x.abs().amax(-1, keepdim=True).clamp_min(1e-30)
     q = torch.round(x / s * 63.0)
     y = torch.matmul(q, w.t()) * (scale / 63.0) * s  # integer sums below 2^24: exact in float32
+    if bias.numel() > 0:
+        y = y + bias
+    if residual.numel() > 0:
+        y = y + residual
+    return y
+
+
+def tile_half(w: Tensor, dtype: torch.dtype) -> Tensor:
+    """A float [N, K] weight rounded to dtype (bfloat16 or float16) in half_linear's layout: zero-padded to [Np, Kp]
+    (multiples of 4 and 16) and stored as [Np / 4, Kp / 16, 4, 16] (src/main/native/half_gemm.h)."""
+    n, k = w.shape
+    np_, kp = (n + 3) // 4 * 4, (k + 15) // 16 * 16
+    padded = torch.zeros(np_, kp, dtype=dtype)
+    padded[:n, :k] = w.to(dtype)
+    return padded.reshape(np_ // 4, 4, kp // 16, 16).permute(0, 2, 1, 3).contiguous()
+
+
+def untile_half(tiles: Tensor, n: int, k: int) -> Tensor:
+    """tile_half's inverse: the [N, K] weight in the tiles' dtype."""
+    t4, kb = tiles.shape[0], tiles.shape[1]
+    return tiles.permute(0, 2, 1, 3).reshape(t4 * 4, kb * 16)[:n, :k]
+
+
+def _prologue(x: Tensor, norm: Tensor, eps: float, norm_offset: float, gate: int) -> Tensor:
+    """The layer's op before a product, as int8_linear and half_linear fold it in (see _int8_linear)."""
+    if norm.dim() == 2:
+        return F.layer_norm(x, [x.shape[-1]], norm[0], norm[1], eps)
+    if norm.numel() > 0:
+        return _rms_norm(x, norm, eps, norm_offset)
+    if gate == 3:
+        return F.gelu(x, approximate="tanh")
+    if gate > 0:
+        return _silu_mul(x, gate == 2)
+    return x
+
+
+def _half_linear(x: Tensor, weight: Tensor, n: int, bias: Tensor, residual: Tensor, norm: Tensor, eps: float,
+                 norm_offset: float, gate: int) -> Tensor:
+    """p(x) [..., K] in float32 times the bf16 or fp16 weight (tile_half's layout, n outputs) widened to float32,
+    plus bias and residual when not empty; p as in _int8_linear."""
+    x = _prologue(x, norm, eps, norm_offset, gate)
+    w = untile_half(weight, n, x.shape[-1]).to(torch.float32)
+    y = torch.matmul(x, w.t())
     if bias.numel() > 0:
         y = y + bias
     if residual.numel() > 0:
@@ -121,6 +159,8 @@ stand_in.define("slm", "CPU", {
     "Tensor positions, int n_head, int n_kv, float scale) -> Tensor": _attend_decode,
     "int8_linear(Tensor x, Tensor weight, Tensor scale, Tensor weight_sum, Tensor bias, Tensor residual, "
     "Tensor norm, float eps, float norm_offset, int gate) -> Tensor": _int8_linear,
+    "half_linear(Tensor x, Tensor weight, int n, Tensor bias, Tensor residual, Tensor norm, float eps, "
+    "float norm_offset, int gate) -> Tensor": _half_linear,
 })
 
 

@@ -35,7 +35,8 @@ from slmtorch import fp16weights, kernels, lora, onednn, rope
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.gpt2 import StepPlan, plan_step, write_cache
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, last_tokens, to_buffers
-from slmtorch.qlinear import NoHead, QLinear
+from slmtorch.halflinear import served_linear
+from slmtorch.qlinear import NoHead
 from slmtorch.rowsplit import block_view, blocks_for, linear_blocked, linear_t
 
 MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text")
@@ -1115,13 +1116,19 @@ def load_hf_state_dict(model: LlamaForCausalLM, cfg: LlamaConfig, sd: Dict[str, 
 
 
 def quantize_int8(model: LlamaForCausalLM) -> LlamaForCausalLM:
-    """Replaces every linear layer (not the lm_head attribute) by an int8 QLinear (per-output-channel scales)
-    and gives the LM head an int8 copy of its weight (the embedding lookup keeps the float table). In place."""
+    """quantize_weights(model, "int8")."""
+    return quantize_weights(model, "int8")
+
+
+def quantize_weights(model: LlamaForCausalLM, kind: str) -> LlamaForCausalLM:
+    """Replaces every linear layer (not the lm_head attribute) by the served layer of ``kind``
+    (halflinear.served_linear: int8 QLinear per output channel, or a bf16/fp16 HalfLinear) and gives the LM head
+    such a copy of its weight (the embedding lookup keeps the float table). In place."""
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, Linear) and child is not model.lm_head:
-                setattr(parent, name, QLinear(child.weight, child.bias if child.has_bias else None))
-    model.head_q = QLinear(model._lm_weight(), None)
+                setattr(parent, name, served_linear(kind, child.weight, child.bias if child.has_bias else None))
+    model.head_q = served_linear(kind, model._lm_weight(), None)
     model.quantized_head = True
     return model
 
@@ -1157,11 +1164,11 @@ def script_for_serving(model: LlamaForCausalLM, quantize: Optional[str] = None) 
     """Scripts the model for serving: q/k/v and gate/up stacked (fuse_for_serving), weights become buffers,
     linear layers use the W @ x^T form; with quantize="int8" they and the LM head become int8 (quantize_int8).
     Changes the model it is given."""
-    if quantize not in (None, "int8"):
-        raise ValueError(f"unsupported quantization {quantize!r}; supported: int8")
+    if quantize not in (None, "int8", "bf16", "fp16"):
+        raise ValueError(f"unsupported quantization {quantize!r}; supported: int8, bf16, fp16")
     fuse_for_serving(model)
-    if quantize == "int8" and not model.quantized_head:
-        quantize_int8(model)
+    if quantize is not None and not model.quantized_head:
+        quantize_weights(model, quantize)
     model = to_buffers(model.eval())
     for m in model.modules():
         if isinstance(m, Linear):

@@ -47,31 +47,20 @@ def dequantized(w: Tensor) -> Tensor:
     return quantize_per_channel(w).dequantize()
 
 
-class QLinear(nn.Module):
-    """y = x @ W^T + b with W int8 per output channel and x rounded to 7 bits per row (module docstring); x any
-    float dtype, y in x's dtype."""
-
-    def __init__(self, weight_out_in: Tensor, bias: Optional[Tensor]):
-        super().__init__()
-        q = quantize_per_channel(weight_out_in)
-        w = q.int_repr()
-        self.register_buffer("weight_tiles", kernels.tile_int8(w))
-        self.register_buffer("weight_scale", q.q_per_channel_scales().to(torch.float32).contiguous())
-        self.register_buffer("weight_sum", w.to(torch.int32).sum(1, dtype=torch.int32).contiguous())
-        self.register_buffer("out_bias", torch.zeros(0) if bias is None else bias.detach().to(torch.float32).clone())
-        self.register_buffer("none", torch.zeros(0), persistent=False)  # an empty residual or norm
+class FusedForms(nn.Module):
+    """The forms a decoder's served linear layer offers (QLinear here, HalfLinear in slmtorch/halflinear.py): each
+    calls the subclass's _product, one kernel op that folds the layer's op before or after the product in."""
 
     def _product(self, x: Tensor, residual: Tensor, norm: Tensor, eps: float, offset: float, gate: int) -> Tensor:
-        return torch.ops.slm.int8_linear(x, self.weight_tiles, self.weight_scale, self.weight_sum, self.out_bias,
-                                         residual, norm, eps, offset, gate)
+        raise NotImplementedError
 
     def forward(self, x: Tensor) -> Tensor:
         y = self._product(x if x.dtype == torch.float32 else x.float(), self.none, self.none, 0.0, 0.0, 0)
         return y if y.dtype == x.dtype else y.to(x.dtype)
 
     # The fused decode step's forms (llama.DecoderLayer._forward_fused, gpt2.Block._forward_fused; float32 x,
-    # contiguous residual): the op before or after the product folded into int8_linear. llama.Linear and
-    # gpt2.Conv1D have the same forms as separate ops.
+    # contiguous residual): the op before or after the product folded in. llama.Linear and gpt2.Conv1D have the
+    # same forms as separate ops.
 
     def forward_add(self, x: Tensor, residual: Tensor) -> Tensor:
         """residual + forward(x)."""
@@ -92,22 +81,41 @@ class QLinear(nn.Module):
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
-        """Nothing to set: int8_linear shares one row's product among the threads itself (int8_gemm.h)."""
+        """Nothing to set: the kernel shares one row's product among the threads itself."""
         pass
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
-        dtype_of(dtype)  # validates the name; the int8 weights stay as they are, activations follow x
+        dtype_of(dtype)  # validates the name; the stored weights stay as they are, activations follow x
 
     @torch.jit.export
     def pack_cpu_weights(self) -> int:
-        """Nothing to pack: the int8 weights are stored in the kernel's tiles (slmtorch/onednn.py is for float32)."""
+        """Nothing to pack: the weights are stored in the kernel's tiles (slmtorch/onednn.py is for float32)."""
         return 0
 
     @torch.jit.export
     def pack_fp16_weights(self) -> int:
-        """Nothing to pack: int8 weights (slmtorch/fp16weights.py is for float32 layers holding fp16 values)."""
+        """Nothing to pack (slmtorch/fp16weights.py is for float32 layers holding fp16 values)."""
         return 0
+
+
+class QLinear(FusedForms):
+    """y = x @ W^T + b with W int8 per output channel and x rounded to 7 bits per row (module docstring); x any
+    float dtype, y in x's dtype."""
+
+    def __init__(self, weight_out_in: Tensor, bias: Optional[Tensor]):
+        super().__init__()
+        q = quantize_per_channel(weight_out_in)
+        w = q.int_repr()
+        self.register_buffer("weight_tiles", kernels.tile_int8(w))
+        self.register_buffer("weight_scale", q.q_per_channel_scales().to(torch.float32).contiguous())
+        self.register_buffer("weight_sum", w.to(torch.int32).sum(1, dtype=torch.int32).contiguous())
+        self.register_buffer("out_bias", torch.zeros(0) if bias is None else bias.detach().to(torch.float32).clone())
+        self.register_buffer("none", torch.zeros(0), persistent=False)  # an empty residual or norm
+
+    def _product(self, x: Tensor, residual: Tensor, norm: Tensor, eps: float, offset: float, gate: int) -> Tensor:
+        return torch.ops.slm.int8_linear(x, self.weight_tiles, self.weight_scale, self.weight_sum, self.out_bias,
+                                         residual, norm, eps, offset, gate)
 
 
 class NoHead(nn.Module):

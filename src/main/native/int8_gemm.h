@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "omp_pool.h"
+#include "prologue.h"
 #include "row_math.h"
 
 namespace slm_kernels {
@@ -26,12 +27,7 @@ constexpr int64_t OWN_ROWS = 8;      // up to this many rows, each thread rounds
 struct Int8Gemm {
     const float* x;        // [m, k] rows (2k with gate 1 or 2), row r at x + r * x_row (unit stride within a row)
     int64_t x_row;
-    // the prologue each row passes before it is rounded (the layer's op before the product, folded in):
-    const float* norm;     // RMSNorm weight [k] (rms_rows with eps and offset), LayerNorm's with norm_bias, or null
-    const float* norm_bias;  // LayerNorm bias [k] (ln_rows with eps), or null: RMSNorm
-    float eps, offset;
-    int gate;              // 1: SiLU(g) u, 2: tanh-GELU(g) u of the row [g | u] (glu_rows); 3: tanh-GELU(x)
-                           // (gelu_rows); 0: none
+    Prologue pro;          // what each row passes before it is rounded (the layer's op before the product)
     const int8_t* w;       // [n, k] in tiles (w_at)
     const float* ws;       // [n] the weight's per-channel scale
     const int32_t* wsum;   // [n] sum over k of w[o, k]
@@ -189,15 +185,12 @@ inline void int8_gemm_part(const Int8Gemm& g, int t, int nt) {
     }
     int64_t r0 = own ? 0 : g.m * t / nt, r1 = own ? g.m : g.m * (t + 1) / nt;
     thread_local std::vector<float> row;
-    if ((g.norm || g.gate) && (int64_t)row.size() < g.k) row.resize(g.k);
+    if (g.pro.any() && (int64_t)row.size() < g.k) row.resize(g.k);
     for (int64_t r = r0; r < r1; r++) {
         const float* x = g.x + r * g.x_row;
-        if (g.norm_bias) ln_rows(x, g.norm, g.norm_bias, row.data(), 1, g.k, g.eps);
-        else if (g.norm) rms_rows(x, g.norm, row.data(), 1, g.k, g.eps, g.offset);
-        else if (g.gate == 3) gelu_rows(x, row.data(), g.k);
-        else if (g.gate) glu_rows(x, row.data(), 1, g.k, g.gate == 2);
+        if (g.pro.any()) g.pro.apply(x, row.data(), g.k);
         uint8_t* u = h.u + r * kp;
-        h.s[r] = round_row(g.norm || g.gate ? row.data() : x, u, g.k);
+        h.s[r] = round_row(g.pro.any() ? row.data() : x, u, g.k);
         for (int64_t i = g.k; i < kp; i++) u[i] = 0;  // against zero weights
     }
     if (nt > 1 && !own) omp.barrier();

@@ -1,4 +1,4 @@
-// slm::int8_linear (int8_gemm.h): its argument checks and the rows of x. It computes y = p(x) W^T (+ bias)
+// slm::int8_linear (int8_gemm.h) and slm::half_linear (half_gemm.h): their argument checks and the rows of x. It computes y = p(x) W^T (+ bias)
 // (+ residual) for x float32 [..., K] (rows of any strides; [..., 2K] with gate 1 or 2), where p is the layer's
 // op before the product, folded in: rms_norm(x, norm, eps, norm_offset) when norm is [K], layer_norm(x, [K],
 // norm[0], norm[1], eps) when norm is [2, K], silu_mul(x, gate == 2) when gate is 1 or 2, tanh-GELU(x) when gate
@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "half_gemm.h"
 #include "int8_gemm.h"
 #include "stable_abi.h"
 
@@ -18,9 +19,8 @@ struct LinearArgs {
     const char* op;
     int64_t k = 0, m = 0, row = 0;
     const float* x = nullptr;
-    const float *bias = nullptr, *res = nullptr, *norm = nullptr, *norm_bias = nullptr;
-    float eps = 0.0f, offset = 0.0f;
-    int gate = 0;
+    const float *bias = nullptr, *res = nullptr;
+    Prologue pro;
     std::vector<float> copy;
     AtenTensorHandle out = nullptr;
     float* y = nullptr;
@@ -35,17 +35,17 @@ struct LinearArgs {
         int64_t xk = xa.sizes[xa.dim - 1];
         bool split = g == 1 || g == 2;  // [g | u]
         SLM_CHECK(xk > 0 && (!split || xk % 2 == 0), op);
-        gate = (int)g;
+        pro.gate = (int)g;
         k = split ? xk / 2 : xk;
         m = xa.numel() / xk;
-        eps = (float)e;
-        offset = (float)off;
+        pro.eps = (float)e;
+        pro.offset = (float)off;
         if (nw.numel() > 0) {
             nw.expect(f32, op);
             bool layer_norm = nw.dim == 2 && nw.sizes[0] == 2;  // [weight; bias]
             SLM_CHECK(nw.contiguous() && nw.numel() == (layer_norm ? 2 * k : k) && (!layer_norm || off == 0.0), op);
-            norm = nw.data<float>();
-            if (layer_norm) norm_bias = norm + k;
+            pro.norm = nw.data<float>();
+            if (layer_norm) pro.norm_bias = pro.norm + k;
         }
         if (b.numel() > 0) {
             b.expect(f32, op);
@@ -116,9 +116,36 @@ inline void int8_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
     bool shared = a.m > OWN_ROWS;  // fewer rows: the threads' own buffers (int8_gemm_part)
     std::vector<uint8_t> u(shared ? a.m * kp : 0);
     std::vector<float> s(shared ? a.m : 0);
-    Int8Gemm g{a.x, a.row, a.norm, a.norm_bias, a.eps, a.offset, a.gate, w.data<int8_t>(), ws.data<float>(),
+    Int8Gemm g{a.x, a.row, a.pro, w.data<int8_t>(), ws.data<float>(),
                wsum.data<int32_t>(), a.bias, a.res, a.y, a.m, n, a.k, u.data(), s.data()};
     int8_gemm(g);
+    stack[0] = to_stack(a.out);
+}
+
+// half_linear(Tensor x, Tensor weight, int n, Tensor bias, Tensor residual, Tensor norm, float eps, float norm_offset,
+//             int gate) -> Tensor
+// W bf16 or fp16 [n, K] in half_gemm.h's tiles [Np / 4, Kp / 16, 4, 16]; p(x) stays float32.
+inline void half_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
+    Arg x(stack[0]), w(stack[1]), bias(stack[3]), res(stack[4]), norm(stack[5]);
+    int64_t n = from_stack<int64_t>(stack[2]);
+    int32_t wd = w.cpu_dtype();
+    bool bf16 = wd == api.dtype_bfloat16();
+    SLM_CHECK(bf16 || wd == api.dtype_float16(), "slm::half_linear: weight must be a bfloat16 or float16 CPU tensor");
+    SLM_CHECK(n > 0, "slm::half_linear: n must be positive");
+    LinearArgs a("slm::half_linear: x, bias, residual (contiguous) and norm must be float32 CPU tensors of "
+                 "[..., K] (2K with gate 1 or 2), [n], [..., n] and [K] (RMSNorm) or [2, K] (LayerNorm, offset 0); "
+                 "gate 0, 1 (SiLU gate), 2 (GELU gate) or 3 (GELU), not with a norm",
+                 x, n, bias, res, norm, from_stack<double>(stack[6]), from_stack<double>(stack[7]),
+                 from_stack<int64_t>(stack[8]));
+    int64_t kp = (a.k + 15) / 16 * 16;
+    SLM_CHECK(w.contiguous() && w.dim == 4 && w.sizes[1] * 16 == kp && w.sizes[2] == 4 && w.sizes[3] == 16 &&
+                  w.sizes[0] == (n + 3) / 4,
+              "slm::half_linear: weight must be [ceil(n / 4), ceil(K / 16), 4, 16] for x's K and n");
+    a.allocate(x, n);
+    bool shared = a.m > HALF_OWN_ROWS && (a.pro.any() || kp != a.k);  // else: x itself or the threads' own rows
+    std::vector<float> xs(shared ? a.m * kp : 0);
+    HalfGemm g{a.x, a.row, a.pro, w.data<uint16_t>(), bf16, a.bias, a.res, a.y, a.m, n, a.k, xs.data()};
+    half_gemm(g);
     stack[0] = to_stack(a.out);
 }
 

@@ -4,12 +4,13 @@
 // are needed to build it. Why: a one-row decode step was ~100 TorchScript ops a layer at ~3.7 us each, 2x the
 // GEMMs' own time on SmolLM2-135M int8; these ops leave 9 (bench/generation/README.md, "Fused decode kernels",
 // "Own int8 GEMM"). stable_abi.h reaches libtorch; row_math.h holds the vectorised row loops; linear_ops.h the
-// int8 product's op.
+// products' ops (int8_gemm.h: int8 weights; half_gemm.h: bf16 or fp16 weights; prologue.h: the op folded before
+// either).
 // The Python side (models/tools/slmtorch/kernels.py) defines the same schemas with reference implementations
 // written out, which torch 1.13 runs when the archive is made.
 //
-// Single-threaded but for int8_linear (linear_ops.h) and attend_decode's heads: each other op's work is a few
-// microseconds at one row. Those two run on libtorch's own OpenMP threads (omp_pool.h), never a second pool.
+// Single-threaded but for the products (linear_ops.h) and attend_decode's heads: each other op's work is a few
+// microseconds at one row. Those run on libtorch's own OpenMP threads (omp_pool.h), never a second pool.
 #include <cstring>
 #include <vector>
 
@@ -214,6 +215,8 @@ const char* const SCHEMAS[] = {
     "Tensor positions, int n_head, int n_kv, float scale) -> Tensor",
     "int8_linear(Tensor x, Tensor weight, Tensor scale, Tensor weight_sum, Tensor bias, Tensor residual, "
     "Tensor norm, float eps, float norm_offset, int gate) -> Tensor",
+    "half_linear(Tensor x, Tensor weight, int n, Tensor bias, Tensor residual, Tensor norm, float eps, "
+    "float norm_offset, int gate) -> Tensor",
 };
 
 // libtorch's OpenMP runtime (the libgomp that libtorch_cpu.so links), found through libtorch's handle; without
@@ -246,6 +249,7 @@ __attribute__((constructor)) void register_ops() {
     api.impl(impls, "row_scale", row_scale_kernel);
     api.impl(impls, "attend_decode", attend_decode_kernel);
     api.impl(impls, "int8_linear", int8_linear_kernel);
+    api.impl(impls, "half_linear", half_linear_kernel);
 }
 
 }  // namespace

@@ -35,6 +35,8 @@ struct Api {
     int32_t (*dtype_int64)();
     int32_t (*dtype_int32)();
     int32_t (*dtype_int8)();
+    int32_t (*dtype_bfloat16)();
+    int32_t (*dtype_float16)();
     int32_t (*device_type_cpu)();
     AOTITorchError (*init_def)(const char*, const char*, uint32_t, TorchLibraryHandle*);
     AOTITorchError (*init_impl)(const char*, const char*, const char*, uint32_t, TorchLibraryHandle*);
@@ -107,6 +109,13 @@ struct Arg {
         api.get_data_ptr(h, &p);
         return static_cast<T*>(p);
     }
+    // the dtype (api.dtype_*) of a CPU tensor, -1 for one on another device
+    int32_t cpu_dtype() const {
+        int32_t d = -1, dev = -1;
+        api.get_dtype(h, &d);
+        api.get_device_type(h, &dev);
+        return dev == api.device_type_cpu() ? d : -1;
+    }
     void expect(int32_t dtype, const char* what) const {
         int32_t d = -1, dev = -1;
         api.get_dtype(h, &d);
@@ -158,6 +167,8 @@ inline bool load_api() {
            resolve(lib, "aoti_torch_dtype_int64", api.dtype_int64) &&
            resolve(lib, "aoti_torch_dtype_int32", api.dtype_int32) &&
            resolve(lib, "aoti_torch_dtype_int8", api.dtype_int8) &&
+           resolve(lib, "aoti_torch_dtype_bfloat16", api.dtype_bfloat16) &&
+           resolve(lib, "aoti_torch_dtype_float16", api.dtype_float16) &&
            resolve(lib, "aoti_torch_device_type_cpu", api.device_type_cpu) &&
            resolve(lib, "aoti_torch_library_init_def", api.init_def) &&
            resolve(lib, "aoti_torch_library_init_impl", api.init_impl) &&

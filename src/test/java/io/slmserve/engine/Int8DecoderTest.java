@@ -143,13 +143,13 @@ class Int8DecoderTest {
         }
     }
 
-    private static LoadedModel load(Path dir) throws Exception {
+    static LoadedModel load(Path dir) throws Exception {
         ModelSpec spec = new ModelSpec(dir.getFileName().toString(), dir, ModelTask.TEXT_GENERATION, 1, Duration.ZERO,
                 4096, 1, 1, 1, MAX_IDS + 63, Map.of(), MAX_IDS + 64);
         return new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults()).load(spec);
     }
 
-    private static long argmax(float[] logits, int vocab) {
+    static long argmax(float[] logits, int vocab) {
         int best = 0;
         for (int v = 1; v < vocab; v++) {
             if (logits[v] > logits[best]) {

@@ -30,8 +30,9 @@ import org.junit.jupiter.api.Test;
  * positions (the output and both caches after the write) and 16 rows at positions 60-127 (their heads split among
  * the threads), and the int8 product (int8_gemm.h) on a partial tile of outputs, a K padded to 32, transposed and
  * narrowed rows, a residual, 70 rows with a zero row (split among the threads), and each prologue: RMSNorm (w and
- * 1 + w), GPT-2's LayerNorm (weight and bias), SiLU and GELU gates, and the plain GELU. A float64 input and an
- * int8 weight of the wrong K are refused with the kernel's messages.
+ * 1 + w), GPT-2's LayerNorm (weight and bias), SiLU and GELU gates, and the plain GELU; the bf16/fp16 product
+ * (half_gemm.h) on the same shapes and prologues, including 70 rows with and without a prologue. A float64 input
+ * and an int8 or bf16 weight of the wrong K are refused with the kernels' messages.
  */
 class KernelOpsTest {
 
@@ -61,6 +62,10 @@ class KernelOpsTest {
                     () -> IValueUtils.runMethod((PtSymbolBlock) model.getBlock(), "wrong_layout").close());
             assertTrue(layout.getMessage().contains("slm::int8_linear: weight must be [ceil(N / 4), ceil(K / 32), 4, 32]"),
                     layout.getMessage());
+            EngineException half = assertThrows(EngineException.class,
+                    () -> IValueUtils.runMethod((PtSymbolBlock) model.getBlock(), "wrong_half_layout").close());
+            assertTrue(half.getMessage().contains("slm::half_linear: weight must be [ceil(n / 4), ceil(K / 16), 4, 16]"),
+                    half.getMessage());
             try (IValue again = IValueUtils.runMethod((PtSymbolBlock) model.getBlock(), "forward")) {
                 assertEquals(errors.length, again.toTensor((PtNDManager) manager).toFloatArray().length);
             }
