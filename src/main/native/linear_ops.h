@@ -1,8 +1,9 @@
-// slm::int8_linear (int8_gemm.h) and slm::half_linear (half_gemm.h): their argument checks and the rows of x. It computes y = p(x) W^T (+ bias)
-// (+ residual) for x float32 [..., K] (rows of any strides; [..., 2K] with gate 1 or 2), where p is the layer's
-// op before the product, folded in: rms_norm(x, norm, eps, norm_offset) when norm is [K], layer_norm(x, [K],
-// norm[0], norm[1], eps) when norm is [2, K], silu_mul(x, gate == 2) when gate is 1 or 2, tanh-GELU(x) when gate
-// is 3, else none; bias [N] and residual [..., N] float32, or empty. Out: [..., N].
+// slm::int8_linear (int8_gemm.h) and slm::half_linear (half_gemm.h): their argument checks and the rows of x.
+// Each computes y = p(x) W^T (+ bias) (+ residual) for x float32 [..., K] (rows of any strides; [..., 2K] with
+// gate 1 or 2), where p is the layer's op before the product, folded in (prologue.h): rms_norm(x, norm, eps,
+// norm_offset) when norm is [K], layer_norm(x, [K], norm[0], norm[1], eps) when norm is [2, K], silu_mul(x,
+// gate == 2) when gate is 1 or 2, tanh-GELU(x) when gate is 3, else none; bias [N] and residual [..., N] float32,
+// or empty. Out: [..., N].
 #pragma once
 
 #include <vector>

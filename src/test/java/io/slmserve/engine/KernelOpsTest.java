@@ -64,8 +64,8 @@ class KernelOpsTest {
                     layout.getMessage());
             EngineException half = assertThrows(EngineException.class,
                     () -> IValueUtils.runMethod((PtSymbolBlock) model.getBlock(), "wrong_half_layout").close());
-            assertTrue(half.getMessage().contains("slm::half_linear: weight must be [ceil(n / 4), ceil(K / 16), 4, 16]"),
-                    half.getMessage());
+            assertTrue(half.getMessage()
+                    .contains("slm::half_linear: weight must be [ceil(n / 4), ceil(K / 16), 4, 16]"), half.getMessage());
             try (IValue again = IValueUtils.runMethod((PtSymbolBlock) model.getBlock(), "forward")) {
                 assertEquals(errors.length, again.toTensor((PtNDManager) manager).toFloatArray().length);
             }
