@@ -58,6 +58,13 @@ final class TorchDecoderLoader {
             tokenizer = HfTextTokenizer.forPrompts(dir.resolve("tokenizer.json"), spec.maxInputTokens(), vocab, bos);
             long start = System.nanoTime();
             DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
+            if (!target.device().isGpu() && !"float32".equals(target.dtype())) {
+                // the GPU setting: on the CPU it casts the activations too, onto libtorch's bf16/fp16 CPU kernels
+                LOG.warnf("model %s: %s on the CPU casts every weight and activation; CPUs without AVX512-BF16 run "
+                        + "that slower than float32. For 16-bit weights with float32 math on the CPU, convert with "
+                        + "--quantize bf16 (docs/model-format-decoder.md) and serve in float32", spec.id(),
+                        target.dtype());
+            }
             model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
             TorchScriptLoader.requireMethods(model, "an archive from an older converter: re-script it with "
                     + "models/tools/convert_gpt2.py upgrade --dir " + dir, "new_cache_tensor", "logits_all",
