@@ -209,9 +209,11 @@ def model_from_archive(archive, model_dir: str):
     modules = dict(archive.named_modules())
     sd = {}
     for k, v in archive.state_dict().items():
-        # the packing slots (empty in a saved archive), the fused attention's empty rotary table and an int8
-        # archive's stacked LayerNorms (copies of ln_1, ln_2 and ln_f)
-        if k.rsplit(".", 1)[-1] in ("weight_packed", "head_packed", "no_rotary", "ln_1_wb", "ln_2_wb", "ln_f_wb"):
+        # the packing slots (empty in a saved archive: oneDNN's and the 16-bit tiles of pack_half_weights), the
+        # empty tensors layers pass for "none", the fused attention's empty rotary table and an int8 archive's
+        # stacked LayerNorms (copies of ln_1, ln_2 and ln_f)
+        if k.rsplit(".", 1)[-1] in ("weight_packed", "head_packed", "weight_half", "head_half", "none", "no_rotary",
+                                    "ln_1_wb", "ln_2_wb", "ln_f_wb"):
             continue
         owner = modules[k.rsplit(".", 1)[0]]
         out_major = k.endswith(".weight") and hasattr(owner, "out_major") and bool(owner.out_major)

@@ -36,7 +36,7 @@ from slmtorch import fp16weights, kernels, lora, onednn
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.layers import (Embedding, LayerNorm, causal_cache_mask, dtype_of, last_tokens,  # noqa: F401
                              to_buffers)  # to_buffers: for callers
-from slmtorch.halflinear import served_linear
+from slmtorch.halflinear import pack_tiles, served_linear
 from slmtorch.qlinear import NoHead
 from slmtorch.rowsplit import blocks_for, linear_t
 
@@ -127,9 +127,19 @@ class Conv1D(nn.Module):
         self.register_buffer("weight_packed", torch.zeros(0), persistent=False)
         # after pack_fp16_weights: weight and bias packed for FBGEMM's fp16-weight GEMM (slmtorch/fp16weights.py)
         self.packed16 = None
+        # after pack_half_weights (option.dtype bf16 / fp16 on the CPU): the [out, in] weight in slm::half_linear's
+        # 16-bit tiles (slmtorch/halflinear.py), replacing the plain one
+        self.register_buffer("weight_half", torch.zeros(0), persistent=False)
+        self.register_buffer("none", torch.zeros(0), persistent=False)
+        self.n_out = n_out
         nn.init.normal_(self.weight, std=0.02)
 
+    def _half(self, x: Tensor, residual: Tensor, norm: Tensor, eps: float, gate: int) -> Tensor:
+        return torch.ops.slm.half_linear(x, self.weight_half, self.n_out, self.bias, residual, norm, eps, 0.0, gate)
+
     def forward(self, x: Tensor) -> Tensor:
+        if self.weight_half.numel() > 0:
+            return self._half(x, self.none, self.none, 0.0, 0)
         x2 = x.reshape(-1, x.shape[-1])
         p16 = self.packed16
         if p16 is not None:
@@ -143,15 +153,21 @@ class Conv1D(nn.Module):
         return y.reshape(x.shape[:-1] + (y.shape[1],))
 
     # QLinear's fused forms as separate ops, so that Block._forward_fused compiles for float32 archives too (it
-    # runs only in int8 ones, whose blocks hold the stacked LayerNorms)
+    # runs only where the blocks hold the stacked LayerNorms: int8 archives, and 16-bit tiles, one op each then)
 
     def forward_add(self, x: Tensor, residual: Tensor) -> Tensor:
+        if self.weight_half.numel() > 0:
+            return self._half(x, residual, self.none, 0.0, 0)
         return residual + self.forward(x)
 
     def forward_normed(self, x: Tensor, norm: Tensor, eps: float, offset: float) -> Tensor:
+        if self.weight_half.numel() > 0:
+            return self._half(x, self.none, norm, eps, 0)
         return self.forward(F.layer_norm(x, [x.shape[-1]], norm[0], norm[1], eps))
 
     def forward_gelu_add(self, x: Tensor, residual: Tensor) -> Tensor:
+        if self.weight_half.numel() > 0:
+            return self._half(x, residual, self.none, 0.0, 3)
         return residual + self.forward(F.gelu(x, approximate="tanh"))
 
     @torch.jit.export
@@ -167,11 +183,26 @@ class Conv1D(nn.Module):
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
-        if self.packed or self.packed16 is not None:
-            raise RuntimeError("cast must come before pack_cpu_weights and pack_fp16_weights")
+        if self.packed or self.packed16 is not None or self.weight_half.numel() > 0:
+            raise RuntimeError("cast must come before pack_cpu_weights, pack_fp16_weights and pack_half_weights")
         dt = dtype_of(dtype)
         self.weight = self.weight.to(dt)
         self.bias = self.bias.to(dt)
+
+    @torch.jit.export
+    def pack_half_weights(self, dtype: str) -> int:
+        """Moves a served float32 CPU [out, in] weight into slm::half_linear's bf16 or fp16 tiles
+        (slmtorch/halflinear.py); 1 when packed (now or before), else 0."""
+        if self.weight_half.numel() > 0:
+            return 1
+        w = self.weight
+        if self.packed or self.packed16 is not None or not self.out_major or w.numel() == 0 or w.is_cuda \
+                or w.dtype != torch.float32:
+            return 0
+        self.n_out = w.shape[0]
+        self.weight_half = pack_tiles(w, dtype)
+        self.weight = torch.zeros(0)
+        return 1
 
     @torch.jit.export
     def pack_fp16_weights(self) -> int:
@@ -382,6 +413,13 @@ class Block(nn.Module):
         return x + self.mlp.forward_lora(self.ln_2(x), r)
 
     @torch.jit.export
+    def fold_norms(self) -> None:
+        """ln_1's and ln_2's weight and bias stacked [2, C] for the kernels' LayerNorm prologue: a one-token step
+        then runs _forward_fused (its layers must take the fused forms as one op: int8 or 16-bit tiles)."""
+        self.ln_1_wb = torch.stack([self.ln_1.weight, self.ln_1.bias]).to(torch.float32).contiguous()
+        self.ln_2_wb = torch.stack([self.ln_2.weight, self.ln_2.bias]).to(torch.float32).contiguous()
+
+    @torch.jit.export
     def cast(self, dtype: str) -> None:
         self.ln_1.cast(dtype)
         self.attn.c_attn.cast(dtype)
@@ -438,6 +476,9 @@ class GPT2LMHeadModel(nn.Module):
         self.register_buffer("head_packed", torch.zeros(0), persistent=False)
         # the head's own fp16 copy of wte for FBGEMM (pack_fp16_weights), when wte holds fp16 values
         self.head16 = None
+        # the head in slm::half_linear's 16-bit tiles (pack_half_weights); empty otherwise
+        self.register_buffer("head_half", torch.zeros(0), persistent=False)
+        self.register_buffer("none", torch.zeros(0), persistent=False)
         # GPT-2 init: residual projections scaled by 1/sqrt(2 * n_layer)
         for blk in self.transformer.h:
             nn.init.normal_(blk.attn.c_proj.weight, std=0.02 / math.sqrt(2 * cfg.n_layer))
@@ -454,9 +495,15 @@ class GPT2LMHeadModel(nn.Module):
     @torch.jit.export
     def logits_all(self, input_ids: Tensor) -> Tensor:
         """[B,T] -> [B,T,V] logits, no cache; positions 0..T-1."""
-        h = self.hidden_all(input_ids)
+        return self._head_all(self.hidden_all(input_ids))
+
+    def _head_all(self, h: Tensor) -> Tensor:
+        """[B, T, C] normed hidden states -> [B, T, V] float32 logits (the no-cache passes)."""
         if self.quantized_head:
             return self.head_q(h).float()
+        if self.head_half.numel() > 0:  # the head's 16-bit tiles (pack_half_weights)
+            return torch.ops.slm.half_linear(h, self.head_half, self.cfg_vocab_size, self.none, self.none,
+                                             self.none, 0.0, 0.0, 0)
         return torch.matmul(h, self.transformer.wte.weight.t()).float()
 
     def forward(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
@@ -511,10 +558,7 @@ class GPT2LMHeadModel(nn.Module):
         for blk in self.transformer.h:
             x = blk.forward_lora(x, lora.for_layer(r, i))
             i += 1
-        h = self.transformer.ln_f(x)
-        if self.quantized_head:
-            return self.head_q(h).float()
-        return torch.matmul(h, self.transformer.wte.weight.t()).float()
+        return self._head_all(self.transformer.ln_f(x))
 
     @torch.jit.export
     def forward_lora(self, input_ids: Tensor, positions: Tensor, slots: Tensor, logits_index: Tensor,
@@ -557,6 +601,9 @@ class GPT2LMHeadModel(nn.Module):
         rows, as in Conv1D."""
         if self.quantized_head and h.dtype == torch.float32 and not h.is_cuda and self.ln_f_wb.numel() > 0:
             return self.head_q.forward_normed(h, self.ln_f_wb, self.transformer.ln_f.eps, 0.0)
+        if self.head_half.numel() > 0:  # float32 on the CPU: ln_f folded in, as above
+            return torch.ops.slm.half_linear(h, self.head_half, self.cfg_vocab_size, self.none, self.none,
+                                             self.ln_f_wb, self.transformer.ln_f.eps, 0.0, 0)
         h = self.transformer.ln_f(h)
         if self.quantized_head:
             return self.head_q(h).float()
@@ -595,8 +642,33 @@ class GPT2LMHeadModel(nn.Module):
         for blk in self.transformer.h:
             n += blk.attn.c_attn.pack_cpu_weights() + blk.attn.c_proj.pack_cpu_weights()
             n += blk.mlp.c_fc.pack_cpu_weights() + blk.mlp.c_proj.pack_cpu_weights()
-        self.packed_head = not self.quantized_head and onednn.packable(self.transformer.wte.weight)
+        self.packed_head = not self.quantized_head and self.head_half.numel() == 0 \
+            and onednn.packable(self.transformer.wte.weight)
         return n
+
+    @torch.jit.export
+    def pack_half_weights(self, dtype: str) -> int:
+        """Called by the engine after load and cast("float32") when a float archive serves with option.dtype bf16 or
+        fp16 on the CPU: every Conv1D and the tied LM head move into slm::half_linear's 16-bit tiles
+        (slmtorch/halflinear.py; the lookup keeps wte), and the LayerNorms fold into the products as in int8
+        archives. Returns the layers packed, the head included (0: nothing applies)."""
+        if self.packed_head or self.head16 is not None:
+            return 0
+        n = 0
+        for blk in self.transformer.h:
+            k = blk.attn.c_attn.pack_half_weights(dtype) + blk.attn.c_proj.pack_half_weights(dtype)
+            k += blk.mlp.c_fc.pack_half_weights(dtype) + blk.mlp.c_proj.pack_half_weights(dtype)
+            if k == 4:
+                blk.fold_norms()
+            n += k
+        if self.quantized_head:  # --quantize archives: 16-bit tiles already (1 a layer), or int8 (0)
+            return n + int(n > 0)
+        w = self.transformer.wte.weight
+        if n > 0 and self.head_half.numel() == 0 and w.dtype == torch.float32 and not w.is_cuda:
+            self.head_half = pack_tiles(w, dtype)
+            ln = self.transformer.ln_f
+            self.ln_f_wb = torch.stack([ln.weight, ln.bias]).to(torch.float32).contiguous()
+        return n + int(self.head_half.numel() > 0)
 
     @torch.jit.export
     def pack_fp16_weights(self) -> int:
@@ -608,7 +680,7 @@ class GPT2LMHeadModel(nn.Module):
         for blk in self.transformer.h:
             n += blk.attn.c_attn.pack_fp16_weights() + blk.attn.c_proj.pack_fp16_weights()
             n += blk.mlp.c_fc.pack_fp16_weights() + blk.mlp.c_proj.pack_fp16_weights()
-        if not self.quantized_head:
+        if not self.quantized_head and self.head_half.numel() == 0:
             if self.head16 is None and fp16weights.exact(self.transformer.wte.weight):
                 self.head16 = fp16weights.pack(self.transformer.wte.weight, None)
             n += int(self.head16 is not None)
@@ -629,8 +701,8 @@ class GPT2LMHeadModel(nn.Module):
     @torch.jit.export
     def cast(self, dtype: str) -> None:
         """Casts every floating weight in place to float32 | float16 | bfloat16 (call once after load)."""
-        if self.head16 is not None:
-            raise RuntimeError("cast must come before pack_cpu_weights and pack_fp16_weights")
+        if self.head16 is not None or self.head_half.numel() > 0:
+            raise RuntimeError("cast must come before pack_cpu_weights, pack_fp16_weights and pack_half_weights")
         self.transformer.wte.cast(dtype)
         self.transformer.wpe.cast(dtype)
         for blk in self.transformer.h:

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from slmtorch import kernels
+from slmtorch.layers import dtype_of
 from slmtorch.qlinear import FusedForms, QLinear
 
 KINDS = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -36,6 +37,11 @@ class HalfLinear(FusedForms):
         self.register_buffer("out_bias", torch.zeros(0) if bias is None else bias.detach().to(torch.float32).clone())
         self.register_buffer("none", torch.zeros(0), persistent=False)  # an empty residual or norm
 
+    @torch.jit.export
+    def pack_half_weights(self, dtype: str) -> int:
+        """1: the weights are in 16-bit tiles already (the server then serves this archive in float32)."""
+        return 1
+
     def _product(self, x: Tensor, residual: Tensor, norm: Tensor, eps: float, offset: float, gate: int) -> Tensor:
         return torch.ops.slm.half_linear(x, self.weight_tiles, self.out_features, self.out_bias, residual, norm, eps,
                                          offset, gate)
@@ -48,3 +54,12 @@ def served_linear(kind: str, weight_out_in: Tensor, bias: Optional[Tensor]) -> F
     if kind in KINDS:
         return HalfLinear(weight_out_in, bias, kind)
     raise ValueError(f"unsupported weight kind {kind!r}; supported: int8, bf16, fp16")
+
+
+def pack_tiles(w: Tensor, dtype: str) -> Tensor:
+    """A float32 [out, in] weight rounded to dtype (bfloat16 | bf16 | float16 | fp16) in half_linear's tiles: what
+    the float layers' ``pack_half_weights`` keep (the server calls it for option.dtype=bf16 or fp16 on the CPU)."""
+    dt = dtype_of(dtype)
+    if dt != torch.bfloat16 and dt != torch.float16:
+        raise ValueError("pack_half_weights takes bfloat16 or float16")
+    return kernels.tile_half(w, dt)

@@ -35,7 +35,7 @@ from slmtorch import fp16weights, kernels, lora, onednn, rope
 from slmtorch import sdpa  # noqa: F401  (defines torch.ops.aten.scaled_dot_product_attention on torch 1.13)
 from slmtorch.gpt2 import StepPlan, plan_step, write_cache
 from slmtorch.layers import Embedding, RMSNorm, dtype_of, last_tokens, to_buffers
-from slmtorch.halflinear import served_linear
+from slmtorch.halflinear import pack_tiles, served_linear
 from slmtorch.qlinear import NoHead
 from slmtorch.rowsplit import block_view, blocks_for, linear_blocked, linear_t
 
@@ -181,9 +181,20 @@ class Linear(nn.Module):
         # serving on the CPU after pack_fp16_weights: the weight (and bias) packed for FBGEMM's fp16-weight GEMM
         # (slmtorch/fp16weights.py), which then replaces the plain one
         self.packed16 = None
+        # serving on the CPU after pack_half_weights (option.dtype bf16 / fp16): the weight in slm::half_linear's
+        # 16-bit tiles (slmtorch/halflinear.py), which then replaces the plain one; n_out its rows
+        self.register_buffer("weight_half", torch.zeros(0), persistent=False)
+        self.register_buffer("none", torch.zeros(0), persistent=False)
+        self.n_out = n_out
+
+    def _half(self, x: Tensor, residual: Tensor, norm: Tensor, eps: float, offset: float, gate: int) -> Tensor:
+        return torch.ops.slm.half_linear(x, self.weight_half, self.n_out, self.bias if self.has_bias else self.none,
+                                         residual, norm, eps, offset, gate)
 
     def forward(self, x: Tensor) -> Tensor:
         n_in = x.shape[-1]
+        if self.weight_half.numel() > 0:
+            return self._half(x, self.none, self.none, 0.0, 0.0, 0)
         p16 = self.packed16
         if p16 is not None:
             y = fp16weights.linear(x.reshape(-1, n_in), p16)
@@ -204,16 +215,24 @@ class Linear(nn.Module):
 
     # QLinear's fused-step forms (one op each there), here as separate ops: the same signatures let layers call either
 
+    # (16-bit tiles: one half_linear op, as QLinear's)
+
     def forward_add(self, x: Tensor, residual: Tensor) -> Tensor:
         """residual + forward(x)."""
+        if self.weight_half.numel() > 0:
+            return self._half(x, residual, self.none, 0.0, 0.0, 0)
         return residual + self.forward(x)
 
     def forward_normed(self, x: Tensor, norm: Tensor, eps: float, offset: float) -> Tensor:
         """forward(slm::rms_norm(x, norm, eps, offset))."""
+        if self.weight_half.numel() > 0:
+            return self._half(x, self.none, norm, eps, offset, 0)
         return self.forward(torch.ops.slm.rms_norm(x, norm, eps, offset))
 
     def forward_gated_add(self, gate_up: Tensor, gelu: bool, residual: Tensor) -> Tensor:
         """residual + forward(slm::silu_mul(gate_up, gelu))."""
+        if self.weight_half.numel() > 0:
+            return self._half(gate_up, residual, self.none, 0.0, 0.0, 2 if gelu else 1)
         return residual + self.forward(torch.ops.slm.silu_mul(gate_up, gelu))
 
     @torch.jit.export
@@ -230,12 +249,29 @@ class Linear(nn.Module):
 
     @torch.jit.export
     def cast(self, dtype: str) -> None:
-        if self.packed or self.packed16 is not None:
-            raise RuntimeError("cast must come before pack_cpu_weights and pack_fp16_weights")
+        if self.packed or self.packed16 is not None or self.weight_half.numel() > 0:
+            raise RuntimeError("cast must come before pack_cpu_weights, pack_fp16_weights and pack_half_weights")
         dt = dtype_of(dtype)
         self.weight = self.weight.to(dt)
         self.bias = self.bias.to(dt)
         self._block()
+
+    @torch.jit.export
+    def pack_half_weights(self, dtype: str) -> int:
+        """Moves a float32 CPU weight into slm::half_linear's bf16 or fp16 tiles (16-bit weights, float32 math:
+        slmtorch/halflinear.py); returns 1 when packed (now or before), else 0."""
+        if self.weight_half.numel() > 0:
+            return 1
+        w = self.weight
+        if self.packed or self.packed16 is not None or w.dim() != 2 or w.numel() == 0 or w.is_cuda \
+                or w.dtype != torch.float32:
+            return 0
+        self.n_out = w.shape[0]
+        self.weight_half = pack_tiles(w, dtype)
+        self.weight = torch.zeros(0)
+        self.weight_blocks = torch.zeros(0)
+        self.bias_blocks = torch.zeros(0)
+        return 1
 
     @torch.jit.export
     def pack_fp16_weights(self) -> int:
@@ -430,6 +466,15 @@ class Attention(nn.Module):
         return n + self.o_proj.pack_fp16_weights()
 
     @torch.jit.export
+    def pack_half_weights(self, dtype: str) -> int:
+        if hasattr(self, "qkv_proj"):
+            n = self.qkv_proj.pack_half_weights(dtype)
+        else:
+            n = (self.q_proj.pack_half_weights(dtype) + self.k_proj.pack_half_weights(dtype)
+                 + self.v_proj.pack_half_weights(dtype))
+        return n + self.o_proj.pack_half_weights(dtype)
+
+    @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
         if hasattr(self, "qkv_proj"):
             self.qkv_proj.set_row_blocks(n)
@@ -496,6 +541,14 @@ class MLP(nn.Module):
         else:
             n = self.gate_proj.pack_fp16_weights() + self.up_proj.pack_fp16_weights()
         return n + self.down_proj.pack_fp16_weights()
+
+    @torch.jit.export
+    def pack_half_weights(self, dtype: str) -> int:
+        if hasattr(self, "gate_up_proj"):
+            n = self.gate_up_proj.pack_half_weights(dtype)
+        else:
+            n = self.gate_proj.pack_half_weights(dtype) + self.up_proj.pack_half_weights(dtype)
+        return n + self.down_proj.pack_half_weights(dtype)
 
     @torch.jit.export
     def set_row_blocks(self, n: int) -> None:
@@ -723,6 +776,9 @@ class LlamaForCausalLM(nn.Module):
         self.register_buffer("head_packed", torch.zeros(0), persistent=False)
         # a tied head's own fp16 copy for FBGEMM (pack_fp16_weights), when the table holds fp16 values
         self.head16 = None
+        # the head in slm::half_linear's 16-bit tiles (pack_half_weights); empty otherwise
+        self.register_buffer("head_half", torch.zeros(0), persistent=False)
+        self.register_buffer("none", torch.zeros(0), persistent=False)
         inv_freq, self.attention_factor = cfg.rope()
         # float32 always (cast leaves it): bf16 frequencies would rotate far positions wrongly
         self.register_buffer("rope_inv_freq", inv_freq.to(torch.float32))
@@ -774,6 +830,9 @@ class LlamaForCausalLM(nn.Module):
         """[B, T, C] normed hidden states -> [B, T, V] float32 logits (the no-cache passes)."""
         if self.quantized_head:
             return self._softcap(self.head_q(h).float())
+        if self.head_half.numel() > 0:  # the head's 16-bit tiles (pack_half_weights); the plain weight may be gone
+            return self._softcap(torch.ops.slm.half_linear(h, self.head_half, self.cfg_vocab_size, self.none,
+                                                           self.none, self.none, 0.0, 0.0, 0))
         if self.packed_head and not self.tied:  # lm_head's plain weight is gone
             return self._softcap(self.lm_head(h).float())
         return self._softcap(torch.matmul(h, self._lm_weight().t()).float())
@@ -883,6 +942,9 @@ class LlamaForCausalLM(nn.Module):
         if self.quantized_head and h.dtype == torch.float32 and not h.is_cuda:
             # the final norm folded into the int8 head (int8_linear's prologue)
             return self._softcap(self.head_q.forward_normed(h, n.weight, n.eps, n.offset))
+        if self.head_half.numel() > 0:  # float32 on the CPU: the final norm folded in, as above
+            return self._softcap(torch.ops.slm.half_linear(h, self.head_half, self.cfg_vocab_size, self.none,
+                                                           self.none, n.weight, n.eps, n.offset, 0))
         h = n(h)
         if self.quantized_head:
             return self._softcap(self.head_q(h).float())
@@ -928,7 +990,7 @@ class LlamaForCausalLM(nn.Module):
         for layer in self.model.layers:
             n += layer.self_attn.pack_cpu_weights()
             n += layer.mlp.pack_cpu_weights()
-        if not self.quantized_head:
+        if not self.quantized_head and self.head_half.numel() == 0:
             if self.tied:
                 self.packed_head = onednn.packable(self.model.embed_tokens.weight)
             elif self.lm_head.pack_cpu_weights() == 1:
@@ -946,7 +1008,7 @@ class LlamaForCausalLM(nn.Module):
         for layer in self.model.layers:
             n += layer.self_attn.pack_fp16_weights()
             n += layer.mlp.pack_fp16_weights()
-        if not self.quantized_head:
+        if not self.quantized_head and self.head_half.numel() == 0:
             if self.tied:
                 if self.head16 is None and fp16weights.exact(self.model.embed_tokens.weight):
                     self.head16 = fp16weights.pack(self.model.embed_tokens.weight, None)
@@ -957,13 +1019,35 @@ class LlamaForCausalLM(nn.Module):
         return n
 
     @torch.jit.export
+    def pack_half_weights(self, dtype: str) -> int:
+        """Called by the engine after load and cast("float32") when a float archive serves with option.dtype bf16 or
+        fp16 on the CPU: every linear layer and the LM head move into slm::half_linear's 16-bit tiles
+        (slmtorch/halflinear.py: the weights' bytes halved, float32 math; a tied head gets its own copy, the
+        lookup keeps the float table). Returns the layers packed, the head included (0: nothing applies, e.g. an
+        int8 archive, or layers packed already)."""
+        if self.packed_head or self.head16 is not None:
+            return 0
+        n = 0
+        for layer in self.model.layers:
+            n += layer.self_attn.pack_half_weights(dtype)
+            n += layer.mlp.pack_half_weights(dtype)
+        if self.quantized_head:  # --quantize archives: 16-bit tiles already (1 a layer), or int8 (0)
+            return n + int(n > 0)
+        w = self._lm_weight()
+        if n > 0 and self.head_half.numel() == 0 and w.dtype == torch.float32 and not w.is_cuda:
+            self.head_half = pack_tiles(w, dtype)
+            if not self.tied:
+                self.lm_head.weight = torch.zeros(0)
+        return n + int(self.head_half.numel() > 0)
+
+    @torch.jit.export
     def pack_tied_head(self) -> int:
         """After pack_cpu_weights, when the LM head shares the embedding's weight: gives the head its own copy in
         oneDNN's layout (the lookup keeps the plain one). Costs the table's bytes again; a one-row head product
         then reads at the packed layers' rate (slmtorch/onednn.py). Returns 1 when packed (now or before)."""
         if self.head_packed.numel() > 0:
             return 1
-        if not self.tied or not self.packed_head or self.head16 is not None:
+        if not self.tied or not self.packed_head or self.head16 is not None or self.head_half.numel() > 0:
             return 0
         self.head_packed = onednn.pack(self.model.embed_tokens.weight)
         return 1
@@ -971,8 +1055,8 @@ class LlamaForCausalLM(nn.Module):
     @torch.jit.export
     def cast(self, dtype: str) -> None:
         """Casts every floating weight (not the rotary frequencies) to float32 | float16 | bfloat16."""
-        if self.packed_head or self.head16 is not None:
-            raise RuntimeError("cast must come before pack_cpu_weights and pack_fp16_weights")
+        if self.packed_head or self.head16 is not None or self.head_half.numel() > 0:
+            raise RuntimeError("cast must come before pack_cpu_weights, pack_fp16_weights and pack_half_weights")
         self.model.embed_tokens.cast(dtype)
         for layer in self.model.layers:
             layer.cast(dtype)

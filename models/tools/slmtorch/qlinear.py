@@ -98,6 +98,11 @@ class FusedForms(nn.Module):
         """Nothing to pack (slmtorch/fp16weights.py is for float32 layers holding fp16 values)."""
         return 0
 
+    @torch.jit.export
+    def pack_half_weights(self, dtype: str) -> int:
+        """Nothing to pack: the weights are in their kernel's tiles already (the float layers' form)."""
+        return 0
+
 
 class QLinear(FusedForms):
     """y = x @ W^T + b with W int8 per output channel and x rounded to 7 bits per row (module docstring); x any

@@ -71,6 +71,43 @@ class HalfWeights(unittest.TestCase):
                     scripted = self.reloaded(llama.script_for_serving(copy.deepcopy(half), kind))
                     self.assertTrue(torch.equal(scripted.logits_all(ids), b), (shape, kind))
 
+    def test_pack_half_weights_serves_a_float_archive_like_the_quantized_one(self):
+        """A float archive's pack_half_weights (option.dtype bf16 / fp16 on the CPU): every layer and the head in
+        16-bit tiles, the same logits as the archive written with --quantize, through a prefill and cached steps."""
+        ids = torch.randint(0, 97, (2, 7), generator=torch.Generator().manual_seed(5))
+        models = [(test_gpt2_cache.tiny_model(), gpt2, 4 * 2 + 1)]  # tiny GPT-2: 2 blocks of 4 layers and the head
+        models += [(llama_testkit.tiny(shape)[0], llama, None) for shape in ("llama-tiny", "qwen2-tiny")]
+        for fp32, family, layers in models:
+            for kind, dtype in (("bf16", "bfloat16"), ("fp16", "float16")):
+                want = family.script_for_serving(copy.deepcopy(fp32), kind)
+                got = family.script_for_serving(copy.deepcopy(fp32))
+                got.cast("float32")
+                n = got.pack_half_weights(dtype)
+                if layers is not None:
+                    self.assertEqual(n, layers)
+                self.assertGreater(n, 1)
+                self.assertEqual(got.pack_half_weights(dtype), n, "packing twice changes nothing")
+                self.assertEqual(want.pack_half_weights(dtype), n, "a --quantize archive's tiles count the same")
+                self.assertEqual(got.pack_cpu_weights(), 0, "nothing left for oneDNN")
+                with torch.no_grad():
+                    self.assertTrue(torch.equal(got.logits_all(ids), want.logits_all(ids)), (family.__name__, kind))
+                    caches = [fp32.new_cache(2, 16), fp32.new_cache(2, 16)]
+                    pos = torch.arange(7).view(1, 7).expand(2, 7).contiguous()
+                    args = (ids, pos, torch.tensor([1, 0]), torch.tensor([6, 4]))
+                    self.assertTrue(torch.equal(got(*args, *caches[0]), want(*args, *caches[1])))
+                    for step in range(3):  # one-token steps: the fused path (norms folded into the products)
+                        sid, spos = torch.tensor([[3 + step], [5]]), torch.tensor([[7 + step], [7 + step]])
+                        zero = torch.zeros(2, dtype=torch.long)
+                        a = got(sid, spos, torch.tensor([1, 0]), zero, *caches[0])
+                        b = want(sid, spos, torch.tensor([1, 0]), zero, *caches[1])
+                        self.assertTrue(torch.equal(a, b), (family.__name__, kind, step))
+                with self.assertRaises(Exception):
+                    got.cast("float32")  # after packing, refused
+        self.assertEqual(gpt2.script_for_serving(copy.deepcopy(models[0][0]), "int8").pack_half_weights("bf16"), 0)
+        with self.assertRaises(Exception):
+            gpt2_float = gpt2.script_for_serving(copy.deepcopy(models[0][0]))
+            gpt2_float.pack_half_weights("float32")  # only 16-bit kinds
+
     def test_unknown_kind_is_refused(self):
         with self.assertRaises(ValueError):
             halflinear.served_linear("int4", torch.zeros(4, 4), None)

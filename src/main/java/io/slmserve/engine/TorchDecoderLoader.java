@@ -57,20 +57,33 @@ final class TorchDecoderLoader {
             }
             tokenizer = HfTextTokenizer.forPrompts(dir.resolve("tokenizer.json"), spec.maxInputTokens(), vocab, bos);
             long start = System.nanoTime();
-            DevicePlacement.Target target = DevicePlacement.forModel(spec, settings);
-            if (!target.device().isGpu() && !"float32".equals(target.dtype())) {
-                // the GPU setting: on the CPU it casts the activations too, onto libtorch's bf16/fp16 CPU kernels
-                LOG.warnf("model %s: %s on the CPU casts every weight and activation; CPUs without AVX512-BF16 run "
-                        + "that slower than float32. For 16-bit weights with float32 math on the CPU, convert with "
-                        + "--quantize bf16 (docs/model-format-decoder.md) and serve in float32", spec.id(),
-                        target.dtype());
-            }
-            model = TorchScriptLoader.load(dir, "model.pt", target.dtype(), target.device());
+            DevicePlacement.Target requested = DevicePlacement.forModel(spec, settings);
+            // bf16 / fp16 on the CPU: float32 math on the archive's 16-bit tiles (pack_half_weights) where it has
+            // them; otherwise the whole-archive cast, onto libtorch's slow half-precision CPU kernels
+            boolean halfOnCpu = !requested.device().isGpu() && !"float32".equals(requested.dtype());
+            model = TorchScriptLoader.load(dir, "model.pt", halfOnCpu ? "float32" : requested.dtype(),
+                    requested.device());
             TorchScriptLoader.requireMethods(model, "an archive from an older converter: re-script it with "
                     + "models/tools/convert_gpt2.py upgrade --dir " + dir, "new_cache_tensor", "logits_all",
                     "forward_mixed");
-            // the reorder runs on both cores: on a short-lived thread, as the load and the warm-up do
+            // the packings run on both cores: on a short-lived thread, as the load and the warm-up do
             ZooModel<NDList, NDList> loaded = model;
+            int halfLayers = halfOnCpu ? ShortLivedThread.call("slm-pack-weights",
+                    () -> TorchScriptLoader.packHalfWeights(loaded, requested.dtype())) : 0;
+            if (halfOnCpu && halfLayers == 0) {
+                LOG.warnf("model %s: %s on the CPU: the archive has no float32 layers to move into 16-bit tiles "
+                        + "(one converted before pack_half_weights existed needs the converter's upgrade command; "
+                        + "int8 archives serve best in float32), so every weight and activation is "
+                        + "cast, which CPUs without AVX512-BF16 run slower than float32", spec.id(),
+                        requested.dtype());
+                ShortLivedThread.call("slm-load-archive", () -> {
+                    TorchScriptLoader.cast(loaded, requested.dtype());
+                    return null;
+                });
+            }
+            DevicePlacement.Target target = halfLayers > 0
+                    ? new DevicePlacement.Target(requested.device(), "float32", requested.intraOpThreads())
+                    : requested;
             int[] packed = ShortLivedThread.call("slm-pack-weights", () -> pack(loaded, target));
             boolean kernelsOff = !settings.fusedKernels() && TorchScriptLoader.setKernels(model, false);
             DecoderInfo info = new DecoderInfo(vocab, spec.batchSize(), maxTotal, folder.eosTokenIds(),
@@ -82,7 +95,9 @@ final class TorchDecoderLoader {
                     ArchiveLoraTargets.read(model), loraSlots);
             GenerativeWarmUp.run(decoder, tokenizer.encode(WARM_UP_TEXT, true).ids(), info.vocabularySize());
             LOG.infof("model %s: TorchScript decoder on %s in %s%s%s, loaded and warmed in %d ms (%d slots x %d "
-                    + "tokens, vocab %d)", spec.id(), target.device(), target.dtype(),
+                    + "tokens, vocab %d)", spec.id(), target.device(),
+                    halfLayers > 0 ? "float32 with " + requested.dtype() + " weights (" + halfLayers
+                            + " linear layers on slm::half_linear)" : target.dtype(),
                     packed[0] > 0 ? ", " + packed[0] + " linear layers on FBGEMM's fp16-weight GEMM" : "",
                     packed[1] > 0 ? ", " + packed[1] + " linear layers" + (packed[2] > 0 ? " and a packed tied head"
                             : "") + " on oneDNN" : "",

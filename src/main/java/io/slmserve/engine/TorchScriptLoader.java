@@ -56,7 +56,7 @@ final class TorchScriptLoader {
         });
     }
 
-    private static void cast(ZooModel<NDList, NDList> model, String dtype) {
+    static void cast(ZooModel<NDList, NDList> model, String dtype) {
         PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
         try (IValue arg = IValue.from(dtype)) {
             IValue result = IValueUtils.runMethod(block, "cast", arg);
@@ -83,6 +83,26 @@ final class TorchScriptLoader {
      */
     static int packFp16Weights(ZooModel<NDList, NDList> model, String dtype, Device device) {
         return packOnCpuInFloat32(model, dtype, device, PACK_FP16_WEIGHTS);
+    }
+
+    /** The decoder archives' method that moves their float32 layers and LM head into 16-bit tiles. */
+    static final String PACK_HALF_WEIGHTS = "pack_half_weights";
+
+    /**
+     * For bf16 or fp16 on the CPU: the archive (cast to float32) moves its linear layers and LM head into
+     * slm::half_linear's 16-bit tiles, so it reads half the weight bytes and computes in float32
+     * (models/tools/slmtorch/halflinear.py).
+     *
+     * @return layers packed, the head included; 0 when the archive has no such method or nothing applies
+     */
+    static int packHalfWeights(ZooModel<NDList, NDList> model, String dtype) {
+        PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
+        if (!Arrays.asList(JniUtils.getMethodNames(block)).contains(PACK_HALF_WEIGHTS)) {
+            return 0;
+        }
+        try (IValue arg = IValue.from(dtype); IValue packed = IValueUtils.runMethod(block, PACK_HALF_WEIGHTS, arg)) {
+            return (int) packed.toLong();
+        }
     }
 
     /** The decoder archives' method that moves their float32 linear layers into oneDNN's layout. */

@@ -9,6 +9,7 @@ import io.slmserve.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -51,15 +52,61 @@ class HalfWeightDecoderTest {
         }
     }
 
+    /**
+     * option.dtype=bf16 on the CPU for a float archive: the engine casts it to float32 and moves its layers and LM
+     * head into the same 16-bit tiles (pack_half_weights), so it serves what the --quantize bf16 archive does: the
+     * same perplexity to the last digit, and the checks above.
+     */
+    @Test
+    void optionDtypeBf16ServesAFloatArchiveOnTheSameTiles() throws Exception {
+        Assumptions.assumeTrue(GptFolder.trained(), "needs the trained nano-gpt (heldout.txt)");
+        Path tmp = Files.createTempDirectory("slm-half-option-");
+        Path gpt = copy(GptFolder.dir(), tmp.resolve("nano-gpt"));
+        Processes.python("models/tools/convert_gpt2.py", "upgrade", "--dir", gpt.toString());
+        Path gptQuantized = tmp.resolve("nano-gpt-bf16");
+        Processes.python("models/tools/convert_gpt2.py", "quantize", "--dir", gpt.toString(), "--out",
+                gptQuantized.toString(), "--kind", "bf16");
+        Path llama = copy(Path.of("models/nano-llama").toAbsolutePath(), tmp.resolve("nano-llama"));
+        Processes.python("models/tools/families/llama_family.py", "upgrade", llama.toString());
+        Path llamaQuantized = tmp.resolve("nano-llama-bf16");
+        Processes.python("models/tools/families/llama_family.py", "quantize", llama.toString(),
+                llamaQuantized.toString(), "--kind", "bf16");
+        for (Path[] pair : List.of(new Path[] {gpt, gptQuantized}, new Path[] {llama, llamaQuantized})) {
+            try (LoadedModel option = Int8DecoderTest.load(pair[0], Map.of("dtype", "bf16"));
+                 LoadedModel quantized = Int8DecoderTest.load(pair[1])) {
+                long[] ids = Int8DecoderTest.heldout(quantized, pair[0]);
+                double[] a = Int8DecoderTest.perplexities(option, ids);
+                double[] b = Int8DecoderTest.perplexities(quantized, ids);
+                System.out.printf("%s option.dtype=bf16: perplexity %.6f, the --quantize bf16 archive %.6f%n",
+                        pair[0].getFileName(), a[0], b[0]);
+                assertEquals(b[0], a[0], 1e-9 * b[0], "cache");
+                assertEquals(b[1], a[1], 1e-9 * b[1], "logits_all");
+            }
+            check(pair[0].getFileName().toString(), "bf16 (option.dtype)", pair[0], pair[0]);
+        }
+    }
+
+    private static Path copy(Path from, Path to) throws Exception {
+        Files.createDirectories(to);
+        try (var files = Files.list(from)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+        return to;
+    }
+
     private static void check(String id, String kind, Path fp32, Path half) throws Exception {
-        try (LoadedModel ref = Int8DecoderTest.load(fp32); LoadedModel model = Int8DecoderTest.load(half)) {
+        boolean option = kind.contains("option");
+        try (LoadedModel ref = Int8DecoderTest.load(fp32);
+             LoadedModel model = Int8DecoderTest.load(half, option ? Map.of("dtype", "bf16") : Map.of())) {
             long[] ids = Int8DecoderTest.heldout(ref, fp32);
             double[] p = Int8DecoderTest.perplexities(ref, ids);
             double[] q = Int8DecoderTest.perplexities(model, ids);
             System.out.printf("%s held-out perplexity (%d tokens): fp32 cache %.4f / logits_all %.4f; %s cache "
                     + "%.4f / logits_all %.4f (%+.3f%%)%n", id, ids.length - 1, p[0], p[1], kind, q[0], q[1],
                     100 * (q[0] / p[0] - 1));
-            double bound = "bf16".equals(kind) ? 0.005 : 0.0005;
+            double bound = kind.startsWith("bf16") ? 0.005 : 0.0005;
             assertTrue(Math.abs(q[0] / p[0] - 1) < bound, kind + " " + q[0] + " vs fp32 " + p[0]);
             assertTrue(Math.abs(q[0] / q[1] - 1) < 1e-4, kind + " cache " + q[0] + " vs logits_all " + q[1]);
 

@@ -144,8 +144,12 @@ class Int8DecoderTest {
     }
 
     static LoadedModel load(Path dir) throws Exception {
+        return load(dir, Map.of());
+    }
+
+    static LoadedModel load(Path dir, Map<String, String> options) throws Exception {
         ModelSpec spec = new ModelSpec(dir.getFileName().toString(), dir, ModelTask.TEXT_GENERATION, 1, Duration.ZERO,
-                4096, 1, 1, 1, MAX_IDS + 63, Map.of(), MAX_IDS + 64);
+                4096, 1, 1, 1, MAX_IDS + 63, options, MAX_IDS + 64);
         return new TorchDecoderLoader(new HalfPrecisionEncoderTest.EngineDefaults()).load(spec);
     }
 
