@@ -651,7 +651,8 @@ class GPT2LMHeadModel(nn.Module):
         """Called by the engine after load and cast("float32") when a float archive serves with option.dtype bf16 or
         fp16 on the CPU: every Conv1D and the tied LM head move into slm::half_linear's 16-bit tiles
         (slmtorch/halflinear.py; the lookup keeps wte), and the LayerNorms fold into the products as in int8
-        archives. Returns the layers packed, the head included (0: nothing applies)."""
+        archives. Returns the layers in 16-bit tiles, the head included (again: the same count; a --quantize bf16 /
+        fp16 archive: its own tiles' count; 0: nothing applies, e.g. an int8 archive)."""
         if self.packed_head or self.head16 is not None:
             return 0
         n = 0

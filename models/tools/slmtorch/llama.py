@@ -1023,8 +1023,9 @@ class LlamaForCausalLM(nn.Module):
         """Called by the engine after load and cast("float32") when a float archive serves with option.dtype bf16 or
         fp16 on the CPU: every linear layer and the LM head move into slm::half_linear's 16-bit tiles
         (slmtorch/halflinear.py: the weights' bytes halved, float32 math; a tied head gets its own copy, the
-        lookup keeps the float table). Returns the layers packed, the head included (0: nothing applies, e.g. an
-        int8 archive, or layers packed already)."""
+        lookup keeps the float table). Returns the layers in 16-bit tiles, the head included (again: the same count;
+        a --quantize bf16 / fp16 archive: its own tiles' count; 0: nothing applies, e.g. an int8 archive or one
+        packed for oneDNN or FBGEMM already)."""
         if self.packed_head or self.head16 is not None:
             return 0
         n = 0
