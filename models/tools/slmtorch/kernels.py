@@ -72,7 +72,7 @@ def _attend_decode(qkv: Tensor, cos: Tensor, sin: Tensor, cache_k: Tensor, cache
 
 def tile_int8(w: Tensor) -> Tensor:
     """An int8 [N, K] weight in int8_linear's layout: zero-padded to [Np, Kp] (multiples of 4 and 32) and stored as
-    [Np / 4, Kp / 32, 4, 32], the 32-byte pieces of four output rows side by side (src/main/native/int8_gemm.h)."""
+    [Np / 4, Kp / 32, 4, 32], the 32-byte pieces of four output rows side by side (src/main/native/tiles.h)."""
     n, k = w.shape
     np_, kp = (n + 3) // 4 * 4, (k + 31) // 32 * 32
     padded = torch.zeros(np_, kp, dtype=torch.int8)
@@ -109,7 +109,7 @@ def _int8_linear(x: Tensor, weight: Tensor, scale: Tensor, weight_sum: Tensor, b
 
 def tile_half(w: Tensor, dtype: torch.dtype) -> Tensor:
     """A float [N, K] weight rounded to dtype (bfloat16 or float16) in half_linear's layout: zero-padded to [Np, Kp]
-    (multiples of 4 and 16) and stored as [Np / 4, Kp / 16, 4, 16] (src/main/native/half_gemm.h)."""
+    (multiples of 4 and 16) and stored as [Np / 4, Kp / 16, 4, 16] (src/main/native/tiles.h)."""
     n, k = w.shape
     np_, kp = (n + 3) // 4 * 4, (k + 15) // 16 * 16
     padded = torch.zeros(np_, kp, dtype=dtype)

@@ -16,6 +16,7 @@
 
 #include "omp_pool.h"
 #include "prologue.h"
+#include "tiles.h"
 
 namespace slm_kernels {
 
@@ -26,7 +27,7 @@ struct HalfGemm {
     const float* x;    // [m, k] rows (2k with gate 1 or 2), row r at x + r * x_row (unit stride within a row)
     int64_t x_row;
     Prologue pro;      // the layer's op before the product
-    const uint16_t* w;  // [n, k] bf16 or fp16 bits in tiles (hw_at)
+    const uint16_t* w;  // [n, k] bf16 or fp16 bits in tiles of 16 (tiles.h)
     bool bf16;
     const float* bias;  // [n] or null
     const float* res;   // [m, n] or null
@@ -34,13 +35,6 @@ struct HalfGemm {
     int64_t m, n, k;
     float* xs;          // [m, Kp] scratch: the rows after the prologue (more than HALF_OWN_ROWS rows; else unused)
 };
-
-// The weight layout: W [N, K] padded with zeros to [Np, Kp] (Np a multiple of 4, Kp of 16) and stored as
-// [Np / 4, Kp / 16, 4, 16]: 32-byte pieces of four output rows side by side, one sequential stream per tile of
-// four outputs (int8_gemm.h's layout at 16 values a piece instead of 32).
-inline int64_t hw_at(int64_t o, int64_t i, int64_t kp) {
-    return (o / 4) * kp * 4 + (i / 16) * 64 + (o % 4) * 16 + i % 16;
-}
 
 // one weight as float32, for the scalar path
 inline float widen1(uint16_t h, bool bf16) {
@@ -57,13 +51,6 @@ __attribute__((target("avx2,fma,f16c"))) inline __m256 widen8(const uint16_t* p)
     __m128i h = _mm_loadu_si128((const __m128i*)p);
     if constexpr (BF16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
     else return _mm256_cvtph_ps(h);
-}
-
-// the weights 1 KB ahead of the piece being read (int8_gemm.h's prefetch: a product of a few hundred KB ends
-// before the hardware prefetcher has ramped up)
-__attribute__((target("avx2"))) inline void half_prefetch(const uint16_t* p) {
-    _mm_prefetch((const char*)(p + 512), _MM_HINT_T0);
-    _mm_prefetch((const char*)(p + 512 + 32), _MM_HINT_T0);
 }
 
 // the four lane sums of c0..c3, in order
@@ -105,7 +92,7 @@ __attribute__((target("avx2,fma,f16c"))) void half_tiles_avx2(const HalfGemm& g,
             __m256 c10 = c00, c11 = c00, c12 = c00, c13 = c00;
             const uint16_t* p = wt;
             for (int64_t i = 0; i < kp; i += 16, p += 64) {
-                half_prefetch(p);
+                prefetch_ahead(p);
                 for (int64_t h = 0; h < 16; h += 8) {  // the 16-value pieces' two halves
                     __m256 x0 = _mm256_loadu_ps(a0 + i + h), x1 = _mm256_loadu_ps(a1 + i + h);
                     __m256 w0 = widen8<BF16>(p + h), w1 = widen8<BF16>(p + 16 + h);
@@ -128,7 +115,7 @@ __attribute__((target("avx2,fma,f16c"))) void half_tiles_avx2(const HalfGemm& g,
             __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
             const uint16_t* p = wt;
             for (int64_t i = 0; i < kp; i += 16, p += 64) {
-                half_prefetch(p);
+                prefetch_ahead(p);
                 for (int64_t h = 0; h < 16; h += 8) {
                     __m256 x0 = _mm256_loadu_ps(a0 + i + h);
                     c0 = _mm256_fmadd_ps(x0, widen8<BF16>(p + h), c0);
@@ -148,7 +135,7 @@ inline void half_tiles_scalar(const HalfGemm& g, const float* a, int64_t a_row, 
     for (int64_t o = t0 * 4; o < t1 * 4 && o < g.n; o++) {
         for (int64_t r = r0; r < r1; r++) {
             float s = 0.0f;
-            for (int64_t i = 0; i < kp; i++) s += a[r * a_row + i] * widen1(g.w[hw_at(o, i, kp)], g.bf16);
+            for (int64_t i = 0; i < kp; i++) s += a[r * a_row + i] * widen1(g.w[tile_at<16>(o, i, kp)], g.bf16);
             if (g.bias) s += g.bias[o];
             if (g.res) s += g.res[r * g.n + o];
             g.y[r * g.n + o] = s;

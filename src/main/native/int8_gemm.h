@@ -16,6 +16,7 @@
 #include "omp_pool.h"
 #include "prologue.h"
 #include "row_math.h"
+#include "tiles.h"
 
 namespace slm_kernels {
 
@@ -28,7 +29,7 @@ struct Int8Gemm {
     const float* x;        // [m, k] rows (2k with gate 1 or 2), row r at x + r * x_row (unit stride within a row)
     int64_t x_row;
     Prologue pro;          // what each row passes before it is rounded (the layer's op before the product)
-    const int8_t* w;       // [n, k] in tiles (w_at)
+    const int8_t* w;       // [n, k] in tiles of 32 (tiles.h)
     const float* ws;       // [n] the weight's per-channel scale
     const int32_t* wsum;   // [n] sum over k of w[o, k]
     const float* bias;     // [n] or null
@@ -48,14 +49,6 @@ inline float round_row(const float* x, uint8_t* u, int64_t k) {
     return m;
 }
 
-// The weight layout: W [N, K] padded with zeros to [Np, Kp] (Np a multiple of 4, Kp of 32) and stored as
-// [Np / 4, Kp / 32, 4, 32]: the 32-byte pieces of four output rows side by side, so a tile of four outputs
-// reads one sequential stream. Four rows read as four separate streams reached 60% of the read bandwidth here;
-// one stream reaches 95% (bench/generation/README.md, "Own int8 GEMM").
-inline int64_t w_at(int64_t o, int64_t i, int64_t kp) {
-    return (o / 4) * kp * 4 + (i / 32) * 128 + (o % 4) * 32 + i % 32;
-}
-
 inline void store(const Int8Gemm& g, int64_t r, int64_t o, int32_t sum) {
     if (o >= g.n) return;  // a padding row
     float v = (float)(sum - ACT_ZERO * g.wsum[o]) * (g.ws[o] * (1.0f / ACT_LEVELS)) * g.s[r];
@@ -67,13 +60,6 @@ inline void store(const Int8Gemm& g, int64_t r, int64_t o, int32_t sum) {
 __attribute__((target("avx2"))) inline __m256i mac(__m256i acc, __m256i a, const int8_t* b, __m256i ones) {
     __m256i w = _mm256_loadu_si256((const __m256i*)b);
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, w), ones));
-}
-
-// The weights 1 KB ahead of the tile being read: a thread's tiles are one contiguous run, and a product of a
-// few hundred KB ends before the hardware prefetcher has ramped up (8% off a SmolLM2-135M step's products here).
-__attribute__((target("avx2"))) inline void prefetch(const int8_t* p) {
-    _mm_prefetch((const char*)(p + 1024), _MM_HINT_T0);
-    _mm_prefetch((const char*)(p + 1024 + 64), _MM_HINT_T0);
 }
 
 // the four lane sums of c0..c3, in order
@@ -123,7 +109,7 @@ __attribute__((target("avx2"))) inline void tiles_avx2(const Int8Gemm& g, int64_
             __m256i c10 = c00, c11 = c00, c12 = c00, c13 = c00;
             const int8_t* p = wt;
             for (int64_t i = 0; i < kp; i += 32, p += 128) {
-                prefetch(p);
+                prefetch_ahead(p);
                 __m256i x0 = _mm256_loadu_si256((const __m256i*)(a0 + i));
                 __m256i x1 = _mm256_loadu_si256((const __m256i*)(a1 + i));
                 c00 = mac(c00, x0, p, ones);
@@ -143,7 +129,7 @@ __attribute__((target("avx2"))) inline void tiles_avx2(const Int8Gemm& g, int64_
             __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0;
             const int8_t* p = wt;
             for (int64_t i = 0; i < kp; i += 32, p += 128) {
-                prefetch(p);
+                prefetch_ahead(p);
                 __m256i x0 = _mm256_loadu_si256((const __m256i*)(a0 + i));
                 c0 = mac(c0, x0, p, ones);
                 c1 = mac(c1, x0, p + 32, ones);
@@ -160,7 +146,7 @@ inline void tiles_scalar(const Int8Gemm& g, int64_t kp, int64_t r0, int64_t r1, 
     for (int64_t o = t0 * 4; o < t1 * 4; o++) {
         for (int64_t r = r0; r < r1; r++) {
             int32_t sum = 0;
-            for (int64_t i = 0; i < kp; i++) sum += (int32_t)g.u[r * kp + i] * (int32_t)g.w[w_at(o, i, kp)];
+            for (int64_t i = 0; i < kp; i++) sum += (int32_t)g.u[r * kp + i] * (int32_t)g.w[tile_at<32>(o, i, kp)];
             store(g, r, o, sum);
         }
     }

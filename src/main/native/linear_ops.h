@@ -6,6 +6,7 @@
 // or empty. Out: [..., N].
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "half_gemm.h"
@@ -17,7 +18,7 @@ namespace slm_kernels {
 // x, its prologue, bias and residual, checked; rows at x + r * row (a contiguous copy when one stride cannot
 // reach them all); allocate() makes the output
 struct LinearArgs {
-    const char* op;
+    std::string what;  // the op's name and what it takes: the message of every check here
     int64_t k = 0, m = 0, row = 0;
     const float* x = nullptr;
     const float *bias = nullptr, *res = nullptr;
@@ -28,7 +29,10 @@ struct LinearArgs {
 
     LinearArgs(const char* name, const Arg& xa, int64_t n, const Arg& b, const Arg& r, const Arg& nw, double e,
                double off, int64_t g)
-        : op(name) {
+        : what(std::string(name) + ": x, bias, residual (contiguous) and norm must be float32 CPU tensors of [..., K] "
+                                   "(2K with gate 1 or 2), [N], [..., N] and [K] (RMSNorm) or [2, K] (LayerNorm, "
+                                   "offset 0); gate 0, 1 (SiLU gate), 2 (GELU gate) or 3 (GELU), not with a norm") {
+        const char* op = what.c_str();
         int32_t f32 = api.dtype_float32();
         xa.expect(f32, op);
         SLM_CHECK(xa.dim >= 1 && xa.dim <= 8, op);
@@ -93,9 +97,15 @@ struct LinearArgs {
     }
 };
 
+// whether w holds n outputs of kp inputs in tiles.h's layout of pieces of p values: [ceil(n / 4), kp / p, 4, p]
+inline bool tiled(const Arg& w, int64_t n, int64_t kp, int64_t p) {
+    return w.contiguous() && w.dim == 4 && w.sizes[0] == (n + 3) / 4 && w.sizes[1] * p == kp && w.sizes[2] == 4 &&
+           w.sizes[3] == p;
+}
+
 // int8_linear(Tensor x, Tensor weight, Tensor scale, Tensor weight_sum, Tensor bias, Tensor residual, Tensor norm,
 //             float eps, float norm_offset, int gate) -> Tensor
-// W int8 [N, K] in int8_gemm.h's tiles [Np / 4, Kp / 32, 4, 32] with scale [N] (float32) and weight_sum [N]
+// W int8 [N, K] in tiles.h's tiles [Np / 4, Kp / 32, 4, 32] with scale [N] (float32) and weight_sum [N]
 // (int32, each row's sum); p(x) is rounded per row to 7 bits.
 inline void int8_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
     Arg x(stack[0]), w(stack[1]), ws(stack[2]), wsum(stack[3]), bias(stack[4]), res(stack[5]), norm(stack[6]);
@@ -103,14 +113,10 @@ inline void int8_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
     ws.expect(api.dtype_float32(), "slm::int8_linear: scale must be float32");
     wsum.expect(api.dtype_int32(), "slm::int8_linear: weight_sum must be int32");
     int64_t n = ws.numel();
-    LinearArgs a("slm::int8_linear: x, bias, residual (contiguous) and norm must be float32 CPU tensors of "
-                 "[..., K] (2K with gate 1 or 2), [N], [..., N] and [K] (RMSNorm) or [2, K] (LayerNorm, offset 0); "
-                 "gate 0, 1 (SiLU gate), 2 (GELU gate) or 3 (GELU), not with a norm",
-                 x, n, bias, res, norm, from_stack<double>(stack[7]), from_stack<double>(stack[8]),
+    LinearArgs a("slm::int8_linear", x, n, bias, res, norm, from_stack<double>(stack[7]), from_stack<double>(stack[8]),
                  from_stack<int64_t>(stack[9]));
     int64_t kp = (a.k + 31) / 32 * 32;
-    SLM_CHECK(w.contiguous() && w.dim == 4 && w.sizes[1] * 32 == kp && w.sizes[2] == 4 && w.sizes[3] == 32 &&
-                  w.sizes[0] == (n + 3) / 4 && ws.contiguous() && wsum.contiguous() && wsum.numel() == n,
+    SLM_CHECK(tiled(w, n, kp, 32) && ws.contiguous() && wsum.contiguous() && wsum.numel() == n,
               "slm::int8_linear: weight must be [ceil(N / 4), ceil(K / 32), 4, 32] for x's K and scale's N, "
               "with weight_sum [N]");
     a.allocate(x, n);
@@ -125,7 +131,7 @@ inline void int8_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
 
 // half_linear(Tensor x, Tensor weight, int n, Tensor bias, Tensor residual, Tensor norm, float eps, float norm_offset,
 //             int gate) -> Tensor
-// W bf16 or fp16 [n, K] in half_gemm.h's tiles [Np / 4, Kp / 16, 4, 16]; p(x) stays float32.
+// W bf16 or fp16 [n, K] in tiles.h's tiles [Np / 4, Kp / 16, 4, 16]; p(x) stays float32.
 inline void half_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
     Arg x(stack[0]), w(stack[1]), bias(stack[3]), res(stack[4]), norm(stack[5]);
     int64_t n = from_stack<int64_t>(stack[2]);
@@ -133,14 +139,10 @@ inline void half_linear_kernel(StableIValue* stack, uint64_t, uint64_t) {
     bool bf16 = wd == api.dtype_bfloat16();
     SLM_CHECK(bf16 || wd == api.dtype_float16(), "slm::half_linear: weight must be a bfloat16 or float16 CPU tensor");
     SLM_CHECK(n > 0, "slm::half_linear: n must be positive");
-    LinearArgs a("slm::half_linear: x, bias, residual (contiguous) and norm must be float32 CPU tensors of "
-                 "[..., K] (2K with gate 1 or 2), [n], [..., n] and [K] (RMSNorm) or [2, K] (LayerNorm, offset 0); "
-                 "gate 0, 1 (SiLU gate), 2 (GELU gate) or 3 (GELU), not with a norm",
-                 x, n, bias, res, norm, from_stack<double>(stack[6]), from_stack<double>(stack[7]),
+    LinearArgs a("slm::half_linear", x, n, bias, res, norm, from_stack<double>(stack[6]), from_stack<double>(stack[7]),
                  from_stack<int64_t>(stack[8]));
     int64_t kp = (a.k + 15) / 16 * 16;
-    SLM_CHECK(w.contiguous() && w.dim == 4 && w.sizes[1] * 16 == kp && w.sizes[2] == 4 && w.sizes[3] == 16 &&
-                  w.sizes[0] == (n + 3) / 4,
+    SLM_CHECK(tiled(w, n, kp, 16),
               "slm::half_linear: weight must be [ceil(n / 4), ceil(K / 16), 4, 16] for x's K and n");
     a.allocate(x, n);
     bool shared = a.m > HALF_OWN_ROWS && (a.pro.any() || kp != a.k);  // else: x itself or the threads' own rows

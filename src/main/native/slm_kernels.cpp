@@ -4,8 +4,8 @@
 // are needed to build it. Why: a one-row decode step was ~100 TorchScript ops a layer at ~3.7 us each, 2x the
 // GEMMs' own time on SmolLM2-135M int8; these ops leave 9 (bench/generation/README.md, "Fused decode kernels",
 // "Own int8 GEMM"). stable_abi.h reaches libtorch; row_math.h holds the vectorised row loops; linear_ops.h the
-// products' ops (int8_gemm.h: int8 weights; half_gemm.h: bf16 or fp16 weights; prologue.h: the op folded before
-// either).
+// products' ops (int8_gemm.h: int8 weights; half_gemm.h: bf16 or fp16 weights; tiles.h: their shared weight
+// layout; prologue.h: the op folded before either).
 // The Python side (models/tools/slmtorch/kernels.py) defines the same schemas with reference implementations
 // written out, which torch 1.13 runs when the archive is made.
 //

@@ -35,7 +35,7 @@ class HalfWeightDecoderTest {
             Path dir = tmp.resolve("nano-gpt-" + kind);
             Processes.python("models/tools/convert_gpt2.py", "quantize", "--dir", fp32.toString(), "--out",
                     dir.toString(), "--kind", kind);
-            check("nano-gpt", kind, fp32, dir);
+            check("nano-gpt", kind, fp32, dir, Map.of());
         }
     }
 
@@ -48,7 +48,7 @@ class HalfWeightDecoderTest {
             Path dir = tmp.resolve("nano-llama-" + kind);
             Processes.python("models/tools/families/llama_family.py", "quantize", fp32.toString(), dir.toString(),
                     "--kind", kind);
-            check("nano-llama", kind, fp32, dir);
+            check("nano-llama", kind, fp32, dir, Map.of());
         }
     }
 
@@ -82,7 +82,7 @@ class HalfWeightDecoderTest {
                 assertEquals(b[0], a[0], 1e-9 * b[0], "cache");
                 assertEquals(b[1], a[1], 1e-9 * b[1], "logits_all");
             }
-            check(pair[0].getFileName().toString(), "bf16 (option.dtype)", pair[0], pair[0]);
+            check(pair[0].getFileName().toString(), "bf16 (option.dtype)", pair[0], pair[0], Map.of("dtype", "bf16"));
         }
     }
 
@@ -96,10 +96,10 @@ class HalfWeightDecoderTest {
         return to;
     }
 
-    private static void check(String id, String kind, Path fp32, Path half) throws Exception {
-        boolean option = kind.contains("option");
-        try (LoadedModel ref = Int8DecoderTest.load(fp32);
-             LoadedModel model = Int8DecoderTest.load(half, option ? Map.of("dtype", "bf16") : Map.of())) {
+    /** fp32's folder against half's, loaded with these options; kind names the weights in messages. */
+    private static void check(String id, String kind, Path fp32, Path half, Map<String, String> options)
+            throws Exception {
+        try (LoadedModel ref = Int8DecoderTest.load(fp32); LoadedModel model = Int8DecoderTest.load(half, options)) {
             long[] ids = Int8DecoderTest.heldout(ref, fp32);
             double[] p = Int8DecoderTest.perplexities(ref, ids);
             double[] q = Int8DecoderTest.perplexities(model, ids);
